@@ -1,0 +1,142 @@
+/**
+ * Client commands over /api/v1: registries, images, users and access keys. Credentials from flags or env
+ * (NCR_URL, NCR_ACCESS_KEY, NCR_SECRET_KEY). Output is a plain table, or JSON with --json.
+ */
+import type { Command } from 'commander';
+
+interface Conn {
+  url: string;
+  accessKey: string;
+  secretKey: string;
+  json: boolean;
+}
+
+function conn(cmd: Command): Conn {
+  const o = cmd.optsWithGlobals() as Record<string, string | boolean | undefined>;
+  const url = String(o.url ?? process.env.NCR_URL ?? 'http://127.0.0.1:5000').replace(/\/+$/, '');
+  const accessKey = String(o.accessKey ?? process.env.NCR_ACCESS_KEY ?? '');
+  const secretKey = String(o.secretKey ?? process.env.NCR_SECRET_KEY ?? '');
+  if (!accessKey || !secretKey) throw new Error('credentials missing: pass --access-key and --secret-key, or set NCR_ACCESS_KEY and NCR_SECRET_KEY');
+  return { url, accessKey, secretKey, json: Boolean(o.json) };
+}
+
+export async function call(c: Conn, method: string, path: string, body?: unknown): Promise<any> {
+  let res: Response;
+  try {
+    res = await fetch(c.url + '/api/v1' + path, {
+      method,
+      headers: {
+        authorization: 'Basic ' + Buffer.from(`${c.accessKey}:${c.secretKey}`).toString('base64'),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new Error(`cannot reach ${c.url}: ${(err as Error).cause ?? (err as Error).message}`);
+  }
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!res.ok) {
+    const e = data?.errors?.[0];
+    throw new Error(e ? `${e.code}: ${e.message}` : `HTTP ${res.status}`);
+  }
+  return data;
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]) {
+  if (rows.length === 0) {
+    process.stdout.write('(none)\n');
+    return;
+  }
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : Array.isArray(v) ? v.join(',') : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd() + '\n';
+  process.stdout.write(line(columns.map((c) => c.toUpperCase())));
+  for (const r of rows) process.stdout.write(line(columns.map((c) => cell(r[c]))));
+}
+
+function out(c: Conn, data: any, columns?: string[]) {
+  if (c.json || !columns) process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  else table(Array.isArray(data) ? data : data.items ?? [data], columns);
+}
+
+const enc = encodeURIComponent;
+
+export function clientCommands(program: Command) {
+  program
+    .option('--url <url>', 'ncr server URL (env NCR_URL; default http://127.0.0.1:5000)')
+    .option('--access-key <key>', 'access key (env NCR_ACCESS_KEY)')
+    .option('--secret-key <secret>', 'secret key (env NCR_SECRET_KEY)')
+    .option('--json', 'print JSON');
+
+  const reg = program.command('registry').description('manage registries (namespaces)');
+  reg.command('create <name>').action(async (name: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'POST', '/registries', { name }), ['name', 'address', 'createdAt']);
+  });
+  reg.command('list').option('--search <q>').option('--page <n>', 'page', '1').action(async (o: { search?: string; page: string }, cmd: Command) => {
+    const c = conn(cmd);
+    const q = new URLSearchParams({ page: o.page, perPage: '100', ...(o.search ? { search: o.search } : {}) });
+    out(c, await call(c, 'GET', `/registries?${q}`), ['name', 'address', 'imageCount', 'storageBytes', 'createdAt']);
+  });
+  reg.command('delete <name>').option('--force', 'also delete every image in it').action(async (name: string, o: { force?: boolean }, cmd: Command) => {
+    const c = conn(cmd);
+    await call(c, 'DELETE', `/registries/${enc(name)}${o.force ? '?force=true' : ''}`);
+    process.stdout.write(`deleted registry ${name}\n`);
+  });
+
+  const img = program.command('image').description('list and delete images');
+  img.command('list <registry>').option('--search <q>').action(async (registry: string, o: { search?: string }, cmd: Command) => {
+    const c = conn(cmd);
+    const q = new URLSearchParams({ perPage: '100', ...(o.search ? { search: o.search } : {}) });
+    out(c, await call(c, 'GET', `/registries/${enc(registry)}/images?${q}`), ['name', 'artifactCount', 'tagCount', 'updatedAt', 'pulledAt']);
+  });
+  img.command('delete <registry> <image>').action(async (registry: string, image: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    await call(c, 'DELETE', `/registries/${enc(registry)}/images/${enc(image)}`);
+    process.stdout.write(`deleted image ${registry}/${image}\n`);
+  });
+
+  const user = program.command('user').description('manage users (admins)');
+  user.command('create <username>').requiredOption('--role <role>', 'admin, member or viewer').option('--password <password>').action(async (username: string, o: { role: string; password?: string }, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'POST', '/users', { username, role: o.role, ...(o.password ? { password: o.password } : {}) }), ['username', 'role', 'createdAt']);
+  });
+  user.command('list').action(async (_o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'GET', '/users?perPage=100'), ['username', 'role', 'createdAt']);
+  });
+  user.command('set-role <username> <role>').action(async (username: string, role: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'PATCH', `/users/${enc(username)}`, { role }), ['username', 'role']);
+  });
+  user.command('delete <username>').action(async (username: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    await call(c, 'DELETE', `/users/${enc(username)}`);
+    process.stdout.write(`deleted user ${username}\n`);
+  });
+
+  const key = program.command('key').description("manage access keys (your own, or --user's as an admin)");
+  const who = (o: { user?: string }) => enc(o.user ?? 'me');
+  key.command('create').option('--user <username>').action(async (o: { user?: string }, cmd: Command) => {
+    const c = conn(cmd);
+    const k = await call(c, 'POST', `/users/${who(o)}/access-keys`);
+    if (c.json) out(c, k);
+    else process.stdout.write(`access key: ${k.accessKey}\nsecret key: ${k.secretKey}\nThe secret key is shown only now: store it safely.\n`);
+  });
+  key.command('list').option('--user <username>').action(async (o: { user?: string }, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'GET', `/users/${who(o)}/access-keys`), ['accessKey', 'createdAt', 'lastUsedAt', 'rotationDue']);
+  });
+  key.command('regenerate <accessKey>').option('--user <username>').action(async (ak: string, o: { user?: string }, cmd: Command) => {
+    const c = conn(cmd);
+    const k = await call(c, 'POST', `/users/${who(o)}/access-keys/${enc(ak)}/regenerate`);
+    if (c.json) out(c, k);
+    else process.stdout.write(`access key: ${k.accessKey}\nsecret key: ${k.secretKey}\nThe secret key is shown only now: store it safely.\n`);
+  });
+  key.command('delete <accessKey>').option('--user <username>').action(async (ak: string, o: { user?: string }, cmd: Command) => {
+    const c = conn(cmd);
+    await call(c, 'DELETE', `/users/${who(o)}/access-keys/${enc(ak)}`);
+    process.stdout.write(`deleted access key ${ak}\n`);
+  });
+}

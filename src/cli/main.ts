@@ -1,0 +1,14 @@
+/** The `ncr` command: `ncr serve` and client commands over /api/v1. */
+import { Command } from 'commander';
+import { VERSION } from '../app.js';
+import { clientCommands } from './client.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command();
+program.name('ncr').description('ncr: a self-hosted OCI container registry').version(VERSION);
+serveCommand(program);
+clientCommands(program);
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`ncr: ${err.message}\n`);
+  process.exit(1);
+});

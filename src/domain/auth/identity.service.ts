@@ -1,0 +1,195 @@
+/**
+ * Users and their access keys: create, list, change, delete, and verification of a key or password.
+ * Secrets are shown once (returned by create/regenerate) and kept only as argon2 hashes.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { NcrError } from '../../oci/errors.js';
+import type { Actor, EventBus } from '../events.js';
+import type { Page, PageRequest } from '../pagination.js';
+import type { AccessKey, AccessKeyStore, User, UserStore } from './ports.js';
+import { isRole, type Role } from './roles.js';
+import { hashSecret, newAccessKeyId, newSecretKey, verifySecret } from './secrets.js';
+
+export const MAX_KEYS_PER_USER = 5;
+export const KEY_ROTATION_DAYS = 90;
+const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
+
+export interface Principal {
+  userId: string;
+  username: string;
+  role: Role;
+  accessKeyId?: string;
+}
+
+export type AccessKeyView = AccessKey & { rotationDue: boolean };
+
+export class IdentityService {
+  /** Verified credentials, so the slow hash is not paid on every Basic-auth request. Keyed by a hash of the pair. */
+  private readonly verified = new LRUCache<string, Principal>({ max: 10_000, ttl: 60_000 });
+  private pendingTouches = new Map<string, number>();
+  private touchTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly users: UserStore,
+    private readonly keys: AccessKeyStore,
+    private readonly events: EventBus,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async createUser(input: { username: string; role: string; password?: string }, actor: Actor): Promise<User> {
+    if (!USERNAME.test(input.username)) {
+      throw new NcrError('VALIDATION_FAILED', `username "${input.username}" is invalid: use 2-63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    }
+    if (!isRole(input.role)) throw new NcrError('VALIDATION_FAILED', `role "${input.role}" is invalid: use admin, member or viewer`);
+    if (input.password !== undefined) checkPassword(input.password);
+    const user: User = { id: randomUUID(), username: input.username, role: input.role, createdAt: this.now(), hasPassword: input.password !== undefined };
+    await this.users.create({ ...user, passwordHash: input.password !== undefined ? await hashSecret(input.password) : null });
+    this.events.publish({ type: 'UserCreated', at: user.createdAt, actor, username: user.username, role: user.role });
+    return user;
+  }
+
+  listUsers(q: PageRequest): Promise<Page<User>> {
+    return this.users.list(q);
+  }
+
+  async getUser(username: string): Promise<User> {
+    const u = await this.users.getByUsername(username);
+    if (!u) throw new NcrError('NOT_FOUND', `user "${username}" does not exist`);
+    const { passwordHash: _omit, ...user } = u;
+    return user;
+  }
+
+  async setRole(username: string, role: string, actor: Actor): Promise<User> {
+    if (!isRole(role)) throw new NcrError('VALIDATION_FAILED', `role "${role}" is invalid: use admin, member or viewer`);
+    const user = await this.getUser(username);
+    if (user.role === 'admin' && role !== 'admin' && (await this.users.countByRole('admin')) <= 1) {
+      throw new NcrError('CONFLICT', `"${username}" is the last admin: make another user admin first`);
+    }
+    await this.users.update(user.id, { role });
+    this.verified.clear();
+    this.events.publish({ type: 'UserUpdated', at: this.now(), actor, username, role });
+    return { ...user, role };
+  }
+
+  async deleteUser(username: string, actor: Actor): Promise<void> {
+    const user = await this.getUser(username);
+    if (user.role === 'admin' && (await this.users.countByRole('admin')) <= 1) {
+      throw new NcrError('CONFLICT', `"${username}" is the last admin and cannot be removed: make another user admin first`);
+    }
+    await this.users.delete(user.id);
+    this.verified.clear();
+    this.events.publish({ type: 'UserDeleted', at: this.now(), actor, username });
+  }
+
+  async setPassword(username: string, password: string, actor: Actor): Promise<void> {
+    checkPassword(password);
+    const user = await this.getUser(username);
+    await this.users.update(user.id, { passwordHash: await hashSecret(password) });
+    this.events.publish({ type: 'PasswordChanged', at: this.now(), actor, username });
+  }
+
+  /** Checks a username and password; undefined when they do not match. */
+  async verifyPassword(username: string, password: string): Promise<Principal | undefined> {
+    const u = await this.users.getByUsername(username);
+    if (!u || !u.passwordHash || !(await verifySecret(u.passwordHash, password))) return undefined;
+    return { userId: u.id, username: u.username, role: u.role };
+  }
+
+  /** Creates a key for the user (at most 5); the secret is in the result and nowhere else. */
+  async createKey(username: string, actor: Actor, fixed?: { accessKey: string; secretKey: string }): Promise<AccessKeyView & { secretKey: string }> {
+    const user = await this.getUser(username);
+    if ((await this.keys.countForUser(user.id)) >= MAX_KEYS_PER_USER) {
+      throw new NcrError('LIMIT_EXCEEDED', `${username} already has ${MAX_KEYS_PER_USER} access keys, the most allowed: delete one first`);
+    }
+    const secretKey = fixed?.secretKey ?? newSecretKey();
+    const key: AccessKey = { id: randomUUID(), userId: user.id, accessKey: fixed?.accessKey ?? newAccessKeyId(), createdAt: this.now(), lastUsedAt: null };
+    await this.keys.create({ ...key, secretHash: await hashSecret(secretKey) });
+    this.events.publish({ type: 'AccessKeyCreated', at: key.createdAt, actor, username, accessKey: key.accessKey });
+    return { ...key, rotationDue: false, secretKey };
+  }
+
+  async listKeys(username: string): Promise<AccessKeyView[]> {
+    const user = await this.getUser(username);
+    return (await this.keys.listForUser(user.id)).map((k) => this.view(k));
+  }
+
+  /** A key of the user's, by id or access key; NOT_FOUND otherwise. */
+  async getKey(username: string, idOrAccessKey: string): Promise<AccessKey> {
+    const user = await this.getUser(username);
+    const keys = await this.keys.listForUser(user.id);
+    const k = keys.find((x) => x.id === idOrAccessKey || x.accessKey === idOrAccessKey);
+    if (!k) throw new NcrError('NOT_FOUND', `access key ${idOrAccessKey} does not exist for ${username}`);
+    return k;
+  }
+
+  async regenerateKey(username: string, idOrAccessKey: string, actor: Actor): Promise<AccessKeyView & { secretKey: string }> {
+    const k = await this.getKey(username, idOrAccessKey);
+    const secretKey = newSecretKey();
+    const t = this.now();
+    await this.keys.replaceSecret(k.id, await hashSecret(secretKey), t);
+    this.verified.clear();
+    this.events.publish({ type: 'AccessKeyRegenerated', at: t, actor, username, accessKey: k.accessKey });
+    return { ...k, createdAt: t, rotationDue: false, secretKey };
+  }
+
+  async deleteKey(username: string, idOrAccessKey: string, actor: Actor): Promise<void> {
+    const k = await this.getKey(username, idOrAccessKey);
+    await this.keys.delete(k.id);
+    this.verified.clear();
+    this.events.publish({ type: 'AccessKeyDeleted', at: this.now(), actor, username, accessKey: k.accessKey });
+  }
+
+  /** Checks an access key and secret; undefined when they do not match. Records last use (batched). */
+  async verifyKey(accessKey: string, secretKey: string): Promise<Principal | undefined> {
+    const cacheKey = createHash('sha256').update(accessKey).update('\0').update(secretKey).digest('base64');
+    let principal = this.verified.get(cacheKey);
+    if (!principal) {
+      const k = await this.keys.getByAccessKey(accessKey);
+      if (!k || !(await verifySecret(k.secretHash, secretKey))) return undefined;
+      const user = await this.users.get(k.userId);
+      if (!user) return undefined;
+      principal = { userId: user.id, username: user.username, role: user.role, accessKeyId: k.id };
+      this.verified.set(cacheKey, principal);
+    }
+    this.touch(principal.accessKeyId!);
+    return principal;
+  }
+
+  /** The current principal of a user id (role may have changed since a token was issued); undefined when gone. */
+  async principalOf(userId: string, accessKeyId?: string): Promise<Principal | undefined> {
+    const user = await this.users.get(userId);
+    if (!user) return undefined;
+    if (accessKeyId && !(await this.keys.get(accessKeyId))) return undefined;
+    return { userId: user.id, username: user.username, role: user.role, accessKeyId };
+  }
+
+  async userCount(): Promise<number> {
+    return this.users.count();
+  }
+
+  /** Writes pending last-used times now. */
+  async flush(): Promise<void> {
+    if (this.touchTimer) clearTimeout(this.touchTimer);
+    this.touchTimer = undefined;
+    const batch = [...this.pendingTouches.entries()].map(([id, at]) => ({ id, at }));
+    this.pendingTouches = new Map();
+    if (batch.length) await this.keys.touch(batch);
+  }
+
+  private touch(keyId: string) {
+    this.pendingTouches.set(keyId, this.now());
+    if (!this.touchTimer) {
+      this.touchTimer = setTimeout(() => void this.flush().catch(() => undefined), 1000);
+      this.touchTimer.unref();
+    }
+  }
+
+  private view(k: AccessKey): AccessKeyView {
+    return { ...k, rotationDue: this.now() - k.createdAt > KEY_ROTATION_DAYS * 86_400_000 };
+  }
+}
+
+function checkPassword(p: string) {
+  if (p.length < 8 || p.length > 256) throw new NcrError('VALIDATION_FAILED', 'password must be 8 to 256 characters long');
+}

@@ -1,0 +1,63 @@
+/** Reading, mounting and unlinking blobs through a repository: a blob is visible only where it is linked. */
+import type { Readable } from 'node:stream';
+import { parseDigest } from '../../oci/digest.js';
+import { NcrError } from '../../oci/errors.js';
+import type { BlobStore } from '../../storage/blob/port.js';
+import type { Actor, EventBus } from '../events.js';
+import type { RegistryCoreStores } from './ports.js';
+import type { RepositoryResolver } from './repository-resolver.js';
+
+export class BlobService {
+  constructor(
+    private readonly stores: RegistryCoreStores,
+    private readonly blobStore: BlobStore,
+    private readonly resolver: RepositoryResolver,
+    private readonly events: EventBus,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
+  async stat(repoName: string, digest: string): Promise<{ size: number }> {
+    parseDigest(digest);
+    const repo = await this.resolver.forRead(repoName);
+    const size = await this.stores.blobs.linkedSize(repo.id, digest);
+    if (size === undefined) throw blobUnknown(repoName, digest);
+    return { size };
+  }
+
+  /** Opens the blob (or a range of it) for reading. */
+  async open(repoName: string, digest: string, range?: { start: number; end: number }): Promise<{ size: number; stream: Readable }> {
+    const { size } = await this.stat(repoName, digest);
+    try {
+      return { size, stream: await this.blobStore.read(digest, range) };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw blobUnknown(repoName, digest);
+      throw err;
+    }
+  }
+
+  /** Links a blob from `from` into `repoName` when it exists there; false when it does not (caller opens a session). */
+  async mount(repoName: string, digest: string, from: string, actor: Actor): Promise<boolean> {
+    parseDigest(digest);
+    const source = await this.stores.repositories.getByName(from);
+    if (!source) return false;
+    const size = await this.stores.blobs.linkedSize(source.id, digest);
+    if (size === undefined || !(await this.blobStore.stat(digest))) return false;
+    const target = await this.resolver.forPush(repoName);
+    await this.stores.blobs.link(target.id, digest, size, this.now());
+    this.events.publish({ type: 'BlobMounted', at: this.now(), actor, repository: repoName, digest, size });
+    return true;
+  }
+
+  /** Unlinks the blob from the repository; the bytes stay until garbage collection finds them unused. */
+  async delete(repoName: string, digest: string, actor: Actor): Promise<void> {
+    parseDigest(digest);
+    const repo = await this.resolver.forRead(repoName);
+    if (!(await this.stores.blobs.unlink(repo.id, digest))) throw blobUnknown(repoName, digest);
+    this.events.publish({ type: 'BlobDeleted', at: this.now(), actor, repository: repoName, digest });
+  }
+}
+
+function blobUnknown(repo: string, digest: string): NcrError {
+  return new NcrError('BLOB_UNKNOWN', `blob ${digest} is not in ${repo}: push it first, or mount it from a repository that has it`, { detail: { digest } });
+}

@@ -1,0 +1,174 @@
+/** Manifests (image, index, artifact) by tag and digest, tags list, referrers and the catalog. */
+import { digestOf, parseDigest } from '../../oci/digest.js';
+import { NcrError } from '../../oci/errors.js';
+import { parseManifest, platformsOf, referencedBlobs, type ParsedManifest } from '../../oci/manifest.js';
+import { acceptsMediaType, OCI_INDEX } from '../../oci/media-types.js';
+import { parseReference, validateTag } from '../../oci/reference.js';
+import type { Actor, EventBus } from '../events.js';
+import type { RegistryCoreStores, Repository } from './ports.js';
+import type { PullRecorder } from './pull-recorder.js';
+import type { RepositoryResolver } from './repository-resolver.js';
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  content: Uint8Array;
+}
+
+export class ManifestService {
+  constructor(
+    private readonly stores: RegistryCoreStores,
+    private readonly resolver: RepositoryResolver,
+    private readonly pulls: PullRecorder,
+    private readonly events: EventBus,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Validates and stores a manifest exactly as pushed; tags it when the reference is a tag. */
+  async put(repoName: string, reference: string, content: Uint8Array, contentType: string | undefined, actor: Actor): Promise<{ digest: string; subject?: string }> {
+    const ref = parseReference(reference);
+    const parsed = parseManifest(content, contentType);
+    const digest = ref.kind === 'digest' ? digestOf(content, parseDigest(ref.digest).algorithm) : digestOf(content);
+    if (ref.kind === 'digest' && digest !== ref.digest) {
+      throw new NcrError('DIGEST_INVALID', `the manifest's bytes have digest ${digest}, not ${ref.digest}: push it by tag, or by the digest of exactly the bytes sent`);
+    }
+    const repo = await this.resolver.forPush(repoName);
+    await this.checkReferences(repo, parsed);
+    const t = this.now();
+    const blobs = referencedBlobs(parsed);
+    const totalSize = parsed.kind === 'index' ? await this.indexSize(repo, parsed) : blobs.reduce((n, b) => n + b.size, 0);
+    await this.stores.artifacts.put(
+      {
+        repositoryId: repo.id,
+        digest,
+        mediaType: parsed.mediaType,
+        artifactType: parsed.artifactType ?? null,
+        size: content.byteLength,
+        content,
+        subjectDigest: parsed.subject?.digest ?? null,
+        configDigest: parsed.config?.digest ?? null,
+        platforms: platformsOf(parsed),
+        totalSize,
+        pushedAt: t,
+        pushedBy: actor.username,
+        blobDigests: blobs.map((b) => b.digest),
+        childDigests: parsed.manifests.map((m) => m.digest),
+      },
+      ref.kind === 'tag' ? ref.tag : undefined,
+      t,
+    );
+    const tag = ref.kind === 'tag' ? ref.tag : undefined;
+    this.events.publish({ type: 'ArtifactPushed', at: t, actor, repository: repoName, digest, mediaType: parsed.mediaType, size: content.byteLength, tag });
+    if (tag) this.events.publish({ type: 'TagCreated', at: t, actor, repository: repoName, tag, digest });
+    return { digest, subject: parsed.subject?.digest };
+  }
+
+  /** Resolves a tag or digest to the stored manifest. With `accept`, a tag whose type the client does not accept is MANIFEST_UNKNOWN. */
+  async resolve(repoName: string, reference: string, accept?: string | string[]): Promise<StoredManifest & { repository: Repository; tag?: string }> {
+    const ref = parseReference(reference);
+    const repo = await this.resolver.forRead(repoName);
+    let digest: string;
+    if (ref.kind === 'tag') {
+      const tag = await this.stores.tags.get(repo.id, ref.tag);
+      if (!tag) throw new NcrError('MANIFEST_UNKNOWN', `tag ${ref.tag} does not exist in ${repoName}`, { detail: { tag: ref.tag } });
+      digest = tag.digest;
+    } else {
+      digest = ref.digest;
+    }
+    const stored = await this.stores.artifacts.content(repo.id, digest);
+    if (!stored) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repoName}`, { detail: { digest } });
+    if (ref.kind === 'tag' && accept !== undefined && !acceptsMediaType(accept, stored.mediaType)) {
+      throw new NcrError('MANIFEST_UNKNOWN', `${repoName}:${ref.tag} is a ${stored.mediaType}, which this client's Accept header does not include`, { detail: { mediaType: stored.mediaType } });
+    }
+    return { repository: repo, digest, mediaType: stored.mediaType, content: stored.content, tag: ref.kind === 'tag' ? ref.tag : undefined };
+  }
+
+  /** GET: resolves and records the pull (batched). */
+  async pull(repoName: string, reference: string, accept: string | string[] | undefined, actor: Actor): Promise<StoredManifest> {
+    const m = await this.resolve(repoName, reference, accept);
+    const t = this.now();
+    this.pulls.record(m.repository.id, m.digest, m.tag, t);
+    this.events.publish({ type: 'ArtifactPulled', at: t, actor, repository: repoName, digest: m.digest, tag: m.tag });
+    return m;
+  }
+
+  /** DELETE by digest removes the artifact and its tags; by tag removes only that tag. */
+  async delete(repoName: string, reference: string, actor: Actor): Promise<void> {
+    const ref = parseReference(reference);
+    const repo = await this.resolver.forRead(repoName);
+    if (ref.kind === 'tag') {
+      await this.deleteTag(repo, ref.tag, actor);
+      return;
+    }
+    await this.deleteArtifact(repo, ref.digest, actor);
+  }
+
+  async deleteArtifact(repo: Repository, digest: string, actor: Actor): Promise<void> {
+    const existing = await this.stores.artifacts.get(repo.id, digest);
+    if (!existing) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
+    const tags = await this.stores.artifacts.delete(repo.id, digest);
+    const t = this.now();
+    for (const tag of tags) this.events.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest });
+    this.events.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest });
+  }
+
+  async deleteTag(repo: Repository, tag: string, actor: Actor): Promise<void> {
+    const existing = await this.stores.tags.get(repo.id, tag);
+    if (!existing || !(await this.stores.tags.delete(repo.id, tag))) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
+    this.events.publish({ type: 'TagDeleted', at: this.now(), actor, repository: repo.name, tag, digest: existing.digest });
+  }
+
+  /** Points a (new or existing) tag at an artifact that is already in the repository. */
+  async createTag(repo: Repository, tag: string, digest: string, actor: Actor): Promise<void> {
+    validateTag(tag);
+    parseDigest(digest);
+    if (!(await this.stores.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `artifact ${digest} does not exist in ${repo.name}`);
+    await this.stores.tags.put(repo.id, tag, digest, this.now());
+    this.events.publish({ type: 'TagCreated', at: this.now(), actor, repository: repo.name, tag, digest });
+  }
+
+  async tags(repoName: string, q: { n?: number; last?: string }): Promise<string[]> {
+    const repo = await this.resolver.forRead(repoName);
+    return this.stores.tags.names(repo.id, q);
+  }
+
+  /** The referrers of `digest` as an OCI index, filtered by artifactType when given. */
+  async referrers(repoName: string, digest: string, artifactType?: string): Promise<{ index: Uint8Array; filtered: boolean }> {
+    parseDigest(digest);
+    const repo = await this.resolver.forRead(repoName);
+    const all = await this.stores.artifacts.referrers(repo.id, digest);
+    const manifests = [];
+    for (const a of all) {
+      const type = a.artifactType ?? (await this.configMediaType(repo, a.digest));
+      if (artifactType && type !== artifactType) continue;
+      const stored = await this.stores.artifacts.content(repo.id, a.digest);
+      const annotations = stored ? (parseManifest(stored.content, stored.mediaType).annotations ?? undefined) : undefined;
+      manifests.push({ mediaType: a.mediaType, digest: a.digest, size: a.size, ...(type ? { artifactType: type } : {}), ...(annotations ? { annotations } : {}) });
+    }
+    const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
+    return { index: new TextEncoder().encode(JSON.stringify(index)), filtered: Boolean(artifactType) };
+  }
+
+  private async configMediaType(repo: Repository, digest: string): Promise<string | undefined> {
+    const stored = await this.stores.artifacts.content(repo.id, digest);
+    return stored ? parseManifest(stored.content, stored.mediaType).config?.mediaType : undefined;
+  }
+
+  private async checkReferences(repo: Repository, m: ParsedManifest): Promise<void> {
+    const blobs = referencedBlobs(m).map((b) => b.digest);
+    const missingBlobs = await this.stores.blobs.missing(repo.id, blobs);
+    if (missingBlobs.length > 0) {
+      throw new NcrError('MANIFEST_BLOB_UNKNOWN', `the manifest references ${missingBlobs.length} blob(s) not in ${repo.name}: ${missingBlobs.join(', ')}; push the blobs first, then the manifest`, { detail: { digests: missingBlobs } });
+    }
+    const missingChildren = await this.stores.artifacts.missing(repo.id, m.manifests.map((c) => c.digest));
+    if (missingChildren.length > 0) {
+      throw new NcrError('MANIFEST_UNKNOWN', `the index references ${missingChildren.length} manifest(s) not in ${repo.name}: ${missingChildren.join(', ')}; push each platform's manifest first, then the index`, { detail: { digests: missingChildren } });
+    }
+  }
+
+  private async indexSize(repo: Repository, m: ParsedManifest): Promise<number> {
+    let total = 0;
+    for (const child of m.manifests) total += (await this.stores.artifacts.get(repo.id, child.digest))?.totalSize ?? child.size;
+    return total;
+  }
+}

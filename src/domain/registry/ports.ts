@@ -1,0 +1,144 @@
+/**
+ * Storage ports of the registry core. Implemented by storage/meta (Kysely, SQLite and PostgreSQL).
+ * Repository names are full names (`registry/image...`). Times are epoch milliseconds.
+ */
+import type { Page, PageRequest } from '../pagination.js';
+
+export interface Registry {
+  id: string;
+  name: string;
+  createdAt: number;
+  createdBy: string | null;
+}
+export interface RegistryStats {
+  imageCount: number;
+  /** bytes of the distinct blobs and manifests its images hold */
+  storageBytes: number;
+}
+export interface Repository {
+  id: string;
+  registryId: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+export interface RepositorySummary extends Repository {
+  artifactCount: number;
+  tagCount: number;
+  pulledAt: number | null;
+}
+export interface Artifact {
+  repositoryId: string;
+  digest: string;
+  mediaType: string;
+  artifactType: string | null;
+  size: number;
+  subjectDigest: string | null;
+  configDigest: string | null;
+  platforms: string[];
+  totalSize: number;
+  pushedAt: number;
+  pushedBy: string | null;
+  pulledAt: number | null;
+}
+export interface Tag {
+  repositoryId: string;
+  name: string;
+  digest: string;
+  pushedAt: number;
+  pulledAt: number | null;
+}
+export interface Upload {
+  id: string;
+  repositoryId: string;
+  offset: number;
+  /** saved hash state (base64) covering bytes [0, hashOffset) */
+  hashState: string | null;
+  hashOffset: number;
+  startedAt: number;
+  updatedAt: number;
+}
+export interface NewArtifact extends Omit<Artifact, 'pulledAt'> {
+  content: Uint8Array;
+  /** blobs (config, layers) this manifest references */
+  blobDigests: string[];
+  /** manifests an index references */
+  childDigests: string[];
+}
+
+export interface RegistryStore {
+  /** Inserts a registry; throws NcrError CONFLICT when the name is taken. */
+  create(r: Registry): Promise<void>;
+  getByName(name: string): Promise<Registry | undefined>;
+  list(q: { search?: string } & PageRequest): Promise<Page<Registry>>;
+  stats(registryIds: string[]): Promise<Map<string, RegistryStats>>;
+  /** Deletes the registry and everything in it (its repositories cascade). */
+  delete(id: string): Promise<void>;
+}
+
+export interface RepositoryStore {
+  getByName(name: string): Promise<Repository | undefined>;
+  /** Returns the repository, creating it (under its registry) when missing; safe under concurrent calls. */
+  ensure(registryId: string, name: string, now: number): Promise<Repository>;
+  list(q: { registryId: string; search?: string } & PageRequest): Promise<Page<RepositorySummary>>;
+  /** Repository names after `last`, in order, at most n; only those whose registry is in `registries` when given. */
+  catalog(q: { last?: string; n: number; registryNames?: string[] }): Promise<string[]>;
+  countInRegistry(registryId: string): Promise<number>;
+  delete(id: string): Promise<void>;
+  touch(id: string, now: number): Promise<void>;
+}
+
+export interface BlobStoreMeta {
+  /** Size of the blob when it is known and linked into the repository. */
+  linkedSize(repositoryId: string, digest: string): Promise<number | undefined>;
+  /** Size of the blob when it is known at all (in any repository). */
+  size(digest: string): Promise<number | undefined>;
+  /** Records the blob (idempotent) and links it into the repository. */
+  link(repositoryId: string, digest: string, size: number, now: number): Promise<void>;
+  unlink(repositoryId: string, digest: string): Promise<boolean>;
+  /** Of the given digests, those not linked into the repository. */
+  missing(repositoryId: string, digests: string[]): Promise<string[]>;
+}
+
+export interface ArtifactStore {
+  get(repositoryId: string, digest: string): Promise<Artifact | undefined>;
+  /** The stored manifest bytes and media type, exactly as pushed. */
+  content(repositoryId: string, digest: string): Promise<{ content: Uint8Array; mediaType: string } | undefined>;
+  /** Of the given manifest digests, those not present in the repository. */
+  missing(repositoryId: string, digests: string[]): Promise<string[]>;
+  /** Stores the artifact (idempotent for the same digest) and, when tag is given, points the tag at it. */
+  put(a: NewArtifact, tag: string | undefined, now: number): Promise<void>;
+  list(q: { repositoryId: string } & PageRequest): Promise<Page<Artifact & { tags: string[] }>>;
+  referrers(repositoryId: string, subject: string): Promise<Artifact[]>;
+  /** Indexes in the repository that reference this digest as a child. */
+  parents(repositoryId: string, digest: string): Promise<string[]>;
+  /** Deletes the artifact and its tags; returns the tags that pointed at it. */
+  delete(repositoryId: string, digest: string): Promise<string[]>;
+  /** Records pulls in one batch: latest time wins. */
+  recordPulls(pulls: { repositoryId: string; digest: string; tag?: string; at: number }[]): Promise<void>;
+}
+
+export interface TagStore {
+  get(repositoryId: string, name: string): Promise<Tag | undefined>;
+  /** Tag names after `last` in lexical order, at most n. */
+  names(repositoryId: string, q: { last?: string; n?: number }): Promise<string[]>;
+  list(q: { repositoryId: string; digest?: string; search?: string } & PageRequest): Promise<Page<Tag>>;
+  put(repositoryId: string, name: string, digest: string, now: number): Promise<void>;
+  delete(repositoryId: string, name: string): Promise<boolean>;
+}
+
+export interface UploadStore {
+  create(u: Upload): Promise<void>;
+  get(id: string): Promise<Upload | undefined>;
+  update(id: string, patch: { offset: number; hashState: string | null; hashOffset: number; updatedAt: number }): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export interface RegistryCoreStores {
+  registries: RegistryStore;
+  repositories: RepositoryStore;
+  blobs: BlobStoreMeta;
+  artifacts: ArtifactStore;
+  tags: TagStore;
+  uploads: UploadStore;
+}

@@ -1,0 +1,89 @@
+/** Registries (namespaces) and the images in them, as the management API and console see them. */
+import { randomUUID } from 'node:crypto';
+import { NcrError } from '../../oci/errors.js';
+import { parseDigest } from '../../oci/digest.js';
+import { validateRegistryName } from '../../oci/reference.js';
+import type { Actor, EventBus } from '../events.js';
+import type { Page, PageRequest } from '../pagination.js';
+import type { Artifact, Registry, RegistryCoreStores, RegistryStats, Repository, RepositorySummary, Tag } from './ports.js';
+
+export type RegistryView = Registry & RegistryStats;
+
+export class RegistryService {
+  constructor(
+    private readonly stores: RegistryCoreStores,
+    private readonly events: EventBus,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(name: string, actor: Actor, registryAddress?: string): Promise<RegistryView> {
+    validateRegistryName(name, registryAddress);
+    const reg: Registry = { id: randomUUID(), name, createdAt: this.now(), createdBy: actor.username };
+    await this.stores.registries.create(reg);
+    this.events.publish({ type: 'RegistryCreated', at: reg.createdAt, actor, registry: name });
+    return { ...reg, imageCount: 0, storageBytes: 0 };
+  }
+
+  async list(q: { search?: string } & PageRequest): Promise<Page<RegistryView>> {
+    const page = await this.stores.registries.list(q);
+    const stats = await this.stores.registries.stats(page.items.map((r) => r.id));
+    return { ...page, items: page.items.map((r) => ({ ...r, ...stats.get(r.id)! })) };
+  }
+
+  async get(name: string): Promise<RegistryView> {
+    const reg = await this.stores.registries.getByName(name);
+    if (!reg) throw new NcrError('NOT_FOUND', `registry "${name}" does not exist`);
+    const stats = await this.stores.registries.stats([reg.id]);
+    return { ...reg, ...stats.get(reg.id)! };
+  }
+
+  /** Refused while the registry holds images, unless `force`. */
+  async delete(name: string, force: boolean, actor: Actor): Promise<void> {
+    const reg = await this.get(name);
+    if (reg.imageCount > 0 && !force) {
+      throw new NcrError('CONFLICT', `registry "${name}" still holds ${reg.imageCount} image(s): delete them first, or delete with force=true to remove them all`);
+    }
+    await this.stores.registries.delete(reg.id);
+    this.events.publish({ type: 'RegistryDeleted', at: this.now(), actor, registry: name });
+  }
+
+  /** Repository names in order after `last` (the /v2/_catalog page). */
+  catalogPage(q: { last?: string; n: number }): Promise<string[]> {
+    return this.stores.repositories.catalog(q);
+  }
+
+  async images(registryName: string, q: { search?: string } & PageRequest): Promise<Page<RepositorySummary>> {
+    const reg = await this.get(registryName);
+    return this.stores.repositories.list({ registryId: reg.id, ...q });
+  }
+
+  /** The image (repository) `registry/image`; NOT_FOUND when absent. */
+  async image(registryName: string, image: string): Promise<Repository> {
+    const repo = await this.stores.repositories.getByName(`${registryName}/${image}`);
+    if (!repo) throw new NcrError('NOT_FOUND', `image ${registryName}/${image} does not exist`);
+    return repo;
+  }
+
+  async deleteImage(registryName: string, image: string, actor: Actor): Promise<void> {
+    const repo = await this.image(registryName, image);
+    await this.stores.repositories.delete(repo.id);
+    this.events.publish({ type: 'ImageDeleted', at: this.now(), actor, repository: repo.name });
+  }
+
+  async artifacts(repo: Repository, q: PageRequest): Promise<Page<Artifact & { tags: string[] }>> {
+    return this.stores.artifacts.list({ repositoryId: repo.id, ...q });
+  }
+
+  async artifact(repo: Repository, digest: string): Promise<{ artifact: Artifact; content: Uint8Array; tags: string[] }> {
+    parseDigest(digest);
+    const artifact = await this.stores.artifacts.get(repo.id, digest);
+    const stored = artifact && (await this.stores.artifacts.content(repo.id, digest));
+    if (!artifact || !stored) throw new NcrError('NOT_FOUND', `artifact ${digest} does not exist in ${repo.name}`);
+    const tags = await this.stores.tags.list({ repositoryId: repo.id, digest, page: 1, perPage: 100 });
+    return { artifact, content: stored.content, tags: tags.items.map((t) => t.name) };
+  }
+
+  async tags(repo: Repository, q: { digest?: string; search?: string } & PageRequest): Promise<Page<Tag>> {
+    return this.stores.tags.list({ repositoryId: repo.id, ...q });
+  }
+}

@@ -1,0 +1,79 @@
+/** Shared pieces of /api/v1: who is calling, role checks, the one pagination shape and the error schema. */
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { IdentityService, Principal } from '../../domain/auth/identity.service.js';
+import { canManageUsers, canWrite } from '../../domain/auth/roles.js';
+import type { Actor } from '../../domain/events.js';
+import { DEFAULT_PER_PAGE, MAX_PER_PAGE, type PageRequest } from '../../domain/pagination.js';
+import type { BlobService } from '../../domain/registry/blob.service.js';
+import type { ManifestService } from '../../domain/registry/manifest.service.js';
+import type { RegistryService } from '../../domain/registry/registry.service.js';
+import type { AuditStore } from '../../domain/audit/audit.js';
+import { NcrError } from '../../oci/errors.js';
+import type { Authenticator } from '../auth.js';
+
+export interface ApiDeps {
+  auth: Authenticator;
+  identity: IdentityService;
+  registries: RegistryService;
+  manifests: ManifestService;
+  blobs: BlobService;
+  audit: AuditStore;
+}
+
+export const PageQuery = Type.Object({
+  page: Type.Integer({ minimum: 1, default: 1 }),
+  perPage: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE }),
+  search: Type.Optional(Type.String({ maxLength: 255 })),
+});
+
+export function pageOf(q: unknown): PageRequest & { search?: string } {
+  const { page, perPage, search } = q as { page: number; perPage: number; search?: string };
+  return { page, perPage, search: search || undefined };
+}
+
+export const ErrorResponse = Type.Object({
+  errors: Type.Array(Type.Object({ code: Type.String(), message: Type.String(), detail: Type.Any() })),
+});
+
+export function Paged<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), page: Type.Integer(), perPage: Type.Integer(), total: Type.Integer() });
+}
+
+export const iso = (t: number | null | undefined) => (t == null ? null : new Date(t).toISOString());
+export const NullableDate = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+/** The logged-in principal; 401 with a Basic challenge when there is none. */
+export async function requireUser(deps: ApiDeps, req: FastifyRequest): Promise<Principal> {
+  const caller = await deps.auth.authenticate(req).catch((err: NcrError) => {
+    throw new NcrError('UNAUTHORIZED', err.message, { headers: { 'WWW-Authenticate': 'Basic realm="ncr"' } });
+  });
+  if (!caller) {
+    throw new NcrError('UNAUTHORIZED', 'log in: send Basic auth with your access key (username) and secret key (password)', {
+      headers: { 'WWW-Authenticate': 'Basic realm="ncr"' },
+    });
+  }
+  return caller.principal;
+}
+
+/** A principal that may change registries, images, artifacts and tags (admin or member). */
+export async function requireWriter(deps: ApiDeps, req: FastifyRequest): Promise<Principal> {
+  const p = await requireUser(deps, req);
+  if (!canWrite(p.role)) throw new NcrError('DENIED', `${p.username} has the viewer role, which may only view and pull`);
+  return p;
+}
+
+export async function requireAdmin(deps: ApiDeps, req: FastifyRequest): Promise<Principal> {
+  const p = await requireUser(deps, req);
+  if (!canManageUsers(p.role)) throw new NcrError('DENIED', `only admins manage users; ${p.username} is ${p.role}`);
+  return p;
+}
+
+export function actor(req: FastifyRequest, p: Principal): Actor {
+  return { userId: p.userId, username: p.username, remoteAddr: req.ip };
+}
+
+/** Responses every route may give, for the OpenAPI document. */
+export function withErrors(responses: Record<number, TSchema>): Record<number, TSchema> {
+  return { ...responses, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+}

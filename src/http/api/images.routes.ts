@@ -1,0 +1,180 @@
+/** /api/v1/registries/:registry/images: images (repositories), their artifacts and tags. Image names may hold '/', sent as %2F. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseManifest } from '../../oci/manifest.js';
+import { actor, type ApiDeps, iso, NullableDate, PageQuery, pageOf, Paged, requireUser, requireWriter, withErrors } from './common.js';
+
+const ImageParams = Type.Object({ registry: Type.String(), image: Type.String() });
+const ArtifactParams = Type.Object({ registry: Type.String(), image: Type.String(), digest: Type.String() });
+const TagParams = Type.Object({ registry: Type.String(), image: Type.String(), tag: Type.String() });
+
+const ImageOut = Type.Object({
+  name: Type.String({ description: 'image name inside the registry' }),
+  repository: Type.String({ description: 'full repository name, registry/image' }),
+  artifactCount: Type.Integer(),
+  tagCount: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+  pulledAt: NullableDate,
+});
+const ArtifactOut = Type.Object({
+  digest: Type.String(),
+  mediaType: Type.String(),
+  artifactType: Type.Union([Type.String(), Type.Null()]),
+  size: Type.Integer({ description: 'bytes of the config and layers (an index: of its children)' }),
+  manifestSize: Type.Integer(),
+  platforms: Type.Array(Type.String()),
+  tags: Type.Array(Type.String()),
+  subject: Type.Union([Type.String(), Type.Null()]),
+  pushedAt: Type.String({ format: 'date-time' }),
+  pushedBy: Type.Union([Type.String(), Type.Null()]),
+  pulledAt: NullableDate,
+});
+const TagOut = Type.Object({ name: Type.String(), digest: Type.String(), pushedAt: Type.String({ format: 'date-time' }), pulledAt: NullableDate });
+
+type P = { registry: string; image: string; digest?: string; tag?: string };
+
+export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
+  const repoOf = (req: FastifyRequest) => {
+    const p = req.params as P;
+    return deps.registries.image(p.registry, p.image);
+  };
+  const artifactView = (a: Awaited<ReturnType<typeof deps.registries.artifacts>>['items'][number]) => ({
+    digest: a.digest,
+    mediaType: a.mediaType,
+    artifactType: a.artifactType,
+    size: a.totalSize,
+    manifestSize: a.size,
+    platforms: a.platforms,
+    tags: a.tags,
+    subject: a.subjectDigest,
+    pushedAt: iso(a.pushedAt)!,
+    pushedBy: a.pushedBy,
+    pulledAt: iso(a.pulledAt),
+  });
+
+  app.get('/registries/:registry/images', { schema: { tags: ['images'], summary: 'List images', params: Type.Object({ registry: Type.String() }), querystring: PageQuery, response: withErrors({ 200: Paged(ImageOut) }) } }, async (req) => {
+    await requireUser(deps, req);
+    const { registry } = req.params as P;
+    const page = await deps.registries.images(registry, pageOf(req.query));
+    return {
+      ...page,
+      items: page.items.map((r) => ({
+        name: r.name.slice(registry.length + 1),
+        repository: r.name,
+        artifactCount: r.artifactCount,
+        tagCount: r.tagCount,
+        createdAt: iso(r.createdAt)!,
+        updatedAt: iso(r.updatedAt)!,
+        pulledAt: iso(r.pulledAt),
+      })),
+    };
+  });
+
+  app.delete('/registries/:registry/images/:image', { schema: { tags: ['images'], summary: 'Delete an image with all its artifacts and tags', params: ImageParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
+    const p = await requireWriter(deps, req);
+    const { registry, image } = req.params as P;
+    await deps.registries.deleteImage(registry, image, actor(req, p));
+    return reply.code(204).send();
+  });
+
+  app.get('/registries/:registry/images/:image/artifacts', { schema: { tags: ['artifacts'], summary: 'List artifacts of an image', params: ImageParams, querystring: PageQuery, response: withErrors({ 200: Paged(ArtifactOut) }) } }, async (req) => {
+    await requireUser(deps, req);
+    const page = await deps.registries.artifacts(await repoOf(req), pageOf(req.query));
+    return { ...page, items: page.items.map(artifactView) };
+  });
+
+  app.get('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Artifact detail: manifest, config summary, layers, pull commands', params: ArtifactParams } }, async (req) => {
+    await requireUser(deps, req);
+    const repo = await repoOf(req);
+    const { artifact, content, tags } = await deps.registries.artifact(repo, (req.params as P).digest!);
+    const parsed = parseManifest(content, artifact.mediaType);
+    let config: unknown = null;
+    if (parsed.config && parsed.config.size <= 1024 * 1024 && /json/.test(parsed.config.mediaType)) {
+      try {
+        const { stream } = await deps.blobs.open(repo.name, parsed.config.digest);
+        const chunks: Buffer[] = [];
+        for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
+        const full = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        config = {
+          architecture: full.architecture ?? null,
+          os: full.os ?? null,
+          created: full.created ?? null,
+          author: full.author ?? null,
+          cmd: full.config?.Cmd ?? null,
+          entrypoint: full.config?.Entrypoint ?? null,
+          env: full.config?.Env ?? null,
+          labels: full.config?.Labels ?? null,
+          raw: full,
+        };
+      } catch {
+        config = null;
+      }
+    }
+    const address = `${deps.auth.service(req)}/${repo.name}`;
+    return {
+      ...artifactView({ ...artifact, tags }),
+      manifest: JSON.parse(Buffer.from(content).toString('utf8')),
+      config,
+      layers: parsed.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })),
+      manifests: parsed.manifests.map((m) => ({ digest: m.digest, size: m.size, mediaType: m.mediaType, platform: m.platform ?? null })),
+      pullCommands: {
+        byDigest: `docker pull ${address}@${artifact.digest}`,
+        byTag: tags.map((t) => `docker pull ${address}:${t}`),
+      },
+    };
+  });
+
+  app.delete('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Delete an artifact and its tags', params: ArtifactParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
+    const p = await requireWriter(deps, req);
+    await deps.manifests.deleteArtifact(await repoOf(req), (req.params as P).digest!, actor(req, p));
+    return reply.code(204).send();
+  });
+
+  app.get(
+    '/registries/:registry/images/:image/tags',
+    {
+      schema: {
+        tags: ['tags'],
+        summary: 'List and search tags (optionally of one artifact)',
+        params: ImageParams,
+        querystring: Type.Composite([PageQuery, Type.Object({ digest: Type.Optional(Type.String()) })]),
+        response: withErrors({ 200: Paged(TagOut) }),
+      },
+    },
+    async (req) => {
+      await requireUser(deps, req);
+      const q = pageOf(req.query);
+      const page = await deps.registries.tags(await repoOf(req), { ...q, digest: (req.query as { digest?: string }).digest || undefined });
+      return { ...page, items: page.items.map((t) => ({ name: t.name, digest: t.digest, pushedAt: iso(t.pushedAt)!, pulledAt: iso(t.pulledAt) })) };
+    },
+  );
+
+  app.post(
+    '/registries/:registry/images/:image/tags',
+    {
+      schema: {
+        tags: ['tags'],
+        summary: 'Create (or move) a tag on an artifact',
+        params: ImageParams,
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), digest: Type.String() }, { additionalProperties: false }),
+        response: withErrors({ 201: TagOut }),
+      },
+    },
+    async (req, reply) => {
+      const p = await requireWriter(deps, req);
+      const { name, digest } = req.body as { name: string; digest: string };
+      const repo = await repoOf(req);
+      await deps.manifests.createTag(repo, name, digest, actor(req, p));
+      const page = await deps.registries.tags(repo, { search: name, page: 1, perPage: 100 });
+      const t = page.items.find((x) => x.name === name)!;
+      return reply.code(201).send({ name: t.name, digest: t.digest, pushedAt: iso(t.pushedAt)!, pulledAt: iso(t.pulledAt) });
+    },
+  );
+
+  app.delete('/registries/:registry/images/:image/tags/:tag', { schema: { tags: ['tags'], summary: 'Delete a tag (the artifact stays)', params: TagParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
+    const p = await requireWriter(deps, req);
+    await deps.manifests.deleteTag(await repoOf(req), (req.params as P).tag!, actor(req, p));
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,99 @@
+/**
+ * Who is calling: Basic (access key : secret key, or username : password) or Bearer (a token from /service/token).
+ * Also builds the Docker token challenge and checks a caller may take an action on a repository.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { IdentityService, Principal } from '../domain/auth/identity.service.js';
+import type { LoginLimiter } from '../domain/auth/login-limiter.js';
+import { allowedRepoActions, type RepoAction } from '../domain/auth/roles.js';
+import { type Access, formatScope, tokenAllows } from '../domain/auth/scopes.js';
+import type { TokenService } from '../domain/auth/token.service.js';
+import { NcrError } from '../oci/errors.js';
+
+export interface Caller {
+  principal: Principal;
+  /** the token's granted access; undefined when the caller used Basic auth (then the role alone decides) */
+  access?: Access[];
+}
+
+export class Authenticator {
+  constructor(
+    private readonly identity: IdentityService,
+    private readonly tokens: TokenService,
+    private readonly limiter: LoginLimiter,
+    private readonly publicUrl: string | undefined,
+  ) {}
+
+  /** The base URL clients reach this server at. */
+  baseUrl(req: FastifyRequest): string {
+    return this.publicUrl ?? `${req.protocol}://${req.headers.host ?? `${req.hostname}`}`;
+  }
+
+  /** The token service name: the public host. */
+  service(req: FastifyRequest): string {
+    return new URL(this.baseUrl(req)).host;
+  }
+
+  /** Parses and checks the Authorization header; undefined when there is none; 401/429 when it is wrong. */
+  async authenticate(req: FastifyRequest): Promise<Caller | undefined> {
+    const header = req.headers.authorization;
+    if (!header) return undefined;
+    const [scheme, value = ''] = header.split(' ', 2);
+    if (/^bearer$/i.test(scheme)) {
+      const claims = await this.tokens.verifyAccess(value.trim());
+      if (!claims) throw this.challenge(req, undefined, 'the token is invalid or has expired: log in again', 'invalid_token');
+      const principal = await this.identity.principalOf(claims.userId, claims.accessKeyId);
+      if (!principal) throw this.challenge(req, undefined, 'the user or access key behind this token no longer exists: log in again', 'invalid_token');
+      return { principal, access: claims.access };
+    }
+    if (/^basic$/i.test(scheme)) {
+      const { user, pass } = decodeBasic(value);
+      const principal = await this.checkCredentials(req, user, pass);
+      return { principal };
+    }
+    throw this.challenge(req, undefined, `unsupported authorization scheme "${scheme}": use Basic (access key : secret key) or Bearer`);
+  }
+
+  /** Verifies a user-supplied key pair (or username and password), with failed-login rate limiting. */
+  async checkCredentials(req: FastifyRequest, user: string, pass: string): Promise<Principal> {
+    this.limiter.check(req.ip, user);
+    const principal = (await this.identity.verifyKey(user, pass)) ?? (await this.identity.verifyPassword(user, pass));
+    if (!principal) {
+      this.limiter.fail(req.ip, user);
+      throw this.challenge(req, undefined, 'the access key or secret key is wrong: use the access key as username and the secret key as password');
+    }
+    return principal;
+  }
+
+  /** A 401 carrying the Docker token challenge for the given scope. */
+  challenge(req: FastifyRequest, scope: string | undefined, message = 'authentication required: log in with your access key and secret key', error?: string): NcrError {
+    let h = `Bearer realm="${this.baseUrl(req)}/service/token",service="${this.service(req)}"`;
+    if (scope) h += `,scope="${scope}"`;
+    if (error) h += `,error="${error}"`;
+    return new NcrError('UNAUTHORIZED', message, { headers: { 'WWW-Authenticate': h } });
+  }
+
+  /**
+   * Requires the caller to be allowed `action` on the repository: 401 with a challenge when not logged in or the
+   * token lacks the scope; 403 DENIED when the role can never do it.
+   */
+  requireRepo(req: FastifyRequest, caller: Caller | undefined, repo: string, action: RepoAction): Caller {
+    const scopeActions = action === 'push' ? ['pull', 'push'] : [action];
+    const scope = formatScope('repository', repo, scopeActions);
+    if (!caller) throw this.challenge(req, scope);
+    if (!allowedRepoActions(caller.principal.role).includes(action)) {
+      throw new NcrError('DENIED', `${caller.principal.username} has the ${caller.principal.role} role, which may not ${action} ${repo}: ask an admin for the member role`);
+    }
+    if (caller.access && !tokenAllows(caller.access, 'repository', repo, action)) {
+      throw this.challenge(req, scope, `the token does not grant ${action} on ${repo}: request a token with scope ${scope}`, 'insufficient_scope');
+    }
+    return caller;
+  }
+}
+
+export function decodeBasic(value: string): { user: string; pass: string } {
+  const decoded = Buffer.from(value.trim(), 'base64').toString('utf8');
+  const i = decoded.indexOf(':');
+  if (i < 0) return { user: decoded, pass: '' };
+  return { user: decoded.slice(0, i), pass: decoded.slice(i + 1) };
+}

@@ -1,0 +1,87 @@
+/**
+ * The /v2 API. Repository names contain slashes, so the path is matched here against the spec's endpoint shapes
+ * (longest suffix first) rather than by Fastify's router. Request bodies are left unread for the handlers to stream.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { NcrError } from '../../oci/errors.js';
+import { getBlob, deleteBlob } from './blobs.routes.js';
+import { listParams, type OciDeps, type OciRequest } from './context.js';
+import { deleteManifest, getManifest, listReferrers, listTags, putManifest } from './manifests.routes.js';
+import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './uploads.routes.js';
+
+type Handler = (o: OciRequest) => Promise<unknown>;
+interface Route {
+  kind: string;
+  pattern: RegExp;
+  methods: Partial<Record<string, Handler>>;
+}
+
+const ROUTES: Route[] = [
+  { kind: 'tags', pattern: /^\/v2\/(.+)\/tags\/list$/, methods: { GET: listTags } },
+  { kind: 'manifest', pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/, methods: { GET: getManifest, HEAD: getManifest, PUT: putManifest, DELETE: deleteManifest } },
+  { kind: 'upload', pattern: /^\/v2\/(.+)\/blobs\/uploads\/?$/, methods: { POST: startUpload } },
+  { kind: 'upload', pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, methods: { PATCH: patchUpload, PUT: putUpload, GET: uploadStatus, DELETE: cancelUpload } },
+  { kind: 'blob', pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/, methods: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob } },
+  { kind: 'referrers', pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: listReferrers } },
+];
+
+export function routeKind(url: string): string {
+  const path = url.split('?')[0];
+  if (/^\/v2\/?$/.test(path)) return 'base';
+  if (path === '/v2/_catalog') return 'catalog';
+  return ROUTES.find((r) => r.pattern.test(path))?.kind ?? 'unknown';
+}
+
+export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
+  // Bodies (layers, chunks, manifests) are streamed by the handlers themselves.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, _payload, done) => done(null, undefined));
+
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('Docker-Distribution-API-Version', 'registry/2.0');
+  });
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/v2/',
+    handler: async (req, reply) => {
+      const caller = await deps.auth.authenticate(req);
+      if (!caller) throw deps.auth.challenge(req, undefined);
+      return reply.code(200).header('Content-Type', 'application/json').send(req.method === 'HEAD' ? undefined : {});
+    },
+  });
+  app.get('/v2', (_req, reply) => reply.redirect('/v2/', 301));
+
+  app.get('/v2/_catalog', async (req, reply) => {
+    const caller = await deps.auth.authenticate(req);
+    if (!caller) throw deps.auth.challenge(req, 'registry:catalog:*');
+    const q = listParams(req, 1000);
+    const n = q.n ?? 100;
+    // Every role may pull, so every registry's repositories are listed; the filter is where narrower grants will plug in.
+    const names = await deps.registries.catalogPage({ last: q.last, n: n + 1 });
+    const page = names.slice(0, n);
+    if (names.length > n && page.length > 0) reply.header('Link', `</v2/_catalog?n=${n}&last=${encodeURIComponent(page[page.length - 1])}>; rel="next"`);
+    return reply.code(200).send({ repositories: page });
+  });
+
+  app.route({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    url: '/v2/*',
+    handler: async (req: FastifyRequest, reply: FastifyReply) => {
+      const path = req.url.split('?')[0];
+      for (const route of ROUTES) {
+        const m = route.pattern.exec(path);
+        if (!m) continue;
+        const handler = route.methods[req.method];
+        if (!handler) {
+          throw new NcrError('UNSUPPORTED', `${req.method} is not supported on ${path}; allowed: ${Object.keys(route.methods).join(', ')}`, { status: 405 });
+        }
+        const name = m[1];
+        const ref = m[2] ? decodeURIComponent(m[2]) : '';
+        const caller = await deps.auth.authenticate(req);
+        return handler({ req, reply, caller, name, ref, deps });
+      }
+      throw new NcrError('NAME_INVALID', `${path} is not an OCI distribution endpoint`, { status: 404 });
+    },
+  });
+}

@@ -1,0 +1,288 @@
+import type { Page, PageRequest } from '../../../domain/pagination.js';
+import { offsetOf } from '../../../domain/pagination.js';
+import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore, Upload, UploadStore } from '../../../domain/registry/ports.js';
+import type { ArtifactsTable } from './schema.js';
+import { containsLike, type Db } from './util.js';
+
+type ArtifactRow = Omit<ArtifactsTable, 'content'>;
+const ARTIFACT_COLUMNS = [
+  'repository_id', 'digest', 'media_type', 'artifact_type', 'size', 'subject_digest', 'config_digest',
+  'platforms', 'total_size', 'pushed_at', 'pushed_by', 'pulled_at',
+] as const;
+
+const toArtifact = (r: ArtifactRow): Artifact => ({
+  repositoryId: r.repository_id,
+  digest: r.digest,
+  mediaType: r.media_type,
+  artifactType: r.artifact_type,
+  size: Number(r.size),
+  subjectDigest: r.subject_digest,
+  configDigest: r.config_digest,
+  platforms: JSON.parse(r.platforms) as string[],
+  totalSize: Number(r.total_size),
+  pushedAt: Number(r.pushed_at),
+  pushedBy: r.pushed_by,
+  pulledAt: r.pulled_at == null ? null : Number(r.pulled_at),
+});
+
+const toTag = (r: { repository_id: string; name: string; digest: string; pushed_at: number; pulled_at: number | null }): Tag => ({
+  repositoryId: r.repository_id,
+  name: r.name,
+  digest: r.digest,
+  pushedAt: Number(r.pushed_at),
+  pulledAt: r.pulled_at == null ? null : Number(r.pulled_at),
+});
+
+export class KyselyArtifactStore implements ArtifactStore {
+  constructor(private readonly db: Db) {}
+
+  async get(repositoryId: string, digest: string) {
+    const r = await this.db.selectFrom('artifacts').select(ARTIFACT_COLUMNS).where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
+    return r && toArtifact(r);
+  }
+
+  async content(repositoryId: string, digest: string) {
+    const r = await this.db.selectFrom('artifacts').select(['content', 'media_type']).where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
+    return r && { content: new Uint8Array(r.content), mediaType: r.media_type };
+  }
+
+  async missing(repositoryId: string, digests: string[]) {
+    const wanted = [...new Set(digests)];
+    if (wanted.length === 0) return [];
+    const present = await this.db.selectFrom('artifacts').select('digest').where('repository_id', '=', repositoryId).where('digest', 'in', wanted).execute();
+    const have = new Set(present.map((p) => p.digest));
+    return wanted.filter((d) => !have.has(d));
+  }
+
+  async put(a: NewArtifact, tag: string | undefined, now: number) {
+    await this.db.transaction().execute(async (tx) => {
+      await tx
+        .insertInto('artifacts')
+        .values({
+          repository_id: a.repositoryId,
+          digest: a.digest,
+          media_type: a.mediaType,
+          artifact_type: a.artifactType,
+          size: a.size,
+          content: a.content,
+          subject_digest: a.subjectDigest,
+          config_digest: a.configDigest,
+          platforms: JSON.stringify(a.platforms),
+          total_size: a.totalSize,
+          pushed_at: a.pushedAt,
+          pushed_by: a.pushedBy,
+          pulled_at: null,
+        })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .execute();
+      const blobs = [...new Set(a.blobDigests)];
+      if (blobs.length > 0) {
+        await tx
+          .insertInto('artifact_blobs')
+          .values(blobs.map((b) => ({ repository_id: a.repositoryId, artifact_digest: a.digest, blob_digest: b })))
+          .onConflict((oc) => oc.columns(['repository_id', 'artifact_digest', 'blob_digest']).doNothing())
+          .execute();
+      }
+      const children = [...new Set(a.childDigests)];
+      if (children.length > 0) {
+        await tx
+          .insertInto('artifact_refs')
+          .values(children.map((c) => ({ repository_id: a.repositoryId, parent_digest: a.digest, child_digest: c })))
+          .onConflict((oc) => oc.columns(['repository_id', 'parent_digest', 'child_digest']).doNothing())
+          .execute();
+      }
+      if (tag !== undefined) {
+        await tx
+          .insertInto('tags')
+          .values({ repository_id: a.repositoryId, name: tag, digest: a.digest, pushed_at: now, pulled_at: null })
+          .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ digest: a.digest, pushed_at: now }))
+          .execute();
+      }
+      await tx.updateTable('repositories').set({ updated_at: now }).where('id', '=', a.repositoryId).execute();
+    });
+  }
+
+  async list(q: { repositoryId: string } & PageRequest): Promise<Page<Artifact & { tags: string[] }>> {
+    const base = this.db.selectFrom('artifacts').where('repository_id', '=', q.repositoryId);
+    const [rows, total] = await Promise.all([
+      base.select(ARTIFACT_COLUMNS).orderBy('pushed_at', 'desc').orderBy('digest').limit(q.perPage).offset(offsetOf(q)).execute(),
+      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    const digests = rows.map((r) => r.digest);
+    const tags = digests.length
+      ? await this.db.selectFrom('tags').select(['digest', 'name']).where('repository_id', '=', q.repositoryId).where('digest', 'in', digests).orderBy('name').execute()
+      : [];
+    const byDigest = new Map<string, string[]>();
+    for (const t of tags) byDigest.set(t.digest, [...(byDigest.get(t.digest) ?? []), t.name]);
+    return {
+      items: rows.map((r) => ({ ...toArtifact(r), tags: byDigest.get(r.digest) ?? [] })),
+      page: q.page,
+      perPage: q.perPage,
+      total: Number(total.n),
+    };
+  }
+
+  async referrers(repositoryId: string, subject: string) {
+    const rows = await this.db.selectFrom('artifacts').select(ARTIFACT_COLUMNS).where('repository_id', '=', repositoryId).where('subject_digest', '=', subject).orderBy('pushed_at').execute();
+    return rows.map(toArtifact);
+  }
+
+  async parents(repositoryId: string, digest: string) {
+    const rows = await this.db.selectFrom('artifact_refs').select('parent_digest').where('repository_id', '=', repositoryId).where('child_digest', '=', digest).execute();
+    return rows.map((r) => r.parent_digest);
+  }
+
+  async delete(repositoryId: string, digest: string) {
+    return this.db.transaction().execute(async (tx) => {
+      const tags = await tx.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
+      await tx.deleteFrom('tags').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
+      await tx.deleteFrom('artifact_refs').where('repository_id', '=', repositoryId).where('parent_digest', '=', digest).execute();
+      await tx.deleteFrom('artifact_blobs').where('repository_id', '=', repositoryId).where('artifact_digest', '=', digest).execute();
+      await tx.deleteFrom('artifacts').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
+      return tags.map((t) => t.name);
+    });
+  }
+
+  async recordPulls(pulls: { repositoryId: string; digest: string; tag?: string; at: number }[]) {
+    if (pulls.length === 0) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (const p of pulls) {
+        await tx
+          .updateTable('artifacts')
+          .set({ pulled_at: p.at })
+          .where('repository_id', '=', p.repositoryId)
+          .where('digest', '=', p.digest)
+          .where((eb) => eb.or([eb('pulled_at', 'is', null), eb('pulled_at', '<', p.at)]))
+          .execute();
+        if (p.tag) {
+          await tx
+            .updateTable('tags')
+            .set({ pulled_at: p.at })
+            .where('repository_id', '=', p.repositoryId)
+            .where('name', '=', p.tag)
+            .where((eb) => eb.or([eb('pulled_at', 'is', null), eb('pulled_at', '<', p.at)]))
+            .execute();
+        }
+      }
+    });
+  }
+}
+
+export class KyselyTagStore implements TagStore {
+  constructor(private readonly db: Db) {}
+
+  async get(repositoryId: string, name: string) {
+    const r = await this.db.selectFrom('tags').selectAll().where('repository_id', '=', repositoryId).where('name', '=', name).executeTakeFirst();
+    return r && toTag(r);
+  }
+
+  async names(repositoryId: string, q: { last?: string; n?: number }) {
+    let query = this.db.selectFrom('tags').select('name').where('repository_id', '=', repositoryId);
+    if (q.last !== undefined) query = query.where('name', '>', q.last);
+    query = query.orderBy('name');
+    if (q.n !== undefined) query = query.limit(q.n);
+    return (await query.execute()).map((r) => r.name);
+  }
+
+  async list(q: { repositoryId: string; digest?: string; search?: string } & PageRequest): Promise<Page<Tag>> {
+    let base = this.db.selectFrom('tags').where('repository_id', '=', q.repositoryId);
+    if (q.digest) base = base.where('digest', '=', q.digest);
+    if (q.search) base = base.where(containsLike('name', q.search));
+    const [rows, total] = await Promise.all([
+      base.selectAll().orderBy('name').limit(q.perPage).offset(offsetOf(q)).execute(),
+      base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items: rows.map(toTag), page: q.page, perPage: q.perPage, total: Number(total.n) };
+  }
+
+  async put(repositoryId: string, name: string, digest: string, now: number) {
+    await this.db
+      .insertInto('tags')
+      .values({ repository_id: repositoryId, name, digest, pushed_at: now, pulled_at: null })
+      .onConflict((oc) => oc.columns(['repository_id', 'name']).doUpdateSet({ digest, pushed_at: now }))
+      .execute();
+  }
+
+  async delete(repositoryId: string, name: string) {
+    const r = await this.db.deleteFrom('tags').where('repository_id', '=', repositoryId).where('name', '=', name).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}
+
+export class KyselyBlobMetaStore implements BlobStoreMeta {
+  constructor(private readonly db: Db) {}
+
+  async linkedSize(repositoryId: string, digest: string) {
+    const r = await this.db
+      .selectFrom('repository_blobs')
+      .innerJoin('blobs', 'blobs.digest', 'repository_blobs.digest')
+      .select('blobs.size')
+      .where('repository_blobs.repository_id', '=', repositoryId)
+      .where('repository_blobs.digest', '=', digest)
+      .executeTakeFirst();
+    return r ? Number(r.size) : undefined;
+  }
+
+  async size(digest: string) {
+    const r = await this.db.selectFrom('blobs').select('size').where('digest', '=', digest).executeTakeFirst();
+    return r ? Number(r.size) : undefined;
+  }
+
+  async link(repositoryId: string, digest: string, size: number, now: number) {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('blobs').values({ digest, size, created_at: now }).onConflict((oc) => oc.column('digest').doNothing()).execute();
+      await tx
+        .insertInto('repository_blobs')
+        .values({ repository_id: repositoryId, digest, created_at: now })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .execute();
+    });
+  }
+
+  async unlink(repositoryId: string, digest: string) {
+    const r = await this.db.deleteFrom('repository_blobs').where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  async missing(repositoryId: string, digests: string[]) {
+    const wanted = [...new Set(digests)];
+    if (wanted.length === 0) return [];
+    const present = await this.db.selectFrom('repository_blobs').select('digest').where('repository_id', '=', repositoryId).where('digest', 'in', wanted).execute();
+    const have = new Set(present.map((p) => p.digest));
+    return wanted.filter((d) => !have.has(d));
+  }
+}
+
+const toUpload = (r: { id: string; repository_id: string; offset: number; hash_state: string | null; hash_offset: number; started_at: number; updated_at: number }): Upload => ({
+  id: r.id,
+  repositoryId: r.repository_id,
+  offset: Number(r.offset),
+  hashState: r.hash_state,
+  hashOffset: Number(r.hash_offset),
+  startedAt: Number(r.started_at),
+  updatedAt: Number(r.updated_at),
+});
+
+export class KyselyUploadStore implements UploadStore {
+  constructor(private readonly db: Db) {}
+
+  async create(u: Upload) {
+    await this.db
+      .insertInto('uploads')
+      .values({ id: u.id, repository_id: u.repositoryId, offset: u.offset, hash_state: u.hashState, hash_offset: u.hashOffset, started_at: u.startedAt, updated_at: u.updatedAt })
+      .execute();
+  }
+
+  async get(id: string) {
+    const r = await this.db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toUpload(r);
+  }
+
+  async update(id: string, p: { offset: number; hashState: string | null; hashOffset: number; updatedAt: number }) {
+    await this.db.updateTable('uploads').set({ offset: p.offset, hash_state: p.hashState, hash_offset: p.hashOffset, updated_at: p.updatedAt }).where('id', '=', id).execute();
+  }
+
+  async delete(id: string) {
+    await this.db.deleteFrom('uploads').where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,52 @@
+/** Opens the metadata database (SQLite file by default, PostgreSQL when the URL says so) and migrates it. */
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { CodeMigrationProvider, type Dialect } from './migrations.js';
+import type { Database } from './schema.js';
+
+// int8 and numeric come back as strings by default; every bigint here is a time, a size or an id that fits a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface MetaDb {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string }): Promise<MetaDb> {
+  let db: Kysely<Database>;
+  let dialect: Dialect;
+  if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+    dialect = 'postgres';
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) });
+  } else {
+    dialect = 'sqlite';
+    const file = opts.databaseUrl ? opts.databaseUrl.replace(/^sqlite:/, '') : join(opts.dataDir, 'ncr.db');
+    mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const migrator = new Migrator({ db, provider: new CodeMigrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    db,
+    dialect,
+    close: () => db.destroy(),
+  };
+}
+
+export async function pingDb(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,28 @@
+import { type Kysely, sql } from 'kysely';
+import { NcrError } from '../../../oci/errors.js';
+import type { Database } from './schema.js';
+
+/** `%q%` with LIKE wildcards in q escaped (used with ESCAPE '\'). */
+export function likePattern(q: string): string {
+  return '%' + q.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
+export function containsLike(column: string, q: string) {
+  return sql<boolean>`${sql.ref(column)} like ${likePattern(q)} escape '\\'`;
+}
+
+/** True when err is a unique-constraint violation in either dialect. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export function conflict(what: string, cause: unknown): NcrError {
+  return new NcrError('CONFLICT', what, { cause });
+}
+
+export async function countOf(q: { executeTakeFirstOrThrow(): Promise<{ n: number | string | bigint }> }): Promise<number> {
+  return Number((await q.executeTakeFirstOrThrow()).n);
+}
+
+export type Db = Kysely<Database>;

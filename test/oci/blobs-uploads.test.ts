@@ -1,0 +1,174 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
+import { basic, errorCode, OciClient, sha256, sha512 } from '../helpers/oci-client.js';
+
+describe.each(DB_KINDS)('blobs and uploads (%s)', (db) => {
+  let s: TestServer;
+  let c: OciClient;
+  beforeAll(async () => {
+    s = await startServer({ db });
+    c = new OciClient(s.url, s.admin);
+    expect((await s.api('POST', '/api/v1/registries', { name: 'team' })).status).toBe(201);
+  });
+  afterAll(async () => s?.close());
+
+  it('monolithic push, HEAD, GET and Range', async () => {
+    const data = 'hello blob '.repeat(50);
+    const digest = await c.pushBlob('team/app', data);
+    const head = await c.req('HEAD', `/v2/team/app/blobs/${digest}`);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(data.length));
+    expect(head.headers.get('docker-content-digest')).toBe(digest);
+    const get = await c.req('GET', `/v2/team/app/blobs/${digest}`);
+    expect(await get.text()).toBe(data);
+    const part = await c.req('GET', `/v2/team/app/blobs/${digest}`, { headers: { range: 'bytes=6-9' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 6-9/${data.length}`);
+    expect(await part.text()).toBe('blob');
+    const bad = await c.req('GET', `/v2/team/app/blobs/${digest}`, { headers: { range: 'bytes=100000-' } });
+    expect(bad.status).toBe(416);
+  });
+
+  it('a blob is visible only in repositories that link it', async () => {
+    const digest = await c.pushBlob('team/one', 'only in one');
+    expect((await c.req('HEAD', `/v2/team/one/blobs/${digest}`)).status).toBe(200);
+    await c.pushBlob('team/two', 'something else');
+    const res = await c.req('GET', `/v2/team/two/blobs/${digest}`);
+    expect(res.status).toBe(404);
+    expect(await errorCode(res)).toBe('BLOB_UNKNOWN');
+  });
+
+  it('sha512 digests are accepted', async () => {
+    const data = 'sha512 content';
+    const digest = sha512(data);
+    const res = await c.req('POST', `/v2/team/app/blobs/uploads/?digest=${digest}`, { body: data });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('docker-content-digest')).toBe(digest);
+    expect(await (await c.req('GET', `/v2/team/app/blobs/${digest}`)).text()).toBe(data);
+  });
+
+  it('a wrong digest is refused and nothing becomes visible', async () => {
+    const wrong = sha256('other bytes');
+    const res = await c.req('POST', `/v2/team/app/blobs/uploads/?digest=${wrong}`, { body: 'actual bytes' });
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('DIGEST_INVALID');
+    expect((await c.req('HEAD', `/v2/team/app/blobs/${wrong}`)).status).toBe(404);
+    const malformed = await c.req('POST', `/v2/team/app/blobs/uploads/?digest=sha256:abc`, { body: 'x' });
+    expect(await errorCode(malformed)).toBe('DIGEST_INVALID');
+  });
+
+  it('chunked upload with Content-Range, status, gap → 416, close', async () => {
+    const start = await c.req('POST', '/v2/team/app/blobs/uploads/');
+    expect(start.status).toBe(202);
+    const location = start.headers.get('location')!;
+    expect(start.headers.get('docker-upload-uuid')).toBeTruthy();
+    expect(start.headers.get('range')).toBe('0-0');
+    const a = Buffer.alloc(1000, 'a');
+    const b = Buffer.alloc(500, 'b');
+    const p1 = await c.req('PATCH', location, { body: a, headers: { 'content-range': '0-999', 'content-type': 'application/octet-stream' } });
+    expect(p1.status).toBe(202);
+    expect(p1.headers.get('range')).toBe('0-999');
+    const gap = await c.req('PATCH', location, { body: b, headers: { 'content-range': '1001-1500' } });
+    expect(gap.status).toBe(416);
+    expect(gap.headers.get('range')).toBe('0-999');
+    const overlap = await c.req('PATCH', location, { body: b, headers: { 'content-range': '900-1399' } });
+    expect(overlap.status).toBe(416);
+    const status = await c.req('GET', location);
+    expect(status.status).toBe(204);
+    expect(status.headers.get('range')).toBe('0-999');
+    const p2 = await c.req('PATCH', location, { body: b, headers: { 'content-range': '1000-1499' } });
+    expect(p2.status).toBe(202);
+    const all = Buffer.concat([a, b]);
+    const done = await c.req('PUT', `${location}?digest=${sha256(all)}`);
+    expect(done.status).toBe(201);
+    expect(done.headers.get('docker-content-digest')).toBe(sha256(all));
+    expect(Buffer.from(await (await c.req('GET', `/v2/team/app/blobs/${sha256(all)}`)).arrayBuffer()).equals(all)).toBe(true);
+    const gone = await c.req('GET', location);
+    expect(gone.status).toBe(404);
+    expect(await errorCode(gone)).toBe('BLOB_UPLOAD_UNKNOWN');
+  });
+
+  it('streamed PATCH without Content-Range, final chunk in the PUT', async () => {
+    const start = await c.req('POST', '/v2/team/app/blobs/uploads/');
+    const location = start.headers.get('location')!;
+    await c.req('PATCH', location, { body: 'first-' });
+    const done = await c.req('PUT', `${location}?digest=${sha256('first-second')}`, { body: 'second', headers: { 'content-type': 'application/octet-stream' } });
+    expect(done.status).toBe(201);
+  });
+
+  it('cancel an upload', async () => {
+    const start = await c.req('POST', '/v2/team/app/blobs/uploads/');
+    const location = start.headers.get('location')!;
+    expect((await c.req('DELETE', location)).status).toBe(204);
+    expect((await c.req('PATCH', location, { body: 'x' })).status).toBe(404);
+  });
+
+  it('cross-repository mount: 201 when the source has it, 202 otherwise', async () => {
+    const digest = await c.pushBlob('team/src', 'mount me');
+    const scopes = ['repository:team/dst:pull,push', 'repository:team/src:pull'];
+    const ok = await c.req('POST', `/v2/team/dst/blobs/uploads/?mount=${digest}&from=team/src`, { scopes });
+    expect(ok.status).toBe(201);
+    expect(ok.headers.get('docker-content-digest')).toBe(digest);
+    expect((await c.req('HEAD', `/v2/team/dst/blobs/${digest}`)).status).toBe(200);
+    const miss = await c.req('POST', `/v2/team/dst/blobs/uploads/?mount=${sha256('nope')}&from=team/src`, { scopes });
+    expect(miss.status).toBe(202);
+    // A token without pull on the source gets a normal session, not the blob.
+    const other = await c.pushBlob('team/src', 'not yours');
+    const noPull = await c.req('POST', `/v2/team/dst/blobs/uploads/?mount=${other}&from=team/src`, { scopes: ['repository:team/dst:pull,push'] });
+    expect(noPull.status).toBe(202);
+    expect(miss.status).toBe(202);
+    expect(miss.headers.get('location')).toContain('/blobs/uploads/');
+  });
+
+  it('delete a blob unlinks it from the repository', async () => {
+    const digest = await c.pushBlob('team/del', 'delete me');
+    expect((await c.req('DELETE', `/v2/team/del/blobs/${digest}`)).status).toBe(202);
+    expect((await c.req('HEAD', `/v2/team/del/blobs/${digest}`)).status).toBe(404);
+  });
+
+  it('a push into a registry that does not exist is NAME_UNKNOWN, a bad name NAME_INVALID', async () => {
+    const res = await c.req('POST', '/v2/nosuch/app/blobs/uploads/');
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { errors: { code: string; message: string }[] };
+    expect(body.errors[0].code).toBe('NAME_UNKNOWN');
+    expect(body.errors[0].message).toMatch(/create it first/);
+    const bad = await c.req('POST', '/v2/team/App/blobs/uploads/');
+    expect(await errorCode(bad)).toBe('NAME_INVALID');
+    const single = await c.req('POST', '/v2/team/blobs/uploads/');
+    expect(await errorCode(single)).toBe('NAME_INVALID');
+  });
+
+  it('Basic auth with an access key works on /v2 as Harbor allows', async () => {
+    const res = await fetch(`${s.url}/v2/team/app/tags/list`, { headers: { authorization: basic(s.admin) } });
+    expect([200, 404]).toContain(res.status);
+    expect(res.status).not.toBe(401);
+  });
+});
+
+describe('an upload session survives a restart of the server', () => {
+  it('continues after close and a new app on the same data', async () => {
+    const first = await startServer({ db: 'sqlite' });
+    const c1 = new OciClient(first.url, first.admin);
+    await first.api('POST', '/api/v1/registries', { name: 'team' });
+    const start = await c1.req('POST', '/v2/team/app/blobs/uploads/');
+    const location = start.headers.get('location')!;
+    await c1.req('PATCH', location, { body: Buffer.alloc(4096, 1), headers: { 'content-range': '0-4095' } });
+    const dataDir = first.dataDir;
+    await first.app.close();
+    const second = await startServer({ db: 'sqlite', dataDir });
+    try {
+      const c2 = new OciClient(second.url, first.admin);
+      const status = await c2.req('GET', location);
+      expect(status.status).toBe(204);
+      expect(status.headers.get('range')).toBe('0-4095');
+      await c2.req('PATCH', location, { body: Buffer.alloc(100, 2), headers: { 'content-range': '4096-4195' } });
+      const all = Buffer.concat([Buffer.alloc(4096, 1), Buffer.alloc(100, 2)]);
+      const done = await c2.req('PUT', `${location}?digest=${sha256(all)}`);
+      expect(done.status).toBe(201);
+    } finally {
+      await second.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
