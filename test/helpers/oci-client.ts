@@ -37,7 +37,7 @@ export class OciClient {
       fetch(this.base + path, {
         method,
         headers: { ...(init.headers ?? {}), ...(auth ? { authorization: auth } : {}) },
-        body: init.body as BodyInit | undefined,
+        body: init.body as RequestInit['body'],
         redirect: 'manual',
       });
     let res = await send(this.lastAuth);

@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
+import { errorCode, OciClient, sha256 } from '../helpers/oci-client.js';
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
+
+describe.each(DB_KINDS)('manifests, tags, referrers, catalog (%s)', (db) => {
+  let s: TestServer;
+  let c: OciClient;
+  beforeAll(async () => {
+    s = await startServer({ db });
+    c = new OciClient(s.url, s.admin);
+    expect((await s.api('POST', '/api/v1/registries', { name: 'team' })).status).toBe(201);
+  });
+  afterAll(async () => s?.close());
+
+  it('PUT by tag; GET and HEAD by tag and digest return the bytes exactly as pushed', async () => {
+    const { body, digest } = await c.pushImage('team/app', '1.0', 'a');
+    for (const ref of ['1.0', digest]) {
+      const get = await c.req('GET', `/v2/team/app/manifests/${ref}`, { headers: { accept: OCI_MANIFEST } });
+      expect(get.status).toBe(200);
+      expect(get.headers.get('content-type')).toBe(OCI_MANIFEST);
+      expect(get.headers.get('docker-content-digest')).toBe(digest);
+      expect(await get.text()).toBe(body);
+      const head = await c.req('HEAD', `/v2/team/app/manifests/${ref}`);
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    }
+    // Bytes are kept as pushed, whitespace included.
+    const spaced = JSON.stringify(JSON.parse(body), null, 3);
+    const put = await c.pushManifest('team/app', 'spaced', spaced);
+    expect(put.status).toBe(201);
+    expect(put.headers.get('docker-content-digest')).toBe(sha256(spaced));
+    expect(await (await c.req('GET', '/v2/team/app/manifests/spaced')).text()).toBe(spaced);
+  });
+
+  it('PUT by digest checks the digest', async () => {
+    const { body } = await c.pushImage('team/app', 'tmp', 'b');
+    const ok = await c.pushManifest('team/app', sha256(body), body);
+    expect(ok.status).toBe(201);
+    const bad = await c.pushManifest('team/app', sha256('something else'), body);
+    expect(bad.status).toBe(400);
+    expect(await errorCode(bad)).toBe('DIGEST_INVALID');
+  });
+
+  it('Docker schema 2 manifests are accepted; schema 1 is refused', async () => {
+    const config = await c.pushBlob('team/docker', '{"architecture":"amd64","os":"linux"}');
+    const layer = await c.pushBlob('team/docker', 'docker layer');
+    const m = {
+      schemaVersion: 2,
+      mediaType: DOCKER_MANIFEST,
+      config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: config, size: 37 },
+      layers: [{ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: layer, size: 12 }],
+    };
+    const put = await c.pushManifest('team/docker', 'v2', m, DOCKER_MANIFEST);
+    expect(put.status).toBe(201);
+    const get = await c.req('GET', '/v2/team/docker/manifests/v2', { headers: { accept: `${DOCKER_MANIFEST}, ${OCI_MANIFEST}` } });
+    expect(get.headers.get('content-type')).toBe(DOCKER_MANIFEST);
+    const s1 = await c.pushManifest('team/docker', 'v1', { schemaVersion: 1, name: 'team/docker', tag: 'v1', fsLayers: [] }, 'application/vnd.docker.distribution.manifest.v1+prettyjws');
+    expect(s1.status).toBe(400);
+    expect(await errorCode(s1)).toBe('MANIFEST_INVALID');
+  });
+
+  it('content negotiation: a tag whose type is not in Accept is not served', async () => {
+    await c.pushImage('team/neg', 'v', 'n');
+    const res = await c.req('GET', '/v2/team/neg/manifests/v', { headers: { accept: DOCKER_MANIFEST } });
+    expect(res.status).toBe(404);
+    expect(await errorCode(res)).toBe('MANIFEST_UNKNOWN');
+  });
+
+  it('a manifest whose blobs are not in the repository is MANIFEST_BLOB_UNKNOWN', async () => {
+    const m = {
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256('absent config'), size: 14 },
+      layers: [],
+    };
+    const res = await c.pushManifest('team/app', 'missing', m);
+    expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('MANIFEST_BLOB_UNKNOWN');
+  });
+
+  it('an index needs its children; with them it is stored and lists platforms', async () => {
+    const amd = await c.pushImage('team/multi', 'amd', 'amd');
+    const arm = await c.pushImage('team/multi', 'arm', 'arm');
+    const child = (d: { digest: string; body: string }, arch: string) => ({ mediaType: OCI_MANIFEST, digest: d.digest, size: Buffer.byteLength(d.body), platform: { os: 'linux', architecture: arch } });
+    const missing = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(amd, 'amd64'), { ...child(arm, 'arm64'), digest: sha256('nope') }] };
+    const bad = await c.pushManifest('team/multi', 'latest', missing, OCI_INDEX);
+    expect(bad.status).toBe(400);
+    expect(await errorCode(bad)).toBe('MANIFEST_UNKNOWN');
+    const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(amd, 'amd64'), child(arm, 'arm64')] };
+    const ok = await c.pushManifest('team/multi', 'latest', index, OCI_INDEX);
+    expect(ok.status).toBe(201);
+    const list = await s.api('GET', '/api/v1/registries/team/images/multi/artifacts');
+    const idx = list.body.items.find((a: { digest: string }) => a.digest === sha256(JSON.stringify(index)));
+    expect(idx.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+  });
+
+  it('over 4 MiB is 413', async () => {
+    const big = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, annotations: { pad: 'x'.repeat(4 * 1024 * 1024) } });
+    const res = await c.pushManifest('team/app', 'big', big);
+    expect(res.status).toBe(413);
+  });
+
+  it('subject → OCI-Subject; referrers with artifactType filtering', async () => {
+    const subject = await c.pushImage('team/ref', 'main', 'subj');
+    const empty = await c.pushBlob('team/ref', '{}');
+    const mk = (type: string, n: string) => ({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: type,
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty, size: 2 },
+      layers: [],
+      subject: { mediaType: OCI_MANIFEST, digest: subject.digest, size: Buffer.byteLength(subject.body) },
+      annotations: { n },
+    });
+    const sig = mk('application/vnd.example.sig', '1');
+    const sbom = mk('application/vnd.example.sbom', '2');
+    const r1 = await c.pushManifest('team/ref', sha256(JSON.stringify(sig)), sig);
+    expect(r1.status).toBe(201);
+    expect(r1.headers.get('oci-subject')).toBe(subject.digest);
+    await c.pushManifest('team/ref', sha256(JSON.stringify(sbom)), sbom);
+    const all = await c.req('GET', `/v2/team/ref/referrers/${subject.digest}`);
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe(OCI_INDEX);
+    const idx = (await all.json()) as { manifests: { artifactType: string; annotations: Record<string, string> }[] };
+    expect(idx.manifests.map((m) => m.artifactType).sort()).toEqual(['application/vnd.example.sbom', 'application/vnd.example.sig']);
+    const filtered = await c.req('GET', `/v2/team/ref/referrers/${subject.digest}?artifactType=application/vnd.example.sig`);
+    expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType');
+    const f = (await filtered.json()) as { manifests: { annotations: Record<string, string> }[] };
+    expect(f.manifests).toHaveLength(1);
+    expect(f.manifests[0].annotations.n).toBe('1');
+    const none = await c.req('GET', `/v2/team/ref/referrers/${sha256('no referrers')}`);
+    expect(((await none.json()) as { manifests: unknown[] }).manifests).toEqual([]);
+  });
+
+  it('tags list with n, last and Link; catalog paginated the same way', async () => {
+    for (const t of ['a', 'b', 'c', 'd', 'e']) await c.pushImage('team/tags', t, 'same');
+    const first = await c.req('GET', '/v2/team/tags/tags/list?n=2');
+    expect(await first.json()).toEqual({ name: 'team/tags', tags: ['a', 'b'] });
+    expect(first.headers.get('link')).toBe('</v2/team/tags/tags/list?n=2&last=b>; rel="next"');
+    const next = await c.req('GET', '/v2/team/tags/tags/list?n=2&last=b');
+    expect(((await next.json()) as { tags: string[] }).tags).toEqual(['c', 'd']);
+    const last = await c.req('GET', '/v2/team/tags/tags/list?n=2&last=d');
+    expect(((await last.json()) as { tags: string[] }).tags).toEqual(['e']);
+    expect(last.headers.get('link')).toBeNull();
+    const cat = await c.req('GET', '/v2/_catalog?n=2', { scopes: ['registry:catalog:*'] });
+    expect(cat.status).toBe(200);
+    const page = (await cat.json()) as { repositories: string[] };
+    expect(page.repositories).toHaveLength(2);
+    expect(cat.headers.get('link')).toContain(`last=${encodeURIComponent(page.repositories[1])}`);
+    const rest = await c.req('GET', `/v2/_catalog?n=1000&last=${encodeURIComponent(page.repositories[1])}`);
+    const restNames = ((await rest.json()) as { repositories: string[] }).repositories;
+    expect(restNames).toContain('team/tags');
+    expect(restNames).not.toContain(page.repositories[0]);
+  });
+
+  it('DELETE by tag removes only the tag; by digest removes the artifact and its tags', async () => {
+    const img = await c.pushImage('team/del', 'one', 'del');
+    await c.pushManifest('team/del', 'two', img.body);
+    expect((await c.req('DELETE', '/v2/team/del/manifests/one')).status).toBe(202);
+    expect((await c.req('GET', '/v2/team/del/manifests/one')).status).toBe(404);
+    expect((await c.req('GET', '/v2/team/del/manifests/two')).status).toBe(200);
+    expect((await c.req('DELETE', `/v2/team/del/manifests/${img.digest}`)).status).toBe(202);
+    const gone = await c.req('GET', `/v2/team/del/manifests/${img.digest}`);
+    expect(await errorCode(gone)).toBe('MANIFEST_UNKNOWN');
+    expect((await c.req('GET', '/v2/team/del/manifests/two')).status).toBe(404);
+    expect((await c.req('DELETE', `/v2/team/del/manifests/${img.digest}`)).status).toBe(404);
+  });
+
+  it('a bad tag is refused', async () => {
+    const res = await c.pushManifest('team/app', '-bad', '{}');
+    expect(res.status).toBe(400);
+  });
+
+  it('pulls by tag and digest are recorded (batched)', async () => {
+    const img = await c.pushImage('team/pulled', 't', 'p');
+    await c.req('GET', '/v2/team/pulled/manifests/t');
+    await new Promise((r) => setTimeout(r, 1300));
+    const list = await s.api('GET', '/api/v1/registries/team/images/pulled/artifacts');
+    const a = list.body.items.find((x: { digest: string }) => x.digest === img.digest);
+    expect(a.pulledAt).not.toBeNull();
+    const tags = await s.api('GET', '/api/v1/registries/team/images/pulled/tags');
+    expect(tags.body.items[0].pulledAt).not.toBeNull();
+  });
+});
