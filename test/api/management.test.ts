@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
+import { OciClient } from '../helpers/oci-client.js';
+
+describe.each(DB_KINDS)('management API (%s)', (db) => {
+  let s: TestServer;
+  let c: OciClient;
+  beforeAll(async () => {
+    s = await startServer({ db });
+    c = new OciClient(s.url, s.admin);
+  });
+  afterAll(async () => s?.close());
+
+  it('requires login', async () => {
+    const res = await fetch(`${s.url}/api/v1/registries`);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('Basic');
+  });
+
+  it('creates registries with the name rules, refuses duplicates, lists with counts and address', async () => {
+    const created = await s.api('POST', '/api/v1/registries', { name: 'team' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'team', address: `${s.host}/team`, imageCount: 0, storageBytes: 0, createdBy: 'admin' });
+    const dup = await s.api('POST', '/api/v1/registries', { name: 'team' });
+    expect(dup.status).toBe(409);
+    for (const bad of ['Team', 'te am', '-team', 'team/sub', 'a'.repeat(260)]) {
+      const res = await s.api('POST', '/api/v1/registries', { name: bad });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.errors[0].message.length).toBeGreaterThan(10);
+    }
+    await c.pushImage('team/app', '1.0', 'm1');
+    await c.pushImage('team/web/frontend', 'v1', 'm2');
+    const list = await s.api('GET', '/api/v1/registries?perPage=10');
+    expect(list.status).toBe(200);
+    expect(list.body.total).toBe(1);
+    expect(list.body.items[0].imageCount).toBe(2);
+    expect(list.body.items[0].storageBytes).toBeGreaterThan(0);
+  });
+
+  it('paginates and searches every list the same way', async () => {
+    for (const n of ['alpha', 'beta', 'gamma']) expect((await s.api('POST', '/api/v1/registries', { name: n })).status).toBe(201);
+    const p1 = await s.api('GET', '/api/v1/registries?perPage=2&page=1');
+    const p2 = await s.api('GET', '/api/v1/registries?perPage=2&page=2');
+    expect(p1.body.items).toHaveLength(2);
+    expect(p1.body.total).toBe(4);
+    expect(p2.body.items.map((r: { name: string }) => r.name)).toEqual(['gamma', 'team']);
+    const found = await s.api('GET', '/api/v1/registries?search=amm');
+    expect(found.body.items.map((r: { name: string }) => r.name)).toEqual(['gamma']);
+    const bad = await s.api('GET', '/api/v1/registries?perPage=1000');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].code).toBe('VALIDATION_FAILED');
+  });
+
+  it('images, artifacts with detail, tags: list, create, search, delete', async () => {
+    const images = await s.api('GET', '/api/v1/registries/team/images?search=front');
+    expect(images.body.items).toHaveLength(1);
+    expect(images.body.items[0]).toMatchObject({ name: 'web/frontend', repository: 'team/web/frontend', artifactCount: 1, tagCount: 1 });
+    const arts = await s.api('GET', '/api/v1/registries/team/images/app/artifacts');
+    expect(arts.status).toBe(200);
+    const a = arts.body.items[0];
+    expect(a).toMatchObject({ mediaType: 'application/vnd.oci.image.manifest.v1+json', tags: ['1.0'] });
+    expect(a.size).toBeGreaterThan(0);
+    const detail = await s.api('GET', `/api/v1/registries/team/images/app/artifacts/${a.digest}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.manifest.schemaVersion).toBe(2);
+    expect(detail.body.config).toMatchObject({ architecture: 'amd64', os: 'linux' });
+    expect(detail.body.layers).toHaveLength(1);
+    expect(detail.body.pullCommands.byDigest).toBe(`docker pull ${s.host}/team/app@${a.digest}`);
+    const tag = await s.api('POST', '/api/v1/registries/team/images/app/tags', { name: 'stable', digest: a.digest });
+    expect(tag.status).toBe(201);
+    expect(tag.body).toMatchObject({ name: 'stable', digest: a.digest });
+    const v2 = await c.req('GET', '/v2/team/app/manifests/stable');
+    expect(v2.headers.get('docker-content-digest')).toBe(a.digest);
+    const badTag = await s.api('POST', '/api/v1/registries/team/images/app/tags', { name: '.bad', digest: a.digest });
+    expect(badTag.status).toBe(400);
+    const search = await s.api('GET', '/api/v1/registries/team/images/app/tags?search=sta');
+    expect(search.body.items.map((t: { name: string }) => t.name)).toEqual(['stable']);
+    expect((await s.api('DELETE', '/api/v1/registries/team/images/app/tags/stable')).status).toBe(204);
+    expect((await s.api('DELETE', '/api/v1/registries/team/images/app/tags/stable')).status).toBe(404);
+    const nested = await s.api('GET', `/api/v1/registries/team/images/${encodeURIComponent('web/frontend')}/artifacts`);
+    expect(nested.body.items).toHaveLength(1);
+    expect((await s.api('DELETE', `/api/v1/registries/team/images/app/artifacts/${a.digest}`)).status).toBe(204);
+    expect((await c.req('GET', `/v2/team/app/manifests/${a.digest}`)).status).toBe(404);
+    expect((await s.api('DELETE', `/api/v1/registries/team/images/${encodeURIComponent('web/frontend')}`)).status).toBe(204);
+    expect((await s.api('GET', '/api/v1/registries/team/images')).body.items.map((i: { name: string }) => i.name)).toEqual(['app']);
+  });
+
+  it('deleting a registry is refused while it holds images unless forced', async () => {
+    const refused = await s.api('DELETE', '/api/v1/registries/team');
+    expect(refused.status).toBe(409);
+    expect(refused.body.errors[0].message).toMatch(/force/);
+    expect((await s.api('DELETE', '/api/v1/registries/team?force=true')).status).toBe(204);
+    expect((await s.api('GET', '/api/v1/registries/team')).status).toBe(404);
+    expect((await c.req('GET', '/v2/team/app/tags/list')).status).toBe(404);
+    expect((await s.api('DELETE', '/api/v1/registries/alpha')).status).toBe(204);
+  });
+
+  it('users: admins add, change role, remove; the last admin stays', async () => {
+    const u = await s.api('POST', '/api/v1/users', { username: 'mia', role: 'member', password: 'mia-password' });
+    expect(u.status).toBe(201);
+    expect((await s.api('POST', '/api/v1/users', { username: 'mia', role: 'member' })).status).toBe(409);
+    expect((await s.api('POST', '/api/v1/users', { username: 'x', role: 'owner' })).status).toBe(400);
+    const role = await s.api('PATCH', '/api/v1/users/mia', { role: 'viewer' });
+    expect(role.body.role).toBe('viewer');
+    const key = await s.api('POST', '/api/v1/users/mia/access-keys');
+    const mia = { accessKey: key.body.accessKey, secretKey: key.body.secretKey };
+    expect((await s.api('GET', '/api/v1/users', undefined, mia)).status).toBe(403);
+    expect((await s.api('POST', '/api/v1/users', { username: 'eve', role: 'admin' }, mia)).status).toBe(403);
+    expect((await s.api('PATCH', '/api/v1/users/admin', { role: 'viewer' })).status).toBe(409);
+    expect((await s.api('DELETE', '/api/v1/users/admin')).status).toBe(409);
+    expect((await s.api('DELETE', '/api/v1/users/mia')).status).toBe(204);
+    expect((await s.api('GET', '/api/v1/me', undefined, mia)).status).toBe(401);
+  });
+
+  it('access keys: at most 5, secret shown once and stored hashed, regenerate, delete', async () => {
+    const created = [];
+    // The admin already has the bootstrap key.
+    for (let i = 0; i < 4; i++) {
+      const k = await s.api('POST', '/api/v1/users/me/access-keys');
+      expect(k.status).toBe(201);
+      expect(k.body.secretKey).toMatch(/^[A-Za-z0-9_-]{40}$/);
+      created.push(k.body);
+    }
+    const sixth = await s.api('POST', '/api/v1/users/me/access-keys');
+    expect(sixth.status).toBe(409);
+    expect(sixth.body.errors[0].code).toBe('LIMIT_EXCEEDED');
+    const list = await s.api('GET', '/api/v1/users/me/access-keys');
+    expect(list.body.items).toHaveLength(5);
+    expect(JSON.stringify(list.body)).not.toContain(created[0].secretKey);
+    expect(list.body.items.every((k: { rotationDue: boolean }) => k.rotationDue === false)).toBe(true);
+    const k0 = { accessKey: created[0].accessKey, secretKey: created[0].secretKey };
+    expect((await s.api('GET', '/api/v1/me', undefined, k0)).status).toBe(200);
+    const regen = await s.api('POST', `/api/v1/users/me/access-keys/${k0.accessKey}/regenerate`);
+    expect(regen.status).toBe(200);
+    expect(regen.body.secretKey).not.toBe(k0.secretKey);
+    expect((await s.api('GET', '/api/v1/me', undefined, k0)).status).toBe(401);
+    expect((await s.api('GET', '/api/v1/me', undefined, { accessKey: k0.accessKey, secretKey: regen.body.secretKey })).status).toBe(200);
+    expect((await s.api('DELETE', `/api/v1/users/me/access-keys/${k0.accessKey}`)).status).toBe(204);
+    expect((await s.api('GET', '/api/v1/me', undefined, { accessKey: k0.accessKey, secretKey: regen.body.secretKey })).status).toBe(401);
+    // Secrets never reach the database in the clear.
+    const db = JSON.stringify((await s.api('GET', '/api/v1/audit?perPage=100')).body);
+    expect(db).not.toContain(created[1].secretKey);
+  });
+
+  it('records every write in the audit log with who and from where', async () => {
+    const audit = await s.api('GET', '/api/v1/audit?perPage=100');
+    expect(audit.status).toBe(200);
+    const actions = audit.body.items.map((e: { action: string }) => e.action);
+    for (const a of ['RegistryCreated', 'RegistryDeleted', 'ArtifactPushed', 'TagCreated', 'TagDeleted', 'ArtifactDeleted', 'ImageDeleted', 'UserCreated', 'AccessKeyCreated', 'AccessKeyDeleted']) {
+      expect(actions, a).toContain(a);
+    }
+    const created = audit.body.items.find((e: { action: string; target: string }) => e.action === 'RegistryCreated' && e.target === 'team');
+    expect(created).toMatchObject({ actor: 'admin', remoteAddr: '127.0.0.1' });
+  });
+
+  it('serves the OpenAPI document, docs, health, readiness and metrics', async () => {
+    const doc = await fetch(`${s.url}/api/v1/openapi.json`);
+    expect(doc.status).toBe(200);
+    const spec = (await doc.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toContain('/api/v1/registries');
+    expect((await fetch(`${s.url}/api/v1/docs`, { redirect: 'follow' })).status).toBe(200);
+    expect(await (await fetch(`${s.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${s.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks).toEqual({ database: 'ok', storage: 'ok' });
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain('ncr_http_requests_total{method="PUT",route="oci_manifest",status="201"}');
+    expect(metrics).toContain('ncr_http_request_duration_seconds_bucket');
+    expect(metrics).toContain('ncr_uploads_in_progress');
+  });
+});
