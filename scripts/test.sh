@@ -83,6 +83,9 @@ fi
 log "typecheck: tsc -p tsconfig.json --noEmit"
 npx tsc -p tsconfig.json --noEmit
 
+log "lint (house layering rules): eslint src test"
+npx eslint src test
+
 log "vitest run"
 set +e
 npx vitest run "$@"
