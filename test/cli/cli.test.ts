@@ -1,0 +1,102 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const run = promisify(execFile);
+const root = new URL('../..', import.meta.url).pathname;
+const CLI = ['--import', 'tsx', join(root, 'src/cli/main.ts')];
+
+async function ncr(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { env: { ...process.env, ...env }, cwd: root });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('ncr client commands', () => {
+  let s: TestServer;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    s = await startServer({ db: 'sqlite' });
+    env = { NCR_URL: s.url, NCR_ACCESS_KEY: s.admin.accessKey, NCR_SECRET_KEY: s.admin.secretKey };
+  });
+  afterAll(async () => s?.close());
+
+  it('creates, lists and deletes registries', async () => {
+    const created = await ncr(['registry', 'create', 'team'], env);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain(`${s.host}/team`);
+    const list = await ncr(['registry', 'list', '--json'], env);
+    expect(JSON.parse(list.stdout).items.map((r: { name: string }) => r.name)).toEqual(['team']);
+    const bad = await ncr(['registry', 'create', 'Bad Name'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/NAME_INVALID/);
+    expect((await ncr(['registry', 'delete', 'team'], env)).code).toBe(0);
+  });
+
+  it('manages users and keys; the secret is printed once', async () => {
+    expect((await ncr(['user', 'create', 'vera', '--role', 'viewer'], env)).code).toBe(0);
+    const key = await ncr(['key', 'create', '--user', 'vera'], env);
+    expect(key.stdout).toMatch(/secret key: \S{40}/);
+    const ak = /access key: (\S+)/.exec(key.stdout)![1];
+    const list = await ncr(['key', 'list', '--user', 'vera'], env);
+    expect(list.stdout).toContain(ak);
+    expect(list.stdout).not.toMatch(/secret/i);
+    expect((await ncr(['key', 'delete', ak, '--user', 'vera'], env)).code).toBe(0);
+    expect((await ncr(['user', 'set-role', 'vera', 'member'], env)).stdout).toContain('member');
+  });
+
+  it('says what is missing without credentials', async () => {
+    const res = await ncr(['registry', 'list'], { NCR_URL: s.url, NCR_ACCESS_KEY: '', NCR_SECRET_KEY: '' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/NCR_ACCESS_KEY/);
+  });
+});
+
+describe('ncr serve', () => {
+  it('refuses a bad configuration, naming the field', async () => {
+    const res = await ncr(['serve', '--port', 'abc', '--data-dir', join(tmpdir(), 'ncr-never')]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/"port".*--port/);
+  });
+
+  it('starts, prints the first-start credentials once, and stops gracefully on SIGTERM', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'ncr-serve-'));
+    const start = () =>
+      new Promise<{ out: string; stop: () => Promise<number | null> }>((resolve, reject) => {
+        const child = spawn(process.execPath, [...CLI, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: root });
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`no start in time: ${out}`)), 30_000);
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/listening on/.test(out) && (/Log in:/.test(out) || /listening on .*\n/.test(out))) {
+            setTimeout(() => {
+              clearTimeout(timer);
+              resolve({ out, stop: () => new Promise((r) => { child.on('exit', (code) => r(code)); child.kill('SIGTERM'); }) });
+            }, 300);
+          }
+        });
+        child.on('error', reject);
+      });
+    try {
+      const first = await start();
+      expect(first.out).toMatch(/secret key:\s+\S{40}/);
+      expect(first.out).toMatch(/access key:\s+NCR[A-Z0-9]{17}/);
+      const url = /listening on (\S+)/.exec(first.out)![1];
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(await first.stop()).toBe(0);
+      const second = await start();
+      expect(second.out).not.toMatch(/secret key/);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
