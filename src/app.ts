@@ -1,10 +1,12 @@
 /** Composition root: buildApp(config) wires storage, domain services and HTTP. Nothing else imports everything. */
 import { readFileSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { subscribeAudit } from './domain/audit/audit.js';
 import { IdentityService } from './domain/auth/identity.service.js';
 import { LoginLimiter } from './domain/auth/login-limiter.js';
 import { newAccessKeyId, newSecretKey } from './domain/auth/secrets.js';
+import { SessionService } from './domain/auth/session.service.js';
 import { TokenService } from './domain/auth/token.service.js';
 import { EventBus } from './domain/events.js';
 import { BlobService } from './domain/registry/blob.service.js';
@@ -16,11 +18,15 @@ import { RepositoryResolver } from './domain/registry/repository-resolver.js';
 import { UploadService } from './domain/registry/upload.service.js';
 import type { Config } from './config/index.js';
 import { apiRoutes } from './http/api/index.js';
+import { sessionRoutes } from './http/api/session.routes.js';
 import { Authenticator } from './http/auth.js';
 import { sendError } from './http/errors.js';
 import { opsRoutes } from './http/ops.routes.js';
 import { ociRoutes } from './http/oci/router.js';
 import { tokenRoutes } from './http/token.routes.js';
+import { staticRoutes } from './http/web/static.routes.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { uploadPurgeJob } from './jobs/upload-purge.job.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { join } from 'node:path';
 import { loadSigningKey } from './storage/keys/signing-key.js';
@@ -29,6 +35,7 @@ import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
 import { KyselyAccessKeyStore, KyselyUserStore } from './storage/meta/kysely/auth.repo.js';
 import { openMetaDb, pingDb } from './storage/meta/kysely/connect.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
+import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -47,6 +54,8 @@ export interface App {
   events: EventBus;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
+  /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
+  maintenance: { purgeUploads(maxIdleMs: number): Promise<number> };
   /** Listens on config.host:config.port; resolves with the URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -93,7 +102,10 @@ export async function buildApp(config: Config): Promise<App> {
     accessTtlSeconds: config.tokenTtlSeconds,
     refreshTtlSeconds: Math.min(config.refreshTokenTtlSeconds, 43200),
   });
-  const auth = new Authenticator(identity, tokens, new LoginLimiter(config.loginFailureLimit, config.loginFailureWindowSeconds * 1000), config.publicUrl);
+  const limiter = new LoginLimiter(config.loginFailureLimit, config.loginFailureWindowSeconds * 1000);
+  const auth = new Authenticator(identity, tokens, limiter, config.publicUrl);
+  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter);
+  sessions.subscribe(events);
   const resolver = new RepositoryResolver(stores);
   const pulls = new PullRecorder(stores.artifacts, (err) => fastify.log.error({ err }, 'recording pull times failed'));
   const registries = new RegistryService(stores, events);
@@ -112,7 +124,13 @@ export async function buildApp(config: Config): Promise<App> {
     t.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, parseForm(body as string)));
     tokenRoutes(t, { auth, tokens, identity });
   });
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit }, VERSION);
+  await fastify.register(fastifyCookie);
+  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions }, VERSION);
+  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions });
+  await staticRoutes(fastify);
+
+  const scheduler = new Scheduler(fastify.log);
+  scheduler.start([uploadPurgeJob(uploads)]);
 
   let closed = false;
   return {
@@ -120,12 +138,14 @@ export async function buildApp(config: Config): Promise<App> {
     config,
     events,
     bootstrap,
+    maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async listen() {
       return fastify.listen({ host: config.host, port: config.port });
     },
     async close() {
       if (closed) return;
       closed = true;
+      scheduler.stop();
       await fastify.close();
       await pulls.flush();
       await identity.flush().catch(() => undefined);

@@ -104,6 +104,18 @@ describe.each(DB_KINDS)('blobs and uploads (%s)', (db) => {
     expect((await c.req('PATCH', location, { body: 'x' })).status).toBe(404);
   });
 
+  it('abandoned uploads are purged, fresh ones kept', async () => {
+    const old = await c.req('POST', '/v2/team/app/blobs/uploads/');
+    const oldLoc = old.headers.get('location')!;
+    await c.req('PATCH', oldLoc, { body: 'abandoned' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await s.app.maintenance.purgeUploads(30)).toBeGreaterThanOrEqual(1);
+    expect((await c.req('GET', oldLoc)).status).toBe(404);
+    const fresh = await c.req('POST', '/v2/team/app/blobs/uploads/');
+    expect(await s.app.maintenance.purgeUploads(60_000)).toBe(0);
+    expect((await c.req('GET', fresh.headers.get('location')!)).status).toBe(204);
+  });
+
   it('cross-repository mount: 201 when the source has it, 202 otherwise', async () => {
     const digest = await c.pushBlob('team/src', 'mount me');
     const scopes = ['repository:team/dst:pull,push', 'repository:team/src:pull'];

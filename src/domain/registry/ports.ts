@@ -132,6 +132,8 @@ export interface UploadStore {
   get(id: string): Promise<Upload | undefined>;
   update(id: string, patch: { offset: number; hashState: string | null; hashOffset: number; updatedAt: number }): Promise<void>;
   delete(id: string): Promise<void>;
+  /** Ids of sessions not written to since `before`. */
+  stale(before: number, limit: number): Promise<string[]>;
 }
 
 export interface RegistryCoreStores {

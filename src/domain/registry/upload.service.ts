@@ -106,6 +106,21 @@ export class UploadService {
     await this.blobStore.deleteUpload(upload.id);
   }
 
+  /** Discards sessions idle for longer than `maxIdleMs` (abandoned pushes); returns how many. */
+  async purgeStale(maxIdleMs: number): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      const ids = await this.stores.uploads.stale(this.now() - maxIdleMs, 500);
+      for (const id of ids) {
+        if (this.locks.has(id)) continue;
+        await this.stores.uploads.delete(id);
+        await this.blobStore.deleteUpload(id);
+        purged++;
+      }
+      if (ids.length < 500) return purged;
+    }
+  }
+
   private async write(upload: Upload, body: Readable, expected?: number): Promise<Upload> {
     const hash = await this.hashFor(upload);
     let seen = 0;

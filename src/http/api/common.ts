@@ -2,6 +2,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { IdentityService, Principal } from '../../domain/auth/identity.service.js';
+import type { SessionService } from '../../domain/auth/session.service.js';
 import { canManageUsers, canWrite } from '../../domain/auth/roles.js';
 import type { Actor } from '../../domain/events.js';
 import { DEFAULT_PER_PAGE, MAX_PER_PAGE, type PageRequest } from '../../domain/pagination.js';
@@ -19,7 +20,12 @@ export interface ApiDeps {
   manifests: ManifestService;
   blobs: BlobService;
   audit: AuditStore;
+  /** console sessions (cookie sign-in); absent when the app runs without the console */
+  sessions?: SessionService;
 }
+
+/** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */
+export const SESSION_COOKIE = 'ncr_session';
 
 export const PageQuery = Type.Object({
   page: Type.Integer({ minimum: 1, default: 1 }),
@@ -45,6 +51,12 @@ export const NullableDate = Type.Union([Type.String({ format: 'date-time' }), Ty
 
 /** The logged-in principal; 401 with a Basic challenge when there is none. */
 export async function requireUser(deps: ApiDeps, req: FastifyRequest): Promise<Principal> {
+  // No Authorization header: the console's session cookie, whose writes must carry the session's X-CSRF-Token.
+  if (!req.headers.authorization && deps.sessions) {
+    const csrf = req.headers['x-csrf-token'];
+    const session = await deps.sessions.authenticate(req.cookies?.[SESSION_COOKIE], { method: req.method, csrfToken: Array.isArray(csrf) ? csrf[0] : csrf });
+    if (session) return session.principal;
+  }
   const caller = await deps.auth.authenticate(req).catch((err: NcrError) => {
     throw new NcrError('UNAUTHORIZED', err.message, { headers: { 'WWW-Authenticate': 'Basic realm="ncr"' } });
   });

@@ -285,4 +285,9 @@ export class KyselyUploadStore implements UploadStore {
   async delete(id: string) {
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
   }
+
+  async stale(before: number, limit: number) {
+    const rows = await this.db.selectFrom('uploads').select('id').where('updated_at', '<', before).orderBy('updated_at').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
 }
