@@ -27,6 +27,8 @@ export type AccessKeyView = AccessKey & { rotationDue: boolean };
 export class IdentityService {
   /** Verified credentials, so the slow hash is not paid on every Basic-auth request. Keyed by a hash of the pair. */
   private readonly verified = new LRUCache<string, Principal>({ max: 10_000, ttl: 60_000 });
+  /** Principals behind tokens, briefly: a deleted key or changed role takes effect within this TTL on every node. */
+  private readonly principals = new LRUCache<string, Principal>({ max: 10_000, ttl: 5_000 });
   private pendingTouches = new Map<string, number>();
   private touchTimer: NodeJS.Timeout | undefined;
 
@@ -67,7 +69,7 @@ export class IdentityService {
       throw new NcrError('CONFLICT', `"${username}" is the last admin: make another user admin first`);
     }
     await this.users.update(user.id, { role });
-    this.verified.clear();
+    this.forget();
     this.events.publish({ type: 'UserUpdated', at: this.now(), actor, username, role });
     return { ...user, role };
   }
@@ -78,7 +80,7 @@ export class IdentityService {
       throw new NcrError('CONFLICT', `"${username}" is the last admin and cannot be removed: make another user admin first`);
     }
     await this.users.delete(user.id);
-    this.verified.clear();
+    this.forget();
     this.events.publish({ type: 'UserDeleted', at: this.now(), actor, username });
   }
 
@@ -128,7 +130,7 @@ export class IdentityService {
     const secretKey = newSecretKey();
     const t = this.now();
     await this.keys.replaceSecret(k.id, await hashSecret(secretKey), t);
-    this.verified.clear();
+    this.forget();
     this.events.publish({ type: 'AccessKeyRegenerated', at: t, actor, username, accessKey: k.accessKey });
     return { ...k, createdAt: t, rotationDue: false, secretKey };
   }
@@ -136,7 +138,7 @@ export class IdentityService {
   async deleteKey(username: string, idOrAccessKey: string, actor: Actor): Promise<void> {
     const k = await this.getKey(username, idOrAccessKey);
     await this.keys.delete(k.id);
-    this.verified.clear();
+    this.forget();
     this.events.publish({ type: 'AccessKeyDeleted', at: this.now(), actor, username, accessKey: k.accessKey });
   }
 
@@ -158,10 +160,15 @@ export class IdentityService {
 
   /** The current principal of a user id (role may have changed since a token was issued); undefined when gone. */
   async principalOf(userId: string, accessKeyId?: string): Promise<Principal | undefined> {
+    const cacheKey = `${userId}\0${accessKeyId ?? ''}`;
+    const hit = this.principals.get(cacheKey);
+    if (hit) return hit;
     const user = await this.users.get(userId);
     if (!user) return undefined;
     if (accessKeyId && !(await this.keys.get(accessKeyId))) return undefined;
-    return { userId: user.id, username: user.username, role: user.role, accessKeyId };
+    const principal = { userId: user.id, username: user.username, role: user.role, accessKeyId };
+    this.principals.set(cacheKey, principal);
+    return principal;
   }
 
   async userCount(): Promise<number> {
@@ -175,6 +182,12 @@ export class IdentityService {
     const batch = [...this.pendingTouches.entries()].map(([id, at]) => ({ id, at }));
     this.pendingTouches = new Map();
     if (batch.length) await this.keys.touch(batch);
+  }
+
+  /** Drops cached credentials and principals after any change to users or keys. */
+  private forget() {
+    this.verified.clear();
+    this.principals.clear();
   }
 
   private touch(keyId: string) {

@@ -3,7 +3,8 @@ import { digestOf, parseDigest } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import { parseManifest, platformsOf, referencedBlobs, type ParsedManifest } from '../../oci/manifest.js';
 import { acceptsMediaType, OCI_INDEX } from '../../oci/media-types.js';
-import { parseReference, validateTag } from '../../oci/reference.js';
+import { parseReference, validateRepositoryName, validateTag } from '../../oci/reference.js';
+import { LRUCache } from 'lru-cache';
 import type { Actor, EventBus } from '../events.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
 import type { PullRecorder } from './pull-recorder.js';
@@ -16,6 +17,9 @@ export interface StoredManifest {
 }
 
 export class ManifestService {
+  /** Manifest bytes by digest (immutable), bounded by total size. */
+  private readonly contentCache = new LRUCache<string, Uint8Array>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (v) => Math.max(1, v.byteLength) });
+
   constructor(
     private readonly stores: RegistryCoreStores,
     private readonly resolver: RepositoryResolver,
@@ -63,31 +67,40 @@ export class ManifestService {
     return { digest, subject: parsed.subject?.digest };
   }
 
-  /** Resolves a tag or digest to the stored manifest. With `accept`, a tag whose type the client does not accept is MANIFEST_UNKNOWN. */
-  async resolve(repoName: string, reference: string, accept?: string | string[]): Promise<StoredManifest & { repository: Repository; tag?: string }> {
+  /**
+   * Resolves a tag or digest to the stored manifest in one metadata lookup. Bytes come from a cache keyed by digest:
+   * a digest's content never changes, so the cache cannot go stale, while existence is always asked of the database.
+   * With `accept`, a tag whose type the client does not accept is MANIFEST_UNKNOWN.
+   */
+  async resolve(repoName: string, reference: string, accept?: string | string[]): Promise<StoredManifest & { repositoryId: string; tag?: string }> {
     const ref = parseReference(reference);
-    const repo = await this.resolver.forRead(repoName);
-    let digest: string;
-    if (ref.kind === 'tag') {
-      const tag = await this.stores.tags.get(repo.id, ref.tag);
-      if (!tag) throw new NcrError('MANIFEST_UNKNOWN', `tag ${ref.tag} does not exist in ${repoName}`, { detail: { tag: ref.tag } });
-      digest = tag.digest;
-    } else {
-      digest = ref.digest;
+    validateRepositoryName(repoName);
+    const found = await this.stores.artifacts.lookup(repoName, ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
+    if (!found) throw new NcrError('NAME_UNKNOWN', `repository ${repoName} does not exist: push an image to it first`);
+    if (!found.artifact) {
+      throw ref.kind === 'tag'
+        ? new NcrError('MANIFEST_UNKNOWN', `tag ${ref.tag} does not exist in ${repoName}`, { detail: { tag: ref.tag } })
+        : new NcrError('MANIFEST_UNKNOWN', `manifest ${ref.digest} does not exist in ${repoName}`, { detail: { digest: ref.digest } });
     }
-    const stored = await this.stores.artifacts.content(repo.id, digest);
-    if (!stored) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repoName}`, { detail: { digest } });
-    if (ref.kind === 'tag' && accept !== undefined && !acceptsMediaType(accept, stored.mediaType)) {
-      throw new NcrError('MANIFEST_UNKNOWN', `${repoName}:${ref.tag} is a ${stored.mediaType}, which this client's Accept header does not include`, { detail: { mediaType: stored.mediaType } });
+    const { digest, mediaType } = found.artifact;
+    if (ref.kind === 'tag' && accept !== undefined && !acceptsMediaType(accept, mediaType)) {
+      throw new NcrError('MANIFEST_UNKNOWN', `${repoName}:${ref.tag} is a ${mediaType}, which this client's Accept header does not include`, { detail: { mediaType } });
     }
-    return { repository: repo, digest, mediaType: stored.mediaType, content: stored.content, tag: ref.kind === 'tag' ? ref.tag : undefined };
+    let content = this.contentCache.get(digest);
+    if (!content) {
+      const stored = await this.stores.artifacts.content(found.repositoryId, digest);
+      if (!stored) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repoName}`, { detail: { digest } });
+      content = stored.content;
+      this.contentCache.set(digest, content);
+    }
+    return { repositoryId: found.repositoryId, digest, mediaType, content, tag: ref.kind === 'tag' ? ref.tag : undefined };
   }
 
   /** GET: resolves and records the pull (batched). */
   async pull(repoName: string, reference: string, accept: string | string[] | undefined, actor: Actor): Promise<StoredManifest> {
     const m = await this.resolve(repoName, reference, accept);
     const t = this.now();
-    this.pulls.record(m.repository.id, m.digest, m.tag, t);
+    this.pulls.record(m.repositoryId, m.digest, m.tag, t);
     this.events.publish({ type: 'ArtifactPulled', at: t, actor, repository: repoName, digest: m.digest, tag: m.tag });
     return m;
   }

@@ -102,6 +102,11 @@ export interface BlobStoreMeta {
 
 export interface ArtifactStore {
   get(repositoryId: string, digest: string): Promise<Artifact | undefined>;
+  /**
+   * One lookup for a pull: undefined when the repository does not exist; otherwise its id and, when the tag or digest
+   * names an artifact in it, that artifact's digest and media type.
+   */
+  lookup(repoName: string, ref: { tag: string } | { digest: string }): Promise<{ repositoryId: string; artifact?: { digest: string; mediaType: string } } | undefined>;
   /** The stored manifest bytes and media type, exactly as pushed. */
   content(repositoryId: string, digest: string): Promise<{ content: Uint8Array; mediaType: string } | undefined>;
   /** Of the given manifest digests, those not present in the repository. */

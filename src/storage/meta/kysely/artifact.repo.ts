@@ -41,6 +41,28 @@ export class KyselyArtifactStore implements ArtifactStore {
     return r && toArtifact(r);
   }
 
+  async lookup(repoName: string, ref: { tag: string } | { digest: string }) {
+    let row: { repository_id: string; digest: string | null; media_type: string | null } | undefined;
+    if ('tag' in ref) {
+      row = await this.db
+        .selectFrom('repositories as r')
+        .leftJoin('tags as t', (j) => j.onRef('t.repository_id', '=', 'r.id').on('t.name', '=', ref.tag))
+        .leftJoin('artifacts as a', (j) => j.onRef('a.repository_id', '=', 'r.id').onRef('a.digest', '=', 't.digest'))
+        .select(['r.id as repository_id', 'a.digest as digest', 'a.media_type as media_type'])
+        .where('r.name', '=', repoName)
+        .executeTakeFirst();
+    } else {
+      row = await this.db
+        .selectFrom('repositories as r')
+        .leftJoin('artifacts as a', (j) => j.onRef('a.repository_id', '=', 'r.id').on('a.digest', '=', ref.digest))
+        .select(['r.id as repository_id', 'a.digest as digest', 'a.media_type as media_type'])
+        .where('r.name', '=', repoName)
+        .executeTakeFirst();
+    }
+    if (!row) return undefined;
+    return { repositoryId: row.repository_id, artifact: row.digest && row.media_type ? { digest: row.digest, mediaType: row.media_type } : undefined };
+  }
+
   async content(repositoryId: string, digest: string) {
     const r = await this.db.selectFrom('artifacts').select(['content', 'media_type']).where('repository_id', '=', repositoryId).where('digest', '=', digest).executeTakeFirst();
     return r && { content: new Uint8Array(r.content), mediaType: r.media_type };
