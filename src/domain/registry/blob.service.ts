@@ -19,17 +19,22 @@ export class BlobService {
   /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
   async stat(repoName: string, digest: string): Promise<{ size: number }> {
     parseDigest(digest);
-    const repo = await this.resolver.forRead(repoName);
-    const size = await this.stores.blobs.linkedSize(repo.id, digest);
-    if (size === undefined) throw blobUnknown(repoName, digest);
-    return { size };
+    const size = await this.stores.blobs.linkedSizeByName(repoName, digest);
+    if (size !== undefined) return { size };
+    await this.resolver.forRead(repoName); // NAME_INVALID / NAME_UNKNOWN take precedence over BLOB_UNKNOWN
+    throw blobUnknown(repoName, digest);
   }
 
-  /** Opens the blob (or a range of it) for reading. */
-  async open(repoName: string, digest: string, range?: { start: number; end: number }): Promise<{ size: number; stream: Readable }> {
+  /** Opens the blob for reading; `rangeOf` picks a byte range once the size is known. */
+  async open(
+    repoName: string,
+    digest: string,
+    rangeOf?: (size: number) => { start: number; end: number } | undefined,
+  ): Promise<{ size: number; range?: { start: number; end: number }; stream: Readable }> {
     const { size } = await this.stat(repoName, digest);
+    const range = rangeOf?.(size);
     try {
-      return { size, stream: await this.blobStore.read(digest, range) };
+      return { size, range, stream: await this.blobStore.read(digest, range) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw blobUnknown(repoName, digest);
       throw err;

@@ -91,6 +91,8 @@ export interface RepositoryStore {
 export interface BlobStoreMeta {
   /** Size of the blob when it is known and linked into the repository. */
   linkedSize(repositoryId: string, digest: string): Promise<number | undefined>;
+  /** Size of the blob when it is linked into the repository of that name (one lookup, for the pull path). */
+  linkedSizeByName(repoName: string, digest: string): Promise<number | undefined>;
   /** Size of the blob when it is known at all (in any repository). */
   size(digest: string): Promise<number | undefined>;
   /** Records the blob (idempotent) and links it into the repository. */

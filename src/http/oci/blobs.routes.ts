@@ -31,9 +31,7 @@ export async function getBlob(o: OciRequest) {
     const { size } = await deps.blobs.stat(name, digest);
     return reply.header('Content-Length', size).code(200).send();
   }
-  const { size } = await deps.blobs.stat(name, digest);
-  const range = parseRange(req.headers.range, size);
-  const { stream } = await deps.blobs.open(name, digest, range);
+  const { size, range, stream } = await deps.blobs.open(name, digest, (n) => parseRange(req.headers.range, n));
   if (range) {
     reply.code(206).header('Content-Range', `bytes ${range.start}-${range.end}/${size}`).header('Content-Length', range.end - range.start + 1);
   } else {

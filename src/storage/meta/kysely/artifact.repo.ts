@@ -245,6 +245,18 @@ export class KyselyBlobMetaStore implements BlobStoreMeta {
     return r ? Number(r.size) : undefined;
   }
 
+  async linkedSizeByName(repoName: string, digest: string) {
+    const r = await this.db
+      .selectFrom('repositories as r')
+      .innerJoin('repository_blobs as rb', 'rb.repository_id', 'r.id')
+      .innerJoin('blobs as b', 'b.digest', 'rb.digest')
+      .select('b.size')
+      .where('r.name', '=', repoName)
+      .where('rb.digest', '=', digest)
+      .executeTakeFirst();
+    return r ? Number(r.size) : undefined;
+  }
+
   async size(digest: string) {
     const r = await this.db.selectFrom('blobs').select('size').where('digest', '=', digest).executeTakeFirst();
     return r ? Number(r.size) : undefined;
