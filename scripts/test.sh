@@ -16,7 +16,8 @@ declare -A PKG_FOR_TOOL=(
   [podman]=podman
   [umoci]=umoci
   [buildah]=buildah
-  # >>> chromium: add the browser (UI tests) here later, e.g. [chromium]=chromium <<<
+  # the browser for the console's end-to-end tests (test/browser), driven by playwright-core
+  [chromium]=chromium
 )
 
 missing_pkgs=()
@@ -83,8 +84,12 @@ fi
 log "typecheck: tsc -p tsconfig.json --noEmit"
 npx tsc -p tsconfig.json --noEmit
 
-log "lint (house layering rules): eslint src test"
-npx eslint src test
+log "lint (house layering rules): eslint src test web/src"
+npx eslint src test web/src
+
+# The console's end-to-end tests drive the built console (web/dist): build it from the current sources.
+log "web console: npm run build:web"
+npm run build:web >/dev/null
 
 log "vitest run"
 set +e

@@ -44,8 +44,8 @@ export interface Bootstrap {
   password: string;
   accessKey: string;
   secretKey: string;
-  /** true when the values were generated (and so must be shown to the person starting the server, once) */
-  generated: boolean;
+  /** which values were generated here (and so must be shown once); given ones are never printed */
+  generated: { password: boolean; key: boolean };
 }
 
 export interface App {
@@ -158,13 +158,13 @@ export async function buildApp(config: Config): Promise<App> {
 async function bootstrapAdmin(identity: IdentityService, config: Config): Promise<Bootstrap | undefined> {
   if ((await identity.userCount()) > 0) return undefined;
   const system = { userId: null, username: 'system', remoteAddr: null };
-  const generated = !config.adminAccessKey || !config.adminSecretKey;
+  const keyGenerated = !config.adminAccessKey || !config.adminSecretKey;
   const b: Bootstrap = {
     username: 'admin',
     password: config.adminPassword ?? newSecretKey().slice(0, 20),
-    accessKey: config.adminAccessKey ?? newAccessKeyId(),
-    secretKey: config.adminSecretKey ?? newSecretKey(),
-    generated: generated || !config.adminPassword,
+    accessKey: keyGenerated ? newAccessKeyId() : config.adminAccessKey!,
+    secretKey: keyGenerated ? newSecretKey() : config.adminSecretKey!,
+    generated: { password: !config.adminPassword, key: keyGenerated },
   };
   await identity.createUser({ username: b.username, role: 'admin', password: b.password }, system);
   await identity.createKey(b.username, system, { accessKey: b.accessKey, secretKey: b.secretKey });

@@ -1,6 +1,6 @@
 /** `ncr serve`: validate configuration, build the app, listen, print first-start credentials once, shut down gracefully. */
 import type { Command } from 'commander';
-import { buildApp } from '../app.js';
+import { buildApp, type Bootstrap } from '../app.js';
 import { ConfigError, loadConfig } from '../config/index.js';
 
 export function serveCommand(program: Command) {
@@ -40,28 +40,20 @@ export function serveCommand(program: Command) {
         throw err;
       }
       const app = await buildApp(config);
-      const url = await app.listen();
-      const shown = config.publicUrl ?? url.replace('0.0.0.0', '127.0.0.1');
-      const host = new URL(shown).host;
-      process.stdout.write(`ncr ${config.databaseUrl?.startsWith('postgres') ? 'on PostgreSQL' : 'on SQLite'}, data in ${config.dataDir}\n`);
-      process.stdout.write(`listening on ${url}  (console and API: ${shown}/api/v1/docs)\n`);
-      if (app.bootstrap) {
-        const b = app.bootstrap;
-        const lines = [
-          '',
-          '  First start: created the admin user and an access key.',
-          ...(b.generated ? ['  These secrets are shown only now. Store them safely.'] : []),
-          `    username:    ${b.username}`,
-          ...(b.generated ? [`    password:    ${b.password}`] : []),
-          `    access key:  ${b.accessKey}`,
-          ...(b.generated ? [`    secret key:  ${b.secretKey}`] : ['    secret key:  (the one given in NCR_ADMIN_SECRET_KEY)']),
-          '',
-          `  Log in:  podman login --tls-verify=false ${host}   (username = access key, password = secret key)`,
-          `  Create a registry: curl -u ACCESS_KEY:SECRET_KEY -H 'content-type: application/json' -d '{"name":"team"}' ${shown}/api/v1/registries`,
-          '',
-        ];
-        process.stdout.write(lines.join('\n') + '\n');
+      let url: string;
+      try {
+        url = await app.listen();
+      } catch (err) {
+        // The first admin exists now: show its credentials even though this start failed, or they are lost.
+        if (app.bootstrap) printBootstrap(app.bootstrap, config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`);
+        await app.close();
+        process.stderr.write(`ncr: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}\n`);
+        process.exit(1);
       }
+      const shown = config.publicUrl ?? url.replace('0.0.0.0', '127.0.0.1');
+      process.stdout.write(`ncr ${config.databaseUrl?.startsWith('postgres') ? 'on PostgreSQL' : 'on SQLite'}, data in ${config.dataDir}\n`);
+      process.stdout.write(`listening on ${url}\n  web console: ${shown}/\n  API docs:    ${shown}/api/v1/docs\n`);
+      if (app.bootstrap) printBootstrap(app.bootstrap, shown);
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
@@ -75,4 +67,24 @@ export function serveCommand(program: Command) {
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
     });
+}
+
+/** The first-start credentials, printed once to standard output (never to the log). */
+function printBootstrap(b: Bootstrap, shown: string) {
+  const host = new URL(shown).host;
+  const lines = [
+    '',
+    '  First start: created the admin user and an access key.',
+    ...(b.generated.password || b.generated.key ? ['  These secrets are shown only now. Store them safely.'] : []),
+    `    username:    ${b.username}`,
+    `    password:    ${b.generated.password ? b.password : '(the one given in NCR_ADMIN_PASSWORD)'}`,
+    `    access key:  ${b.accessKey}`,
+    `    secret key:  ${b.generated.key ? b.secretKey : '(the one given in NCR_ADMIN_SECRET_KEY)'}`,
+    '',
+    `  Console: open ${shown}/ and sign in as ${b.username} with that password.`,
+    `  Log in:  podman login --tls-verify=false ${host}   (username = access key, password = secret key)`,
+    `  Create a registry: curl -u ACCESS_KEY:SECRET_KEY -H 'content-type: application/json' -d '{"name":"team"}' ${shown}/api/v1/registries`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
 }

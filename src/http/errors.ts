@@ -18,6 +18,7 @@ export function toNcrError(err: unknown): NcrError {
   if (fe?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || fe?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && fe?.statusCode === 400)) {
     return new NcrError('VALIDATION_FAILED', `request body is not valid JSON: ${fe.message}`);
   }
+  if (fe?.statusCode === 404) return new NcrError('NOT_FOUND', fe.message);
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new NcrError('VALIDATION_FAILED', fe.message, { status: fe.statusCode });
   }

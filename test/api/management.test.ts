@@ -11,6 +11,12 @@ describe.each(DB_KINDS)('management API (%s)', (db) => {
   });
   afterAll(async () => s?.close());
 
+  it('answers unknown endpoints with NOT_FOUND in the error envelope', async () => {
+    const res = await fetch(`${s.url}/api/v1/no-such-thing`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { errors: { code: string }[] }).errors[0].code).toBe('NOT_FOUND');
+  });
+
   it('requires login', async () => {
     const res = await fetch(`${s.url}/api/v1/registries`);
     expect(res.status).toBe(401);

@@ -1,0 +1,51 @@
+/** Registries and the images in them. */
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { api, query, seg } from './client';
+import { useApiMutation } from './mutation';
+import type { Image, Page, Registry } from './types';
+
+export interface ListParams {
+  page: number;
+  perPage: number;
+  search?: string;
+}
+
+export function useRegistries(p: ListParams) {
+  return useQuery({ queryKey: ['registries', p], queryFn: () => api<Page<Registry>>('GET', `/registries${query({ ...p })}`), placeholderData: keepPreviousData });
+}
+
+export function useRegistry(name: string) {
+  return useQuery({ queryKey: ['registry', name], queryFn: () => api<Registry>('GET', `/registries/${seg(name)}`) });
+}
+
+export function useCreateRegistry() {
+  return useApiMutation<string, Registry>({
+    fn: (name) => api<Registry>('POST', '/registries', { name }),
+    invalidate: [['registries']],
+    success: (r) => `Registry ${r.name} created. Push to ${r.address}.`,
+  });
+}
+
+export function useDeleteRegistry() {
+  return useApiMutation<{ name: string; force: boolean }, void>({
+    fn: ({ name, force }) => api<void>('DELETE', `/registries/${seg(name)}${query({ force: force || undefined })}`),
+    invalidate: [['registries']],
+    success: (_r, v) => `Registry ${v.name} deleted.`,
+  });
+}
+
+export function useImages(registry: string, p: ListParams) {
+  return useQuery({
+    queryKey: ['images', registry, p],
+    queryFn: () => api<Page<Image>>('GET', `/registries/${seg(registry)}/images${query({ ...p })}`),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useDeleteImage() {
+  return useApiMutation<{ registry: string; image: string }, void>({
+    fn: ({ registry, image }) => api<void>('DELETE', `/registries/${seg(registry)}/images/${seg(image)}`),
+    invalidate: [['images'], ['registries'], ['registry']],
+    success: (_r, v) => `Image ${v.registry}/${v.image} deleted with all its artifacts and tags.`,
+  });
+}
