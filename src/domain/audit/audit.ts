@@ -1,4 +1,8 @@
-/** The audit log: every write (who, what, when, from where), fed by the domain events. Pulls are not writes. */
+/**
+ * The audit log: every write (who, what, when, from where), fed by the domain events. Pulls are not writes; blob
+ * uploads and mounts are steps of the artifact push that the log records, so they are left out too.
+ */
+const NOT_AUDITED = new Set(['ArtifactPulled', 'BlobUploaded', 'BlobMounted']);
 import type { DomainEvent, EventBus } from '../events.js';
 import type { Page, PageRequest } from '../pagination.js';
 
@@ -46,7 +50,7 @@ function targetOf(e: DomainEvent): string {
 /** Subscribes the audit log to every write event. Returns the unsubscribe function. */
 export function subscribeAudit(bus: EventBus, store: AuditStore): () => void {
   return bus.subscribe(async (e) => {
-    if (e.type === 'ArtifactPulled') return;
+    if (NOT_AUDITED.has(e.type)) return;
     const { type, at, actor, ...rest } = e;
     const detail = Object.fromEntries(Object.entries(rest).filter(([k]) => !['registry', 'repository', 'username', 'accessKey'].includes(k) || type.startsWith('User')));
     await store.append({

@@ -139,6 +139,8 @@ export interface UploadStore {
   get(id: string): Promise<Upload | undefined>;
   update(id: string, patch: { offset: number; hashState: string | null; hashOffset: number; updatedAt: number }): Promise<void>;
   delete(id: string): Promise<void>;
+  /** Finishes a session in one transaction: records the blob, links it into the repository, removes the session. */
+  complete(id: string, repositoryId: string, digest: string, size: number, now: number): Promise<void>;
   /** Ids of sessions not written to since `before`. */
   stale(before: number, limit: number): Promise<string[]>;
 }

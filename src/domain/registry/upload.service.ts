@@ -1,20 +1,26 @@
 /**
- * Blob uploads (the spec's POST / PATCH / PUT / GET / DELETE on /blobs/uploads). Bytes stream through a hash into the
- * BlobStore; the hash state and offset are saved after every chunk, so a session survives a restart of the server.
+ * Blob uploads (the spec's POST / PATCH / PUT / GET / DELETE on /blobs/uploads). Bytes stream through a SHA-256 into
+ * the BlobStore and the session's offset is saved after every chunk. The running hash lives in this process; when a
+ * session continues elsewhere (after a restart, or on another node) the hash is rebuilt from the stored bytes, so a
+ * session survives a restart at the cost of one re-read.
  */
-import { randomUUID } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { parseDigest } from '../../oci/digest.js';
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { LRUCache } from 'lru-cache';
+import { parseDigest, type DigestAlgorithm } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import type { BlobStore } from '../../storage/blob/port.js';
 import type { Actor, EventBus } from '../events.js';
-import { newHash, resumeHash, type ResumableHash } from './hasher.js';
 import type { RegistryCoreStores, Upload } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class UploadService {
   /** One writer per session at a time in this process. */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Running hashes of this process's sessions and the offset each covers. */
+  private readonly live = new LRUCache<string, { hash: Hash; offset: number }>({ max: 10_000, ttl: 24 * 3600_000 });
 
   constructor(
     private readonly stores: RegistryCoreStores,
@@ -28,7 +34,7 @@ export class UploadService {
   async start(repoName: string): Promise<Upload> {
     const repo = await this.resolver.forPush(repoName);
     const t = this.now();
-    const upload: Upload = { id: randomUUID().replace(/-/g, ''), repositoryId: repo.id, offset: 0, hashState: null, hashOffset: 0, startedAt: t, updatedAt: t };
+    const upload: Upload = { id: newId(), repositoryId: repo.id, offset: 0, hashState: null, hashOffset: 0, startedAt: t, updatedAt: t };
     await this.blobStore.createUpload(upload.id);
     await this.stores.uploads.create(upload);
     return upload;
@@ -36,8 +42,8 @@ export class UploadService {
 
   /** The session, checked to belong to the repository; throws BLOB_UPLOAD_UNKNOWN otherwise. */
   async get(repoName: string, id: string): Promise<Upload> {
-    const repo = await this.stores.repositories.getByName(repoName);
-    const upload = /^[A-Za-z0-9_-]{1,64}$/.test(id) ? await this.stores.uploads.get(id) : undefined;
+    const upload = ID.test(id) ? await this.stores.uploads.get(id) : undefined;
+    const repo = upload && (await this.stores.repositories.getByName(repoName));
     if (!repo || !upload || upload.repositoryId !== repo.id) {
       throw new NcrError('BLOB_UPLOAD_UNKNOWN', `upload session ${id} is not known in ${repoName}: it was finished, cancelled or never started; start a new upload with POST /v2/${repoName}/blobs/uploads/`);
     }
@@ -59,7 +65,10 @@ export class UploadService {
         });
       }
       const expected = length ?? (range?.end !== undefined ? range.end - range.start + 1 : undefined);
-      return this.write(upload, body, expected);
+      const offset = await this.write(upload.id, upload.offset, body, expected);
+      const updated = { offset, hashState: null, hashOffset: 0, updatedAt: this.now() };
+      await this.stores.uploads.update(upload.id, updated);
+      return { ...upload, ...updated };
     });
   }
 
@@ -67,36 +76,36 @@ export class UploadService {
   async finish(repoName: string, id: string, digest: string, actor: Actor, body?: Readable, length?: number): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
-      let upload = await this.get(repoName, id);
-      if (body) upload = await this.write(upload, body, length);
-      let actual: string;
-      if (algorithm === 'sha256') {
-        actual = (await this.hashFor(upload)).digest();
-      } else {
-        const h = await newHash(algorithm);
-        await feed(await this.blobStore.readUpload(id, 0), h);
-        actual = h.digest();
-      }
-      if (actual !== digest) {
-        throw new NcrError('DIGEST_INVALID', `the uploaded ${upload.offset} bytes have digest ${actual}, not ${digest}: check what was sent and upload again`, { detail: { expected: digest, actual } });
-      }
-      await this.blobStore.commitUpload(id, digest, upload.offset);
-      await this.stores.blobs.link(upload.repositoryId, digest, upload.offset, this.now());
-      await this.stores.uploads.delete(id);
-      this.events.publish({ type: 'BlobUploaded', at: this.now(), actor, repository: repoName, digest, size: upload.offset });
-      return { digest, size: upload.offset };
+      const upload = await this.get(repoName, id);
+      // A last chunk is not recorded on its own: the commit below records the whole blob in one transaction.
+      const size = body ? await this.write(id, upload.offset, body, length) : upload.offset;
+      await this.verify(id, size, algorithm, digest);
+      await this.blobStore.commitUpload(id, digest, size);
+      await this.stores.uploads.complete(id, upload.repositoryId, digest, size, this.now());
+      this.live.delete(id);
+      this.events.publish({ type: 'BlobUploaded', at: this.now(), actor, repository: repoName, digest, size });
+      return { digest, size };
     });
   }
 
-  /** Monolithic upload in one request (POST ?digest=). */
-  async monolithic(repoName: string, digest: string, body: Readable, actor: Actor, length?: number) {
-    parseDigest(digest);
-    const upload = await this.start(repoName);
+  /** Monolithic upload in one request (POST ?digest=): no session is recorded, only the finished blob. */
+  async monolithic(repoName: string, digest: string, body: Readable, actor: Actor, length?: number): Promise<{ digest: string; size: number }> {
+    const { algorithm } = parseDigest(digest);
+    const repo = await this.resolver.forPush(repoName);
+    const id = newId();
+    await this.blobStore.createUpload(id);
     try {
-      return await this.finish(repoName, upload.id, digest, actor, body, length);
+      const size = await this.write(id, 0, body, length);
+      await this.verify(id, size, algorithm, digest);
+      await this.blobStore.commitUpload(id, digest, size);
+      await this.stores.blobs.link(repo.id, digest, size, this.now());
+      this.events.publish({ type: 'BlobUploaded', at: this.now(), actor, repository: repoName, digest, size });
+      return { digest, size };
     } catch (err) {
-      await this.cancel(repoName, upload.id).catch(() => undefined);
+      await this.blobStore.deleteUpload(id).catch(() => undefined);
       throw err;
+    } finally {
+      this.live.delete(id);
     }
   }
 
@@ -104,6 +113,7 @@ export class UploadService {
     const upload = await this.get(repoName, id);
     await this.stores.uploads.delete(upload.id);
     await this.blobStore.deleteUpload(upload.id);
+    this.live.delete(upload.id);
   }
 
   /** Discards sessions idle for longer than `maxIdleMs` (abandoned pushes); returns how many. */
@@ -115,14 +125,16 @@ export class UploadService {
         if (this.locks.has(id)) continue;
         await this.stores.uploads.delete(id);
         await this.blobStore.deleteUpload(id);
+        this.live.delete(id);
         purged++;
       }
       if (ids.length < 500) return purged;
     }
   }
 
-  private async write(upload: Upload, body: Readable, expected?: number): Promise<Upload> {
-    const hash = await this.hashFor(upload);
+  /** Streams `body` into the upload at `offset` through the running hash; resolves with the new size. */
+  private async write(id: string, offset: number, body: Readable, expected?: number): Promise<number> {
+    const hash = (await this.hashAt(id, offset)).copy();
     let seen = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb) {
@@ -133,28 +145,36 @@ export class UploadService {
       },
     });
     body.on('error', (err) => tap.destroy(err));
-    let newOffset: number;
+    let size: number;
     try {
-      newOffset = await this.blobStore.appendUpload(upload.id, upload.offset, body.pipe(tap));
+      size = await this.blobStore.appendUpload(id, offset, body.pipe(tap));
     } catch (err) {
       if (err instanceof NcrError) throw err;
-      throw new NcrError('BLOB_UPLOAD_INVALID', `the chunk could not be stored: ${(err as Error).message}; the upload still holds ${upload.offset} bytes, resend from there`, { cause: err });
+      throw new NcrError('BLOB_UPLOAD_INVALID', `the chunk could not be stored: ${(err as Error).message}; the upload still holds ${offset} bytes, resend from there`, { cause: err });
     }
     if (expected !== undefined && seen !== expected) {
-      await this.blobStore.appendUpload(upload.id, upload.offset, emptyStream()).catch(() => undefined);
-      throw new NcrError('SIZE_INVALID', `the body had ${seen} bytes but ${expected} were announced; resend the chunk from byte ${upload.offset}`);
+      await this.blobStore.appendUpload(id, offset, Readable.from([])).catch(() => undefined);
+      throw new NcrError('SIZE_INVALID', `the body had ${seen} bytes but ${expected} were announced; resend the chunk from byte ${offset}`);
     }
-    const updated = { offset: newOffset, hashState: hash.save(), hashOffset: newOffset, updatedAt: this.now() };
-    await this.stores.uploads.update(upload.id, updated);
-    return { ...upload, ...updated };
+    this.live.set(id, { hash, offset: size });
+    return size;
   }
 
-  /** The sha256 state at the session's offset: loaded, or rebuilt from the stored bytes when it lags behind. */
-  private async hashFor(upload: Upload): Promise<ResumableHash> {
-    if (upload.hashState && upload.hashOffset === upload.offset) return resumeHash(upload.hashState);
-    const h = await newHash('sha256');
-    if (upload.offset > 0) await feed(await this.blobStore.readUpload(upload.id, 0), h, upload.offset);
-    return h;
+  /** The SHA-256 of the upload's first `offset` bytes: the live one, or rebuilt from the stored bytes. */
+  private async hashAt(id: string, offset: number): Promise<Hash> {
+    const entry = this.live.get(id);
+    if (entry && entry.offset === offset) return entry.hash;
+    const hash = await hashStored(this.blobStore, id, offset, 'sha256');
+    this.live.set(id, { hash, offset });
+    return hash;
+  }
+
+  private async verify(id: string, size: number, algorithm: DigestAlgorithm, expected: string): Promise<void> {
+    const hash = algorithm === 'sha256' ? (await this.hashAt(id, size)).copy() : await hashStored(this.blobStore, id, size, algorithm);
+    const actual = `${algorithm}:${hash.digest('hex')}`;
+    if (actual !== expected) {
+      throw new NcrError('DIGEST_INVALID', `the uploaded ${size} bytes have digest ${actual}, not ${expected}: check what was sent and upload again`, { detail: { expected, actual } });
+    }
   }
 
   private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -173,19 +193,21 @@ export function rangeHeader(offset: number): string {
   return `0-${Math.max(0, offset - 1)}`;
 }
 
-async function feed(stream: Readable, h: ResumableHash, limit = Infinity): Promise<void> {
-  let left = limit;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (left <= 0) break;
-    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    h.update(part);
-    left -= part.length;
-  }
-  stream.destroy();
+function newId(): string {
+  return randomUUID().replace(/-/g, '');
 }
 
-function emptyStream(): Readable {
-  const t = new Transform();
-  t.end();
-  return t;
+async function hashStored(store: BlobStore, id: string, limit: number, algorithm: DigestAlgorithm): Promise<Hash> {
+  const hash = createHash(algorithm);
+  if (limit === 0) return hash;
+  const stream = await store.readUpload(id, 0);
+  let left = limit;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    hash.update(part);
+    left -= part.length;
+    if (left <= 0) break;
+  }
+  stream.destroy();
+  return hash;
 }

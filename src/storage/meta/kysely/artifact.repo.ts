@@ -320,6 +320,18 @@ export class KyselyUploadStore implements UploadStore {
     await this.db.deleteFrom('uploads').where('id', '=', id).execute();
   }
 
+  async complete(id: string, repositoryId: string, digest: string, size: number, now: number) {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('blobs').values({ digest, size, created_at: now }).onConflict((oc) => oc.column('digest').doNothing()).execute();
+      await tx
+        .insertInto('repository_blobs')
+        .values({ repository_id: repositoryId, digest, created_at: now })
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .execute();
+      await tx.deleteFrom('uploads').where('id', '=', id).execute();
+    });
+  }
+
   async stale(before: number, limit: number) {
     const rows = await this.db.selectFrom('uploads').select('id').where('updated_at', '<', before).orderBy('updated_at').limit(limit).execute();
     return rows.map((r) => r.id);
