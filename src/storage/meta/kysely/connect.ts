@@ -31,7 +31,7 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string }
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
   const migrator = new Migrator({ db, provider: new CodeMigrationProvider(dialect) });
   const { error, results } = await migrator.migrateToLatest();
@@ -45,6 +45,30 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string }
     dialect,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement on every call; preparing costs more than running the small indexed
+ * queries of the pull path. Statements are cached by their SQL text. Safe because better-sqlite3 runs each statement
+ * to completion synchronously (Kysely's streaming iterate() is not used by ncr).
+ */
+function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  return new Proxy(sqlite, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') return Reflect.get(target, prop, receiver);
+      return (sqlText: string) => {
+        let stmt = cache.get(sqlText);
+        if (!stmt) {
+          stmt = prepare(sqlText);
+          if (cache.size >= 2000) cache.delete(cache.keys().next().value!);
+          cache.set(sqlText, stmt);
+        }
+        return stmt;
+      };
+    },
+  });
 }
 
 export async function pingDb(db: Kysely<Database>): Promise<void> {
