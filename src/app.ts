@@ -30,7 +30,7 @@ import { uploadPurgeJob } from './jobs/upload-purge.job.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { join } from 'node:path';
 import { loadSigningKey } from './storage/keys/signing-key.js';
-import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore, KyselyUploadStore } from './storage/meta/kysely/artifact.repo.js';
+import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
 import { KyselyAccessKeyStore, KyselyUserStore } from './storage/meta/kysely/auth.repo.js';
 import { openMetaDb, pingDb } from './storage/meta/kysely/connect.js';
@@ -91,7 +91,6 @@ export async function buildApp(config: Config): Promise<App> {
     blobs: new KyselyBlobMetaStore(meta.db),
     artifacts: new KyselyArtifactStore(meta.db),
     tags: new KyselyTagStore(meta.db),
-    uploads: new KyselyUploadStore(meta.db),
   };
   const audit = new KyselyAuditStore(meta.db);
   subscribeAudit(events, audit);

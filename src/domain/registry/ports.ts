@@ -51,12 +51,8 @@ export interface Tag {
 export interface Upload {
   id: string;
   repositoryId: string;
+  /** bytes received so far */
   offset: number;
-  /** saved hash state (base64) covering bytes [0, hashOffset) */
-  hashState: string | null;
-  hashOffset: number;
-  startedAt: number;
-  updatedAt: number;
 }
 export interface NewArtifact extends Omit<Artifact, 'pulledAt'> {
   content: Uint8Array;
@@ -95,7 +91,7 @@ export interface BlobStoreMeta {
   linkedSizeByName(repoName: string, digest: string): Promise<number | undefined>;
   /** Size of the blob when it is known at all (in any repository). */
   size(digest: string): Promise<number | undefined>;
-  /** Records the blob (idempotent) and links it into the repository. */
+  /** Records the blob (idempotent) and links it into the repository, in one transaction. */
   link(repositoryId: string, digest: string, size: number, now: number): Promise<void>;
   unlink(repositoryId: string, digest: string): Promise<boolean>;
   /** Of the given digests, those not linked into the repository. */
@@ -134,22 +130,10 @@ export interface TagStore {
   delete(repositoryId: string, name: string): Promise<boolean>;
 }
 
-export interface UploadStore {
-  create(u: Upload): Promise<void>;
-  get(id: string): Promise<Upload | undefined>;
-  update(id: string, patch: { offset: number; hashState: string | null; hashOffset: number; updatedAt: number }): Promise<void>;
-  delete(id: string): Promise<void>;
-  /** Finishes a session in one transaction: records the blob, links it into the repository, removes the session. */
-  complete(id: string, repositoryId: string, digest: string, size: number, now: number): Promise<void>;
-  /** Ids of sessions not written to since `before`. */
-  stale(before: number, limit: number): Promise<string[]>;
-}
-
 export interface RegistryCoreStores {
   registries: RegistryStore;
   repositories: RepositoryStore;
   blobs: BlobStoreMeta;
   artifacts: ArtifactStore;
   tags: TagStore;
-  uploads: UploadStore;
 }

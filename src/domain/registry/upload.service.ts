@@ -1,8 +1,9 @@
 /**
- * Blob uploads (the spec's POST / PATCH / PUT / GET / DELETE on /blobs/uploads). Bytes stream through a SHA-256 into
- * the BlobStore and the session's offset is saved after every chunk. The running hash lives in this process; when a
- * session continues elsewhere (after a restart, or on another node) the hash is rebuilt from the stored bytes, so a
- * session survives a restart at the cost of one re-read.
+ * Blob uploads (the spec's POST / PATCH / PUT / GET / DELETE on /blobs/uploads). A session is its bytes in the
+ * BlobStore's upload area, named by an id that starts with the repository's id: its offset is the stored size, so no
+ * metadata write (and no database fsync) is paid per chunk, and any process sharing the storage can continue it.
+ * Bytes stream through a SHA-256 kept in this process; when a session continues elsewhere (after a restart, or on
+ * another node) the hash is rebuilt from the stored bytes, at the cost of one re-read.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -14,7 +15,8 @@ import type { Actor, EventBus } from '../events.js';
 import type { RegistryCoreStores, Upload } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** `<repository id, 32 hex><random, 32 hex>` */
+const ID = /^([0-9a-f]{32})([0-9a-f]{32})$/;
 
 export class UploadService {
   /** One writer per session at a time in this process. */
@@ -33,21 +35,20 @@ export class UploadService {
   /** Opens a session in the repository (created on first push; its registry must exist). */
   async start(repoName: string): Promise<Upload> {
     const repo = await this.resolver.forPush(repoName);
-    const t = this.now();
-    const upload: Upload = { id: newId(), repositoryId: repo.id, offset: 0, hashState: null, hashOffset: 0, startedAt: t, updatedAt: t };
+    const upload: Upload = { id: hex(repo.id) + newId(), repositoryId: repo.id, offset: 0 };
     await this.blobStore.createUpload(upload.id);
-    await this.stores.uploads.create(upload);
     return upload;
   }
 
   /** The session, checked to belong to the repository; throws BLOB_UPLOAD_UNKNOWN otherwise. */
   async get(repoName: string, id: string): Promise<Upload> {
-    const upload = ID.test(id) ? await this.stores.uploads.get(id) : undefined;
-    const repo = upload && (await this.stores.repositories.getByName(repoName));
-    if (!repo || !upload || upload.repositoryId !== repo.id) {
+    const m = ID.exec(id);
+    const repo = m ? await this.stores.repositories.getByName(repoName) : undefined;
+    const offset = repo && hex(repo.id) === m![1] ? await this.blobStore.uploadSize(id) : undefined;
+    if (!repo || offset === undefined) {
       throw new NcrError('BLOB_UPLOAD_UNKNOWN', `upload session ${id} is not known in ${repoName}: it was finished, cancelled or never started; start a new upload with POST /v2/${repoName}/blobs/uploads/`);
     }
-    return upload;
+    return { id, repositoryId: repo.id, offset };
   }
 
   /**
@@ -66,9 +67,7 @@ export class UploadService {
       }
       const expected = length ?? (range?.end !== undefined ? range.end - range.start + 1 : undefined);
       const offset = await this.write(upload.id, upload.offset, body, expected);
-      const updated = { offset, hashState: null, hashOffset: 0, updatedAt: this.now() };
-      await this.stores.uploads.update(upload.id, updated);
-      return { ...upload, ...updated };
+      return { ...upload, offset };
     });
   }
 
@@ -77,22 +76,21 @@ export class UploadService {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
       const upload = await this.get(repoName, id);
-      // A last chunk is not recorded on its own: the commit below records the whole blob in one transaction.
       const size = body ? await this.write(id, upload.offset, body, length) : upload.offset;
       await this.verify(id, size, algorithm, digest);
       await this.blobStore.commitUpload(id, digest, size);
-      await this.stores.uploads.complete(id, upload.repositoryId, digest, size, this.now());
+      await this.stores.blobs.link(upload.repositoryId, digest, size, this.now());
       this.live.delete(id);
       this.events.publish({ type: 'BlobUploaded', at: this.now(), actor, repository: repoName, digest, size });
       return { digest, size };
     });
   }
 
-  /** Monolithic upload in one request (POST ?digest=): no session is recorded, only the finished blob. */
+  /** Monolithic upload in one request (POST ?digest=): the same, without a session a client could see. */
   async monolithic(repoName: string, digest: string, body: Readable, actor: Actor, length?: number): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     const repo = await this.resolver.forPush(repoName);
-    const id = newId();
+    const id = hex(repo.id) + newId();
     await this.blobStore.createUpload(id);
     try {
       const size = await this.write(id, 0, body, length);
@@ -111,7 +109,6 @@ export class UploadService {
 
   async cancel(repoName: string, id: string): Promise<void> {
     const upload = await this.get(repoName, id);
-    await this.stores.uploads.delete(upload.id);
     await this.blobStore.deleteUpload(upload.id);
     this.live.delete(upload.id);
   }
@@ -120,10 +117,9 @@ export class UploadService {
   async purgeStale(maxIdleMs: number): Promise<number> {
     let purged = 0;
     for (;;) {
-      const ids = await this.stores.uploads.stale(this.now() - maxIdleMs, 500);
+      const ids = await this.blobStore.staleUploads(this.now() - maxIdleMs, 500);
       for (const id of ids) {
         if (this.locks.has(id)) continue;
-        await this.stores.uploads.delete(id);
         await this.blobStore.deleteUpload(id);
         this.live.delete(id);
         purged++;
@@ -195,6 +191,11 @@ export function rangeHeader(offset: number): string {
 
 function newId(): string {
   return randomUUID().replace(/-/g, '');
+}
+
+/** A repository id (a UUID) as 32 hex digits. */
+function hex(uuid: string): string {
+  return uuid.replace(/-/g, '');
 }
 
 async function hashStored(store: BlobStore, id: string, limit: number, algorithm: DigestAlgorithm): Promise<Hash> {

@@ -32,6 +32,8 @@ export interface BlobStore {
   commitUpload(id: string, digest: string, size: number): Promise<void>;
   /** Discards an upload; discarding an absent one is not an error. */
   deleteUpload(id: string): Promise<void>;
+  /** Ids of uploads not written to since `before` (epoch ms), at most `limit`. */
+  staleUploads(before: number, limit: number): Promise<string[]>;
 
   /** Resolves when the store is reachable and writable; rejects otherwise (used by /readyz). */
   ping(): Promise<void>;

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -109,6 +109,17 @@ export class FsBlobStore implements BlobStore {
 
   async deleteUpload(id: string) {
     await rm(uploadPath(this.root, id), { force: true });
+  }
+
+  async staleUploads(before: number, limit: number) {
+    const dir = join(this.root, 'uploads');
+    const out: string[] = [];
+    for (const name of await readdir(dir)) {
+      if (out.length >= limit) break;
+      const s = await stat(join(dir, name)).catch(() => undefined);
+      if (s && s.mtimeMs < before) out.push(name);
+    }
+    return out;
   }
 
   async ping() {

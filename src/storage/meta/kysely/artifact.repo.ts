@@ -1,6 +1,6 @@
 import type { Page, PageRequest } from '../../../domain/pagination.js';
 import { offsetOf } from '../../../domain/pagination.js';
-import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore, Upload, UploadStore } from '../../../domain/registry/ports.js';
+import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore } from '../../../domain/registry/ports.js';
 import type { ArtifactsTable } from './schema.js';
 import { containsLike, type Db } from './util.js';
 
@@ -284,56 +284,5 @@ export class KyselyBlobMetaStore implements BlobStoreMeta {
     const present = await this.db.selectFrom('repository_blobs').select('digest').where('repository_id', '=', repositoryId).where('digest', 'in', wanted).execute();
     const have = new Set(present.map((p) => p.digest));
     return wanted.filter((d) => !have.has(d));
-  }
-}
-
-const toUpload = (r: { id: string; repository_id: string; offset: number; hash_state: string | null; hash_offset: number; started_at: number; updated_at: number }): Upload => ({
-  id: r.id,
-  repositoryId: r.repository_id,
-  offset: Number(r.offset),
-  hashState: r.hash_state,
-  hashOffset: Number(r.hash_offset),
-  startedAt: Number(r.started_at),
-  updatedAt: Number(r.updated_at),
-});
-
-export class KyselyUploadStore implements UploadStore {
-  constructor(private readonly db: Db) {}
-
-  async create(u: Upload) {
-    await this.db
-      .insertInto('uploads')
-      .values({ id: u.id, repository_id: u.repositoryId, offset: u.offset, hash_state: u.hashState, hash_offset: u.hashOffset, started_at: u.startedAt, updated_at: u.updatedAt })
-      .execute();
-  }
-
-  async get(id: string) {
-    const r = await this.db.selectFrom('uploads').selectAll().where('id', '=', id).executeTakeFirst();
-    return r && toUpload(r);
-  }
-
-  async update(id: string, p: { offset: number; hashState: string | null; hashOffset: number; updatedAt: number }) {
-    await this.db.updateTable('uploads').set({ offset: p.offset, hash_state: p.hashState, hash_offset: p.hashOffset, updated_at: p.updatedAt }).where('id', '=', id).execute();
-  }
-
-  async delete(id: string) {
-    await this.db.deleteFrom('uploads').where('id', '=', id).execute();
-  }
-
-  async complete(id: string, repositoryId: string, digest: string, size: number, now: number) {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto('blobs').values({ digest, size, created_at: now }).onConflict((oc) => oc.column('digest').doNothing()).execute();
-      await tx
-        .insertInto('repository_blobs')
-        .values({ repository_id: repositoryId, digest, created_at: now })
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .execute();
-      await tx.deleteFrom('uploads').where('id', '=', id).execute();
-    });
-  }
-
-  async stale(before: number, limit: number) {
-    const rows = await this.db.selectFrom('uploads').select('id').where('updated_at', '<', before).orderBy('updated_at').limit(limit).execute();
-    return rows.map((r) => r.id);
   }
 }

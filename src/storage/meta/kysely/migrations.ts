@@ -141,6 +141,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
       },
     },
+    '0003_uploads_in_blob_store': {
+      async up(db: Kysely<any>) {
+        // Upload sessions now live wholly in the blob store (the offset is the stored size): no row per chunk.
+        await db.schema.dropTable('uploads').ifExists().execute();
+      },
+    },
   };
 }
 

@@ -72,15 +72,6 @@ export interface TagsTable {
   pushed_at: number;
   pulled_at: number | null;
 }
-export interface UploadsTable {
-  id: string;
-  repository_id: string;
-  offset: number;
-  hash_state: string | null;
-  hash_offset: number;
-  started_at: number;
-  updated_at: number;
-}
 export interface AuditLogTable {
   id: Generated<number>;
   at: number;
@@ -102,6 +93,5 @@ export interface Database {
   artifact_refs: ArtifactRefsTable;
   artifact_blobs: ArtifactBlobsTable;
   tags: TagsTable;
-  uploads: UploadsTable;
   audit_log: AuditLogTable;
 }
