@@ -1,0 +1,104 @@
+/**
+ * CPU profiles of ncr, one per scenario (run by `bash bench/run.sh profile [id…]`): for each, ncr is started on a
+ * fresh data dir and the scenario set up; then ncr is restarted on the same data with `node --cpu-prof`, the
+ * measured part runs BENCH_PROFILE_REPEAT times, and ncr is stopped (SIGTERM) so the profile is written. The
+ * .cpuprofile files and their summaries (bench/cpuprofile.ts) go to BENCH_PROFILE_OUT (default /tmp/ncr-profiles).
+ * Ids: the scenario ids of bench/scenarios.ts, scale-tags, scale-catalog, scale-rss.
+ */
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadBenchConfig, type BenchConfig } from './config.js';
+import { summariseFile } from './cpuprofile.js';
+import { stats } from './load.js';
+import { measureCatalogPages, measureTagPages, peakRss, seedImages, seedTags } from './scale.js';
+import { scenarios } from './scenarios.js';
+import { startNcr, stopAll, type Server } from './servers.js';
+
+const DEFAULT = ['push-small', 'push-chunked', 'push-large', 'pull-small', 'pull-large', 'manifest-get-32', 'manifest-head-32', 'manifest-push'];
+
+function log(msg: string): void {
+  process.stderr.write(`[profile ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+interface Job {
+  setup(s: Server): Promise<void>;
+  /** the part that is profiled; returns a one-line result */
+  measure(s: Server): Promise<string>;
+}
+
+function job(cfg: BenchConfig, id: string, repeat: number): Job {
+  const sc = scenarios(cfg).find((s) => s.id === id);
+  if (sc) {
+    return {
+      setup: async (s) => sc.setup?.({ kind: 'ncr', client: s.client() }),
+      async measure(s) {
+        const t = { kind: 'ncr' as const, client: s.client() };
+        const out: string[] = [];
+        for (let r = 1; r <= repeat; r++) {
+          const st = stats(await sc.run(t, r));
+          out.push(sc.headline === 'MB/s' ? `${st.mbPerSec.toFixed(0)} MB/s` : `${st.opsPerSec.toFixed(0)} req/s, p99 ${st.p99.toFixed(1)} ms`);
+        }
+        return out.join('; ');
+      },
+    };
+  }
+  if (id === 'scale-tags' || id === 'scale-catalog') {
+    const tags = id === 'scale-tags';
+    return {
+      setup: async (s) => void (await (tags ? seedTags : seedImages)(cfg, s.client())),
+      async measure(s) {
+        const p = await (tags ? measureTagPages : measureCatalogPages)(cfg, s.client());
+        return `pages p50 ${p.pages.p50.toFixed(2)} ms, p99 ${p.pages.p99.toFixed(2)} ms over ${p.pages.count}`;
+      },
+    };
+  }
+  if (id === 'scale-rss') {
+    return {
+      setup: async () => undefined,
+      async measure(s) {
+        const r = await peakRss(cfg, s);
+        return `peak VmRSS ${(r.peakRss / 1e6).toFixed(0)} MB, VmHWM ${(r.hwm / 1e6).toFixed(0)} MB`;
+      },
+    };
+  }
+  throw new Error(`unknown scenario id ${id}; known: ${[...scenarios(cfg).map((s) => s.id), 'scale-tags', 'scale-catalog', 'scale-rss'].join(', ')}`);
+}
+
+async function main(): Promise<void> {
+  const cfg = loadBenchConfig();
+  const ids = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
+  const repeat = Number(process.env.BENCH_PROFILE_REPEAT ?? 2);
+  const out = resolve(process.env.BENCH_PROFILE_OUT ?? '/tmp/ncr-profiles');
+  await mkdir(out, { recursive: true });
+  const jobs = ids.map((id) => [id, job(cfg, id, repeat)] as const);
+  for (const [id, j] of jobs) {
+    const data = join(cfg.tmp, `prof-${id}`);
+    const profDir = join(cfg.tmp, `cpuprof-${id}`);
+    log(`${id}: setting up`);
+    const plain = await startNcr(cfg, data);
+    await j.setup(plain);
+    await plain.stop();
+    const profiled = await startNcr(cfg, data, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], createRegistry: false });
+    log(`${id}: profiling (pid ${profiled.pid})`);
+    const result = await j.measure(profiled);
+    await profiled.stop();
+    const files = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
+    if (files.length !== 1) throw new Error(`${id}: expected one .cpuprofile in ${profDir}, found ${files.length}`);
+    const file = join(out, `${id}.cpuprofile`);
+    await rename(join(profDir, files[0]), file);
+    const summary = `# ${id}: ${result}\n\n${await summariseFile(file, 30)}`;
+    await writeFile(join(out, `${id}.txt`), summary);
+    process.stdout.write(summary + '\n');
+    log(`${id}: ${result}; profile ${file}`);
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => stopAll().then(() => process.exit(0)),
+  async (err: unknown) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    await stopAll();
+    process.exit(1);
+  },
+);
