@@ -1,7 +1,7 @@
 /** Registries: list (name, address to push to, images, storage, created), search, create and delete. */
-import { ActionIcon, Anchor, Button, EmptyState, Group, Paper, Table, Text, Tooltip } from '@mantine/core';
+import { Anchor, Button, EmptyState, Group, Paper, Table, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconBox, IconPlus, IconTrash } from '@tabler/icons-react';
+import { IconBox, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useRegistries } from '../api/registries';
@@ -17,6 +17,7 @@ import { formatBytes } from '../lib/format';
 import { useListParams } from '../lib/useListParams';
 import { CreateRegistryModal } from './CreateRegistryModal';
 import { DeleteRegistryModal } from './DeleteRegistryModal';
+import { DeleteRowButton } from '../components/DeleteRowButton';
 
 export function RegistriesPage() {
   const list = useListParams(20);
@@ -101,21 +102,7 @@ export function RegistriesPage() {
                       )}
                     </Table.Td>
                     {canWrite && (
-                      <Table.Td>
-                        <Tooltip label="Delete registry">
-                          <ActionIcon
-                            variant="subtle"
-                            color="red"
-                            aria-label={`Delete registry ${r.name}`}
-                            onClick={(e) => {
-                              e.stopPropagation();
-                              setDeleting(r);
-                            }}
-                          >
-                            <IconTrash size={16} />
-                          </ActionIcon>
-                        </Tooltip>
-                      </Table.Td>
+                      <DeleteRowButton title="Delete registry" what={r.name} onDelete={() => setDeleting(r)} />
                     )}
                   </Table.Tr>
                 ))}

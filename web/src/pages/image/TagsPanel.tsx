@@ -1,6 +1,6 @@
 /** The tags of one artifact: search, Create Tag, Delete Tag (the artifact stays). */
-import { ActionIcon, Button, EmptyState, Group, Table, Text, Tooltip } from '@mantine/core';
-import { IconPlus, IconTag, IconTrash } from '@tabler/icons-react';
+import { Button, EmptyState, Group, Table, Text } from '@mantine/core';
+import { IconPlus, IconTag } from '@tabler/icons-react';
 import { useState } from 'react';
 import { type ImageRef, useDeleteTag, useTags } from '../../api/images';
 import { usePermissions } from '../../api/session';
@@ -11,6 +11,7 @@ import { Pager } from '../../components/Pager';
 import { LoadError, LoadingRows } from '../../components/QueryState';
 import { SearchInput } from '../../components/SearchInput';
 import { CreateTagModal } from './CreateTagModal';
+import { DeleteRowButton } from '../../components/DeleteRowButton';
 
 const PER_PAGE = 10;
 
@@ -86,13 +87,7 @@ export function TagsPanel({ imageRef, digest }: { imageRef: ImageRef; digest: st
                     <DateTime value={t.pulledAt} />
                   </Table.Td>
                   {canWrite && (
-                    <Table.Td>
-                      <Tooltip label="Delete tag">
-                        <ActionIcon variant="subtle" color="red" aria-label={`Delete tag ${t.name}`} onClick={() => setDeleting(t.name)}>
-                          <IconTrash size={16} />
-                        </ActionIcon>
-                      </Tooltip>
-                    </Table.Td>
+                    <DeleteRowButton title="Delete tag" what={t.name} onDelete={() => setDeleting(t.name)} />
                   )}
                 </Table.Tr>
               ))}

@@ -1,6 +1,6 @@
 /** The images of a registry: search, pagination, delete; push commands beside them. */
-import { ActionIcon, Anchor, Badge, EmptyState, Group, Paper, Stack, Table, Text, Tooltip } from '@mantine/core';
-import { IconPhoto, IconTrash } from '@tabler/icons-react';
+import { Anchor, Badge, EmptyState, Group, Paper, Stack, Table, Text } from '@mantine/core';
+import { IconPhoto } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useDeleteImage, useImages } from '../../api/registries';
@@ -14,6 +14,7 @@ import { SearchInput } from '../../components/SearchInput';
 import { plural } from '../../lib/format';
 import { useListParams } from '../../lib/useListParams';
 import { PushCommands } from './PushCommands';
+import { DeleteRowButton } from '../../components/DeleteRowButton';
 
 export const imagePath = (registry: string, image: string) => `/registries/${encodeURIComponent(registry)}/images/${image.split('/').map(encodeURIComponent).join('/')}`;
 
@@ -80,21 +81,7 @@ export function ImagesTab({ registry }: { registry: Registry }) {
                 <DateTime value={img.pulledAt} />
               </Table.Td>
               {canWrite && (
-                <Table.Td>
-                  <Tooltip label="Delete image">
-                    <ActionIcon
-                      variant="subtle"
-                      color="red"
-                      aria-label={`Delete image ${img.name}`}
-                      onClick={(e) => {
-                        e.stopPropagation();
-                        setDeleting(img);
-                      }}
-                    >
-                      <IconTrash size={16} />
-                    </ActionIcon>
-                  </Tooltip>
-                </Table.Td>
+                <DeleteRowButton title="Delete image" what={img.name} onDelete={() => setDeleting(img)} />
               )}
             </Table.Tr>
           ))}
