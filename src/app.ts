@@ -93,7 +93,7 @@ export async function buildApp(config: Config): Promise<App> {
     tags: new KyselyTagStore(meta.db),
   };
   const audit = new KyselyAuditStore(meta.db);
-  subscribeAudit(events, audit);
+  const auditLog = subscribeAudit(events, audit, (err) => fastify.log.error({ err }, 'writing the audit log failed'));
 
   const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), events);
   const tokens = new TokenService(await loadSigningKey(config.dataDir), {
@@ -124,7 +124,9 @@ export async function buildApp(config: Config): Promise<App> {
     tokenRoutes(t, { auth, tokens, identity });
   });
   await fastify.register(fastifyCookie);
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions }, VERSION);
+  // Reading the log first writes what is queued, so a caller sees its own writes.
+  const auditReader = { append: (e: Parameters<typeof audit.append>[0]) => audit.append(e), list: async (q: Parameters<typeof audit.list>[0]) => (await auditLog.flush(), audit.list(q)) };
+  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit: auditReader, sessions }, VERSION);
   sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions });
   await staticRoutes(fastify);
 
@@ -147,6 +149,7 @@ export async function buildApp(config: Config): Promise<App> {
       scheduler.stop();
       await fastify.close();
       await pulls.flush();
+      await auditLog.flush();
       await identity.flush().catch(() => undefined);
       await meta.close();
     },

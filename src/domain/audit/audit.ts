@@ -17,7 +17,8 @@ export interface AuditEntry {
 }
 
 export interface AuditStore {
-  append(e: Omit<AuditEntry, 'id'>): Promise<void>;
+  /** Appends the entries in one transaction, in order. */
+  append(entries: Omit<AuditEntry, 'id'>[]): Promise<void>;
   list(q: { actor?: string; action?: string } & PageRequest): Promise<Page<AuditEntry>>;
 }
 
@@ -47,13 +48,27 @@ function targetOf(e: DomainEvent): string {
   }
 }
 
-/** Subscribes the audit log to every write event. Returns the unsubscribe function. */
-export function subscribeAudit(bus: EventBus, store: AuditStore): () => void {
-  return bus.subscribe(async (e) => {
+/**
+ * Subscribes the audit log to every write event. Entries are written in batches (one transaction per event-loop
+ * turn plus `delayMs`), so a burst of pushes pays one commit rather than one per event; `flush` writes what is queued.
+ */
+export function subscribeAudit(bus: EventBus, store: AuditStore, onError: (err: unknown) => void, delayMs = 5): { flush(): Promise<void>; unsubscribe(): void } {
+  let queue: Omit<AuditEntry, 'id'>[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const batch = queue;
+    queue = [];
+    writing = writing.then(() => store.append(batch)).catch(onError);
+    return writing;
+  };
+  const unsubscribe = bus.subscribe((e) => {
     if (NOT_AUDITED.has(e.type)) return;
     const { type, at, actor, ...rest } = e;
     const detail = Object.fromEntries(Object.entries(rest).filter(([k]) => !['registry', 'repository', 'username', 'accessKey'].includes(k) || type.startsWith('User')));
-    await store.append({
+    queue.push({
       at,
       actor: actor.username,
       action: type,
@@ -61,5 +76,7 @@ export function subscribeAudit(bus: EventBus, store: AuditStore): () => void {
       detail: Object.keys(detail).length ? JSON.stringify(detail) : null,
       remoteAddr: actor.remoteAddr ?? null,
     });
+    timer ??= setTimeout(() => void flush(), delayMs);
   });
+  return { flush, unsubscribe };
 }

@@ -5,8 +5,12 @@ import type { Db } from './util.js';
 export class KyselyAuditStore implements AuditStore {
   constructor(private readonly db: Db) {}
 
-  async append(e: Omit<AuditEntry, 'id'>) {
-    await this.db.insertInto('audit_log').values({ at: e.at, actor: e.actor, action: e.action, target: e.target, detail: e.detail, remote_addr: e.remoteAddr }).execute();
+  async append(entries: Omit<AuditEntry, 'id'>[]) {
+    if (entries.length === 0) return;
+    await this.db
+      .insertInto('audit_log')
+      .values(entries.map((e) => ({ at: e.at, actor: e.actor, action: e.action, target: e.target, detail: e.detail, remote_addr: e.remoteAddr })))
+      .execute();
   }
 
   async list(q: { actor?: string; action?: string } & PageRequest) {
