@@ -87,6 +87,7 @@ async function main(): Promise<void> {
         for (const k of KINDS) {
           if (broken.has(`${r.scenario.id}/${k}`)) continue;
           try {
+            flushDisk();
             const st = stats(await r.scenario.run(targets[k], round));
             r.runs[k].push(st);
             line.push(`${k} ${fmt(r.scenario.headline, st)}`);
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
         if (lim && !measuredLimits.has(lim)) {
           measuredLimits.add(lim);
           try {
+            flushDisk();
             const st = stats(await machine.limit(lim));
             limits.set(lim, [...(limits.get(lim) ?? []), st]);
             line.push(`machine ${fmt(lim.includes('-1k-') ? 'req/s' : 'MB/s', st)}`);
@@ -174,6 +176,14 @@ async function main(): Promise<void> {
     await writeResults(res, cfg.resultsFile);
     log(`wrote ${cfg.resultsFile}`);
   }
+}
+
+/**
+ * Writes back every dirty page (untimed) before a measurement. The peer does not fsync, so without this the
+ * kernel flushes its pushes later, inside whichever measurement comes next (usually ncr's).
+ */
+function flushDisk(): void {
+  execFileSync('sync', { stdio: 'ignore', timeout: 120_000 });
 }
 
 function fmt(headline: 'MB/s' | 'req/s', st: Stats): string {
