@@ -179,8 +179,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * Writes back every dirty page (untimed) before a measurement. The peer does not fsync, so without this the
- * kernel flushes its pushes later, inside whichever measurement comes next (usually ncr's).
+ * Writes back every dirty page (untimed) before a measurement, so that what one measurement left dirty is not
+ * flushed by the kernel inside the next one (ncr's usually follows the peer's).
  */
 function flushDisk(): void {
   execFileSync('sync', { stdio: 'ignore', timeout: 120_000 });
