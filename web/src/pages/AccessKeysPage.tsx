@@ -2,8 +2,8 @@
  * API security: your access keys (created, last used, flagged after 90 days), create (secret shown once), regenerate
  * and delete. Docker, Podman and the API log in with a key; the console uses your password.
  */
-import { ActionIcon, Alert, Badge, Button, EmptyState, Group, Menu, Paper, Table, Text, Tooltip } from '@mantine/core';
-import { IconAlertTriangle, IconDots, IconKey, IconPlus, IconRefresh, IconTrash } from '@tabler/icons-react';
+import { Alert, Badge, Button, EmptyState, Group, Menu, Paper, Table, Text, Tooltip } from '@mantine/core';
+import { IconAlertTriangle, IconKey, IconPlus, IconRefresh, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useAccessKeys, useCreateAccessKey, useDeleteAccessKey, useRegenerateAccessKey } from '../api/users';
 import type { AccessKey, NewAccessKey } from '../api/types';
@@ -13,6 +13,7 @@ import { DateTime } from '../components/DateTime';
 import { PageHeader } from '../components/PageHeader';
 import { LoadError, LoadingRows } from '../components/QueryState';
 import { SecretModal } from './SecretModal';
+import { RowActions } from '../components/RowActions';
 
 export const MAX_KEYS = 5;
 
@@ -101,23 +102,14 @@ export function AccessKeysPage() {
                         </Badge>
                       )}
                     </Table.Td>
-                    <Table.Td>
-                      <Menu position="bottom-end" withinPortal>
-                        <Menu.Target>
-                          <ActionIcon variant="subtle" color="gray" aria-label={`Actions for ${k.accessKey}`}>
-                            <IconDots size={16} />
-                          </ActionIcon>
-                        </Menu.Target>
-                        <Menu.Dropdown>
+                    <RowActions what={k.accessKey}>
                           <Menu.Item leftSection={<IconRefresh size={16} />} onClick={() => setRegenerating(k)}>
                             Regenerate secret
                           </Menu.Item>
                           <Menu.Item color="red" leftSection={<IconTrash size={16} />} onClick={() => setDeleting(k)}>
                             Delete key
                           </Menu.Item>
-                        </Menu.Dropdown>
-                      </Menu>
-                    </Table.Td>
+                    </RowActions>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

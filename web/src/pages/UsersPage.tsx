@@ -1,6 +1,6 @@
 /** Users (admins only): list, add with a role, change role, set a password, remove. */
-import { ActionIcon, Badge, Button, Group, Menu, Paper, Select, Table, Text, Tooltip } from '@mantine/core';
-import { IconDots, IconLock, IconPlus, IconTrash } from '@tabler/icons-react';
+import { Badge, Button, Group, Menu, Paper, Select, Table, Text, Tooltip } from '@mantine/core';
+import { IconLock, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { useSession } from '../api/session';
 import type { Role, User } from '../api/types';
@@ -13,6 +13,7 @@ import { LoadError, LoadingRows } from '../components/QueryState';
 import { ROLE_OPTIONS } from '../lib/roles';
 import { useListParams } from '../lib/useListParams';
 import { AddUserModal, SetPasswordModal } from './AddUserModal';
+import { RowActions } from '../components/RowActions';
 
 export function UsersPage() {
   const list = useListParams(20);
@@ -97,23 +98,14 @@ export function UsersPage() {
                     <Table.Td>
                       <DateTime value={u.createdAt} />
                     </Table.Td>
-                    <Table.Td>
-                      <Menu position="bottom-end" withinPortal>
-                        <Menu.Target>
-                          <ActionIcon variant="subtle" color="gray" aria-label={`Actions for ${u.username}`}>
-                            <IconDots size={16} />
-                          </ActionIcon>
-                        </Menu.Target>
-                        <Menu.Dropdown>
+                    <RowActions what={u.username}>
                           <Menu.Item leftSection={<IconLock size={16} />} onClick={() => setPassword(u)}>
                             Set password
                           </Menu.Item>
                           <Menu.Item color="red" leftSection={<IconTrash size={16} />} onClick={() => setRemoving(u)} disabled={u.username === me}>
                             Remove user
                           </Menu.Item>
-                        </Menu.Dropdown>
-                      </Menu>
-                    </Table.Td>
+                    </RowActions>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
