@@ -34,7 +34,9 @@ export class BlobService {
     const { size } = await this.stat(repoName, digest);
     const range = rangeOf?.(size);
     try {
-      return { size, range, stream: await this.blobStore.read(digest, range) };
+      // the whole blob is read as the range [0, size): the stream then stops at the last byte without an EOF read
+      const bytes = range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined);
+      return { size, range, stream: await this.blobStore.read(digest, bytes) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw blobUnknown(repoName, digest);
       throw err;

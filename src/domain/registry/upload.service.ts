@@ -66,7 +66,7 @@ export class UploadService {
         });
       }
       const expected = length ?? (range?.end !== undefined ? range.end - range.start + 1 : undefined);
-      const offset = await this.write(upload.id, upload.offset, body, expected);
+      const offset = await this.write(upload.id, upload.offset, body, expected, false);
       return { ...upload, offset };
     });
   }
@@ -76,7 +76,7 @@ export class UploadService {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
       const upload = await this.get(repoName, id);
-      const size = body ? await this.write(id, upload.offset, body, length) : upload.offset;
+      const size = body ? await this.write(id, upload.offset, body, length, true) : upload.offset;
       await this.verify(id, size, algorithm, digest);
       await this.blobStore.commitUpload(id, digest, size);
       await this.stores.blobs.link(upload.repositoryId, digest, size, this.now());
@@ -93,7 +93,7 @@ export class UploadService {
     const id = hex(repo.id) + newId();
     await this.blobStore.createUpload(id);
     try {
-      const size = await this.write(id, 0, body, length);
+      const size = await this.write(id, 0, body, length, true);
       await this.verify(id, size, algorithm, digest);
       await this.blobStore.commitUpload(id, digest, size);
       await this.stores.blobs.link(repo.id, digest, size, this.now());
@@ -128,8 +128,11 @@ export class UploadService {
     }
   }
 
-  /** Streams `body` into the upload at `offset` through the running hash; resolves with the new size. */
-  private async write(id: string, offset: number, body: Readable, expected?: number): Promise<number> {
+  /**
+   * Streams `body` into the upload at `offset` through the running hash; resolves with the new size. `last`: the
+   * chunk a commit follows, so its bytes are flushed to disk as they are closed.
+   */
+  private async write(id: string, offset: number, body: Readable, expected: number | undefined, last: boolean): Promise<number> {
     const hash = (await this.hashAt(id, offset)).copy();
     let seen = 0;
     const tap = new Transform({
@@ -143,13 +146,13 @@ export class UploadService {
     body.on('error', (err) => tap.destroy(err));
     let size: number;
     try {
-      size = await this.blobStore.appendUpload(id, offset, body.pipe(tap));
+      size = await this.blobStore.appendUpload(id, offset, body.pipe(tap), { flush: last });
     } catch (err) {
       if (err instanceof NcrError) throw err;
       throw new NcrError('BLOB_UPLOAD_INVALID', `the chunk could not be stored: ${(err as Error).message}; the upload still holds ${offset} bytes, resend from there`, { cause: err });
     }
     if (expected !== undefined && seen !== expected) {
-      await this.blobStore.appendUpload(id, offset, Readable.from([])).catch(() => undefined);
+      await this.blobStore.truncateUpload(id, offset).catch(() => undefined);
       throw new NcrError('SIZE_INVALID', `the body had ${seen} bytes but ${expected} were announced; resend the chunk from byte ${offset}`);
     }
     this.live.set(id, { hash, offset: size });

@@ -16,11 +16,14 @@ export interface BlobStore {
   /** Creates an empty upload area for a new session id; safe to call again for the same id. */
   createUpload(id: string): Promise<void>;
   /**
-   * Writes `source` to the upload starting at `offset` (anything past `offset` left by an interrupted write is
-   * discarded first). Resolves with the new total size. If the source fails, the upload is cut back to `offset`
-   * and the error is rethrown, so a session never holds half a chunk.
+   * Writes `source` to the upload starting at `offset`, which the caller has read as the upload's current size.
+   * Resolves with the new total size. If the source fails, the upload is cut back to `offset` and the error is
+   * rethrown, so a session never holds half a chunk. `flush`: the bytes are on stable storage when it resolves (the
+   * last chunk before a commit; the commit then need not flush them again).
    */
-  appendUpload(id: string, offset: number, source: Readable): Promise<number>;
+  appendUpload(id: string, offset: number, source: Readable, opts?: { flush?: boolean }): Promise<number>;
+  /** Cuts the upload back to `size` bytes (a chunk that turned out shorter or longer than announced). */
+  truncateUpload(id: string, size: number): Promise<void>;
   /** Current size of an upload's data, or undefined when the upload does not exist. */
   uploadSize(id: string): Promise<number | undefined>;
   /** Streams an upload's bytes from `start` (used to rebuild a hash whose saved state was lost). */

@@ -1,19 +1,30 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { close as fsClose, createReadStream, createWriteStream, fsync as fsFsync, open as fsOpen } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../port.js';
 import { blobPath, tmpDir, uploadPath } from '../paths.js';
 
+// The callback fs API: a commit is a handful of calls, and the promise API's FileHandle costs more per call.
+function openFd(path: string, flags: string): Promise<number> {
+  return new Promise((resolve, reject) => fsOpen(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function closeFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsClose(fd, (err) => (err ? reject(err) : resolve())));
+}
+
 async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
+  const fd = await openFd(path, 'r');
   try {
-    await fh.sync();
+    await new Promise<void>((resolve, reject) => fsFsync(fd, (err) => (err ? reject(err) : resolve())));
   } finally {
-    await fh.close();
+    await closeFd(fd);
   }
 }
+
+const READ_CHUNK = 256 * 1024;
 
 function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -21,7 +32,17 @@ function isNotFound(err: unknown): boolean {
 
 /** BlobStore on a local filesystem. Commits are fsync'd (file and directory) before they resolve. */
 export class FsBlobStore implements BlobStore {
+  /** Uploads whose bytes were fsync'd by their last append, with the size they had then (this process only). */
+  private readonly flushed = new Map<string, number>();
+  /** Blob directories known to exist, so a commit does not mkdir each time. */
+  private readonly dirs = new Set<string>();
+
   constructor(private readonly root: string) {}
+
+  private rememberFlushed(id: string, size: number) {
+    if (this.flushed.size >= 10_000) this.flushed.delete(this.flushed.keys().next().value!);
+    this.flushed.set(id, size);
+  }
 
   async init(): Promise<void> {
     await mkdir(join(this.root, 'blobs'), { recursive: true });
@@ -41,10 +62,11 @@ export class FsBlobStore implements BlobStore {
 
   async read(digest: string, range?: { start: number; end: number }): Promise<Readable> {
     const path = blobPath(this.root, digest);
-    // Open first so a missing blob rejects here rather than as a stream error after headers went out.
-    const fh = await open(path, 'r');
-    // 1 MiB reads: a typical small layer goes out in one read and one write.
-    return fh.createReadStream({ start: range?.start, end: range?.end, highWaterMark: 1024 * 1024 });
+    // Open first so a missing blob rejects here rather than as a stream error after headers went out. The callback
+    // fs API and 256 KiB reads measured fastest here (bench/PROFILE.md): FileHandle streams cost a promise per read,
+    // and 1 MiB reads were 15-25% slower for 1 MiB and 64 MiB pulls alike.
+    const fd = await openFd(path, 'r');
+    return createReadStream(path, { fd, start: range?.start, end: range?.end, highWaterMark: READ_CHUNK });
   }
 
   async delete(digest: string) {
@@ -52,21 +74,26 @@ export class FsBlobStore implements BlobStore {
   }
 
   async createUpload(id: string) {
-    const path = uploadPath(this.root, id);
     try {
-      await writeFile(path, '', { flag: 'wx' });
+      await closeFd(await openFd(uploadPath(this.root, id), 'wx'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
   }
 
-  async appendUpload(id: string, offset: number, source: Readable): Promise<number> {
+  async appendUpload(id: string, offset: number, source: Readable, opts: { flush?: boolean } = {}): Promise<number> {
     const path = uploadPath(this.root, id);
-    const current = await this.uploadSize(id);
-    if (current === undefined) throw Object.assign(new Error(`upload ${id} not found`), { code: 'ENOENT' });
-    if (current > offset) await truncate(path, offset);
+    let fd: number;
+    try {
+      fd = await openFd(path, 'r+');
+    } catch (err) {
+      if (isNotFound(err)) throw Object.assign(new Error(`upload ${id} not found`), { code: 'ENOENT' });
+      throw err;
+    }
+    this.flushed.delete(id);
     let written = 0;
-    const out = createWriteStream(path, { flags: 'r+', start: offset, highWaterMark: 256 * 1024 });
+    // flush: fsync before the close, on the descriptor that wrote (no second open just to sync it)
+    const out = createWriteStream(path, { fd, start: offset, highWaterMark: 256 * 1024, flush: opts.flush === true });
     source.on('data', (c: Buffer) => {
       written += c.length;
     });
@@ -76,7 +103,13 @@ export class FsBlobStore implements BlobStore {
       await truncate(path, offset).catch(() => undefined);
       throw err;
     }
+    if (opts.flush) this.rememberFlushed(id, offset + written);
     return offset + written;
+  }
+
+  async truncateUpload(id: string, size: number) {
+    this.flushed.delete(id);
+    await truncate(uploadPath(this.root, id), size);
   }
 
   async uploadSize(id: string) {
@@ -95,19 +128,25 @@ export class FsBlobStore implements BlobStore {
   async commitUpload(id: string, digest: string, size: number) {
     const src = uploadPath(this.root, id);
     const dest = blobPath(this.root, digest);
-    if (await this.stat(digest)) {
-      await rm(src, { force: true });
-      return;
+    const flushedAt = this.flushed.get(id);
+    this.flushed.delete(id);
+    if (flushedAt !== size) {
+      const actual = (await stat(src)).size;
+      if (actual > size) await truncate(src, size);
+      await fsyncPath(src);
     }
-    const actual = (await stat(src)).size;
-    if (actual > size) await truncate(src, size);
-    await fsyncPath(src);
-    await mkdir(dirname(dest), { recursive: true });
+    const dir = dirname(dest);
+    if (!this.dirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
+    // Renaming over a blob that already exists is harmless: same digest, same bytes, and readers keep their inode.
     await rename(src, dest);
-    await fsyncPath(dirname(dest));
+    await fsyncPath(dir);
   }
 
   async deleteUpload(id: string) {
+    this.flushed.delete(id);
     await rm(uploadPath(this.root, id), { force: true });
   }
 

@@ -2,6 +2,7 @@ import type { Page, PageRequest } from '../../../domain/pagination.js';
 import { offsetOf } from '../../../domain/pagination.js';
 import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore } from '../../../domain/registry/ports.js';
 import type { ArtifactsTable } from './schema.js';
+import { GroupCommit } from './group-commit.js';
 import { containsLike, type Db } from './util.js';
 
 type ArtifactRow = Omit<ArtifactsTable, 'content'>;
@@ -231,8 +232,30 @@ export class KyselyTagStore implements TagStore {
   }
 }
 
+interface NewLink {
+  repositoryId: string;
+  digest: string;
+  size: number;
+  now: number;
+}
+
 export class KyselyBlobMetaStore implements BlobStoreMeta {
-  constructor(private readonly db: Db) {}
+  private readonly links: GroupCommit<NewLink>;
+
+  constructor(private readonly db: Db) {
+    this.links = new GroupCommit(db, async (tx, items) => {
+      await tx
+        .insertInto('blobs')
+        .values(items.map((l) => ({ digest: l.digest, size: l.size, created_at: l.now })))
+        .onConflict((oc) => oc.column('digest').doNothing())
+        .execute();
+      await tx
+        .insertInto('repository_blobs')
+        .values(items.map((l) => ({ repository_id: l.repositoryId, digest: l.digest, created_at: l.now })))
+        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+        .execute();
+    });
+  }
 
   async linkedSize(repositoryId: string, digest: string) {
     const r = await this.db
@@ -262,15 +285,9 @@ export class KyselyBlobMetaStore implements BlobStoreMeta {
     return r ? Number(r.size) : undefined;
   }
 
-  async link(repositoryId: string, digest: string, size: number, now: number) {
-    await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto('blobs').values({ digest, size, created_at: now }).onConflict((oc) => oc.column('digest').doNothing()).execute();
-      await tx
-        .insertInto('repository_blobs')
-        .values({ repository_id: repositoryId, digest, created_at: now })
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .execute();
-    });
+  /** Links are group-committed: the uploads that finish together share one transaction (see group-commit.ts). */
+  link(repositoryId: string, digest: string, size: number, now: number) {
+    return this.links.submit({ repositoryId, digest, size, now });
   }
 
   async unlink(repositoryId: string, digest: string) {

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FsBlobStore } from './fs-blob-store.js';
+
+let dir: string;
+let store: FsBlobStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ncr-fs-blob-'));
+  store = new FsBlobStore(dir);
+  await store.init();
+});
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (s: string) => `sha256:${createHash('sha256').update(s).digest('hex')}`;
+
+describe('FsBlobStore', () => {
+  it('appends chunks, flushes the last, commits under the digest and reads whole or by range', async () => {
+    await store.createUpload('u1');
+    expect(await store.appendUpload('u1', 0, Readable.from([Buffer.from('hello ')]))).toBe(6);
+    expect(await store.appendUpload('u1', 6, Readable.from([Buffer.from('world')]), { flush: true })).toBe(11);
+    await store.commitUpload('u1', sha('hello world'), 11);
+    expect(await store.uploadSize('u1')).toBeUndefined();
+    expect(await store.stat(sha('hello world'))).toEqual({ size: 11 });
+    expect(await text(await store.read(sha('hello world')))).toBe('hello world');
+    expect(await text(await store.read(sha('hello world'), { start: 6, end: 10 }))).toBe('world');
+  });
+
+  it('commits only the first `size` bytes when the upload holds more than was flushed', async () => {
+    await store.createUpload('u2');
+    await store.appendUpload('u2', 0, Readable.from([Buffer.from('abc')]), { flush: true });
+    await store.appendUpload('u2', 3, Readable.from([Buffer.from('def')]));
+    await store.commitUpload('u2', sha('abcd'), 4);
+    expect(await text(await store.read(sha('abcd')))).toBe('abcd');
+  });
+
+  it('cuts a failed chunk back to where it started, and truncates on request', async () => {
+    await store.createUpload('u3');
+    await store.appendUpload('u3', 0, Readable.from([Buffer.from('keep')]));
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.from('half a chunk'));
+        this.destroy(new Error('client went away'));
+      },
+    });
+    await expect(store.appendUpload('u3', 4, failing)).rejects.toThrow('client went away');
+    expect(await store.uploadSize('u3')).toBe(4);
+    await store.truncateUpload('u3', 2);
+    expect(await store.uploadSize('u3')).toBe(2);
+  });
+
+  it('reports a missing upload and a missing blob as ENOENT', async () => {
+    await expect(store.appendUpload('nope', 0, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(store.read(sha('absent'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('committing a blob that already exists keeps it whole', async () => {
+    for (const id of ['a', 'b']) {
+      await store.createUpload(id);
+      await store.appendUpload(id, 0, Readable.from([Buffer.from('same bytes')]), { flush: true });
+      await store.commitUpload(id, sha('same bytes'), 10);
+    }
+    expect(await text(await store.read(sha('same bytes')))).toBe('same bytes');
+  });
+});
