@@ -135,8 +135,18 @@ describe.each(DB_KINDS)('blobs and uploads (%s)', (db) => {
 
   it('delete a blob unlinks it from the repository', async () => {
     const digest = await c.pushBlob('team/del', 'delete me');
+    // pulled first, so the link is in the pull cache: the delete must drop it there too
+    expect((await c.req('GET', `/v2/team/del/blobs/${digest}`)).status).toBe(200);
     expect((await c.req('DELETE', `/v2/team/del/blobs/${digest}`)).status).toBe(202);
     expect((await c.req('HEAD', `/v2/team/del/blobs/${digest}`)).status).toBe(404);
+    expect((await c.req('GET', `/v2/team/del/blobs/${digest}`)).status).toBe(404);
+  });
+
+  it('deleting the image makes its blobs unknown at once, even just after a pull', async () => {
+    const digest = await c.pushBlob('team/gone', 'in an image about to be deleted');
+    expect((await c.req('GET', `/v2/team/gone/blobs/${digest}`)).status).toBe(200);
+    expect((await s.api('DELETE', '/api/v1/registries/team/images/gone')).status).toBe(204);
+    expect((await c.req('GET', `/v2/team/gone/blobs/${digest}`)).status).toBe(404);
   });
 
   it('a push into a registry that does not exist is NAME_UNKNOWN, a bad name NAME_INVALID', async () => {

@@ -1,5 +1,6 @@
 /** Reading, mounting and unlinking blobs through a repository: a blob is visible only where it is linked. */
 import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import { parseDigest } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import type { BlobStore } from '../../storage/blob/port.js';
@@ -8,19 +9,35 @@ import type { RegistryCoreStores } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
 
 export class BlobService {
+  /**
+   * Sizes of blobs linked into repositories, for pulls (`repository \0 digest` → size). A link changes only by a
+   * delete; deletes in this process drop entries at once, and entries live 5 s so a delete on another node shows
+   * within that, as role changes do. Only links that exist are cached.
+   */
+  private readonly linked = new LRUCache<string, number>({ max: 50_000, ttl: 5_000 });
+
   constructor(
     private readonly stores: RegistryCoreStores,
     private readonly blobStore: BlobStore,
     private readonly resolver: RepositoryResolver,
     private readonly events: EventBus,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // deleting an image or a registry unlinks many blobs at once: rare enough to drop the whole cache
+    events.subscribe(() => this.linked.clear(), ['ImageDeleted', 'RegistryDeleted']);
+  }
 
   /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
   async stat(repoName: string, digest: string): Promise<{ size: number }> {
+    const key = `${repoName}\0${digest}`;
+    const cached = this.linked.get(key);
+    if (cached !== undefined) return { size: cached };
     parseDigest(digest);
     const size = await this.stores.blobs.linkedSizeByName(repoName, digest);
-    if (size !== undefined) return { size };
+    if (size !== undefined) {
+      this.linked.set(key, size);
+      return { size };
+    }
     await this.resolver.forRead(repoName); // NAME_INVALID / NAME_UNKNOWN take precedence over BLOB_UNKNOWN
     throw blobUnknown(repoName, digest);
   }
@@ -60,6 +77,7 @@ export class BlobService {
   async delete(repoName: string, digest: string, actor: Actor): Promise<void> {
     parseDigest(digest);
     const repo = await this.resolver.forRead(repoName);
+    this.linked.delete(`${repoName}\0${digest}`);
     if (!(await this.stores.blobs.unlink(repo.id, digest))) throw blobUnknown(repoName, digest);
     this.events.publish({ type: 'BlobDeleted', at: this.now(), actor, repository: repoName, digest });
   }
