@@ -16,7 +16,7 @@ import { Machine, micro, type LimitId, type Micro } from './machine.js';
 import { printReport, writeResults, type Results, type RunInfo, type ScaleResults, type ScenarioResult } from './report.js';
 import { catalogPages, peakRss, tagPages } from './scale.js';
 import { scenarios, type Target } from './scenarios.js';
-import { startNcr, startPeer, stopAll, type Kind, type Server } from './servers.js';
+import { cpuSecondsOf, startNcr, startPeer, stopAll, type Kind, type Server } from './servers.js';
 
 const KINDS: Kind[] = ['peer', 'ncr'];
 
@@ -88,9 +88,11 @@ async function main(): Promise<void> {
           if (broken.has(`${r.scenario.id}/${k}`)) continue;
           try {
             flushDisk();
+            const cpu0 = await cpuSecondsOf(servers[k].pid);
             const st = stats(await r.scenario.run(targets[k], round));
+            const cpu = (await cpuSecondsOf(servers[k].pid)) - cpu0;
             r.runs[k].push(st);
-            line.push(`${k} ${fmt(r.scenario.headline, st)}`);
+            line.push(`${k} ${fmt(r.scenario.headline, st)} cpu ${cpu.toFixed(2)} s`);
           } catch (err) {
             r.errors.push(`round ${round} on ${k}: ${(err as Error).message}`);
             line.push(`${k} ERROR ${(err as Error).message}`);

@@ -1,6 +1,7 @@
 /** GET / HEAD / DELETE /v2/<name>/blobs/<digest>, with Range support. */
 import { NcrError } from '../../oci/errors.js';
 import { actorOf, type OciRequest } from './context.js';
+import { sendBlob } from './send-blob.js';
 
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
   if (!header) return undefined;
@@ -37,7 +38,7 @@ export async function getBlob(o: OciRequest) {
   } else {
     reply.code(200).header('Content-Length', size);
   }
-  return reply.send(stream);
+  return sendBlob(reply, stream);
 }
 
 export async function deleteBlob(o: OciRequest) {

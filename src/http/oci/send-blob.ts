@@ -1,0 +1,34 @@
+/**
+ * Sends a blob stream as the response body, writing each chunk straight to the socket and giving pooled chunks back
+ * (storage/blob/chunk-pool.ts) once the socket has taken them. Fastify's own stream sending pipes, which cannot tell
+ * when a chunk has left; so the reply is hijacked after its status and headers are set (onResponse hooks still run).
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { FastifyReply } from 'fastify';
+import { releaseChunk } from '../../storage/blob/chunk-pool.js';
+
+export function sendBlob(reply: FastifyReply, source: Readable): FastifyReply {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+  source.on('data', (chunk: Buffer) => {
+    const more = res.write(chunk, (err) => {
+      if (!err) releaseChunk(chunk);
+    });
+    if (!more) {
+      source.pause();
+      res.once('drain', () => source.resume());
+    }
+  });
+  source.once('end', () => res.end());
+  // headers are out: a read failure can only cut the response short, which the client sees as a broken body
+  source.once('error', (err) => {
+    reply.log.warn({ err }, 'blob read failed mid-response');
+    res.destroy(err);
+  });
+  res.once('close', () => {
+    if (!source.destroyed) source.destroy();
+  });
+  return reply;
+}
