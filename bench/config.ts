@@ -8,7 +8,7 @@ export const MiB = 1024 * 1024;
 
 export interface BenchConfig {
   quick: boolean;
-  /** peer, ncr (and the machine limit) run once per round, interleaved */
+  /** peer, ncr (and the machine limit) run once per round, interleaved; the peer first in odd rounds, ncr in even */
   rounds: number;
   /** length of the fixed-window scenarios (manifest GET/HEAD, manifest push, tags/list, catalog) */
   windowSeconds: number;

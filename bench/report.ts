@@ -239,7 +239,7 @@ export async function writeResults(res: Results, file: string): Promise<void> {
     ...i.machine.map((m) => `- ${m}`),
     ...i.versions.map((v) => `- ${v}`),
     `- load client: ${i.transport}, in one Node process on the same machine as the servers`,
-    `- ${cfg.rounds} rounds, interleaved per scenario (peer, ncr, machine limit), \`sync\` (untimed) before each; figures are medians over rounds; MB = 10^6 bytes;`,
+    `- ${cfg.rounds} rounds, interleaved per scenario (peer and ncr, the peer first in odd rounds and ncr first in even ones, then the machine limit), \`sync\` (untimed) before each; figures are medians over rounds; MB = 10^6 bytes;`,
     `  the peer runs without auth, ncr with login required and Docker token auth (tokens cached per scope by the client)`,
     '',
     '## Scenarios',

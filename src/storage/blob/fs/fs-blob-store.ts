@@ -30,7 +30,7 @@ async function fsyncPath(path: string): Promise<void> {
 }
 
 /** Bytes received between two write-behind syncs of an upload. */
-const SYNC_EVERY = 16 * 1024 * 1024;
+const SYNC_EVERY = 8 * 1024 * 1024;
 
 function isNotFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException)?.code === 'ENOENT';
