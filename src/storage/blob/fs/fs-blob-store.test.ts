@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { uploadPath } from '../paths.js';
 import { FsBlobStore } from './fs-blob-store.js';
 
 let dir: string;
@@ -38,6 +39,14 @@ describe('FsBlobStore', () => {
     await store.appendUpload('u2', 3, Readable.from([Buffer.from('def')]));
     await store.commitUpload('u2', sha('abcd'), 4);
     expect(await text(await store.read(sha('abcd')))).toBe('abcd');
+  });
+
+  it('commits exactly `size` bytes even when another process appended after the flush', async () => {
+    await store.createUpload('u4');
+    await store.appendUpload('u4', 0, Readable.from([Buffer.from('abc')]), { flush: true });
+    appendFileSync(uploadPath(dir, 'u4'), 'zzz'); // a writer elsewhere, unknown to this process
+    await store.commitUpload('u4', sha('abc'), 3);
+    expect(await text(await store.read(sha('abc')))).toBe('abc');
   });
 
   it('cuts a failed chunk back to where it started, and truncates on request', async () => {

@@ -12,12 +12,12 @@ function openFd(path: string, flags: string): Promise<number> {
   return new Promise((resolve, reject) => fsOpen(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
 }
 
-function closeFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsClose(fd, (err) => (err ? reject(err) : resolve())));
-}
-
 function fdOp(op: (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void, fd: number): Promise<void> {
   return new Promise((resolve, reject) => op(fd, (err) => (err ? reject(err) : resolve())));
+}
+
+function closeFd(fd: number): Promise<void> {
+  return fdOp(fsClose, fd);
 }
 
 async function fsyncPath(path: string): Promise<void> {
@@ -152,11 +152,10 @@ export class FsBlobStore implements BlobStore {
     const dest = blobPath(this.root, digest);
     const flushedAt = this.flushed.get(id);
     this.flushed.delete(id);
-    if (flushedAt !== size) {
-      const actual = (await stat(src)).size;
-      if (actual > size) await truncate(src, size);
-      await fsyncPath(src);
-    }
+    // another process may have appended to the session since: the blob is exactly the verified `size` bytes
+    const actual = (await stat(src)).size;
+    if (actual > size) await truncate(src, size);
+    if (actual > size || flushedAt !== size) await fsyncPath(src);
     const dir = dirname(dest);
     if (!this.dirs.has(dir)) {
       await mkdir(dir, { recursive: true });
