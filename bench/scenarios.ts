@@ -47,20 +47,20 @@ export function scenarios(cfg: BenchConfig): Scenario[] {
   const conc = cfg.blobConcurrency;
   const list: Scenario[] = [];
 
-  {
-    const { count, size } = cfg.pushSmall;
-    const r = repo('push-small');
+  const monolithic = (id: 'push-small' | 'push-large', p: { count: number; size: number }, limit: 'upload-small' | 'upload-large') => {
+    const r = repo(id);
     list.push({
-      id: 'push-small',
-      title: `blob push, monolithic (POST+PUT), ${count} × ${mib(size)}, ${conc} at once`,
+      id,
+      title: `blob push, monolithic (POST+PUT), ${p.count} × ${mib(p.size)}, ${conc} at once`,
       headline: 'MB/s',
-      limit: 'upload-small',
+      limit,
       async run(t) {
-        const blobs = uniqueBlobs(count, size);
-        return runCount(conc, count, async (i) => (await pushBlob(t.client, r, blobs[i].parts, blobs[i].digest), size));
+        const blobs = uniqueBlobs(p.count, p.size);
+        return runCount(conc, p.count, async (i) => (await pushBlob(t.client, r, blobs[i].parts, blobs[i].digest), p.size));
       },
     });
-  }
+  };
+  monolithic('push-small', cfg.pushSmall, 'upload-small');
   {
     const { count, chunks, chunkSize } = cfg.chunked;
     const size = chunks * chunkSize;
@@ -76,20 +76,7 @@ export function scenarios(cfg: BenchConfig): Scenario[] {
       },
     });
   }
-  {
-    const { count, size } = cfg.pushLarge;
-    const r = repo('push-large');
-    list.push({
-      id: 'push-large',
-      title: `blob push, monolithic (POST+PUT), ${count} × ${mib(size)}, ${conc} at once`,
-      headline: 'MB/s',
-      limit: 'upload-large',
-      async run(t) {
-        const blobs = uniqueBlobs(count, size);
-        return runCount(conc, count, async (i) => (await pushBlob(t.client, r, blobs[i].parts, blobs[i].digest), size));
-      },
-    });
-  }
+  monolithic('push-large', cfg.pushLarge, 'upload-large');
   for (const [id, p, limit] of [
     ['pull-small', cfg.pullSmall, 'read-small'],
     ['pull-large', cfg.pullLarge, 'read-large'],
