@@ -2,13 +2,18 @@
 import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { subscribeAudit } from './domain/audit/audit.js';
-import { IdentityService } from './domain/auth/identity.service.js';
+import { auditEntryOf } from './domain/audit/audit.js';
+import { IdentityService, type IdentityStores } from './domain/auth/identity.service.js';
+import { KeyRing, Sealer } from './domain/auth/key-ring.js';
 import { LoginLimiter } from './domain/auth/login-limiter.js';
 import { newAccessKeyId, newSecretKey } from './domain/auth/secrets.js';
 import { SessionService } from './domain/auth/session.service.js';
 import { TokenService } from './domain/auth/token.service.js';
-import { EventBus } from './domain/events.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import { ExecutionService } from './domain/executions/service.js';
+import type { JobStore, ScheduleStore } from './domain/queue/ports.js';
+import { JobQueue } from './domain/queue/queue.js';
+import { OutboxDispatcher } from './domain/outbox/dispatcher.js';
 import { BlobService } from './domain/registry/blob.service.js';
 import { ManifestService } from './domain/registry/manifest.service.js';
 import type { RegistryCoreStores } from './domain/registry/ports.js';
@@ -25,17 +30,23 @@ import { opsRoutes } from './http/ops.routes.js';
 import { ociRoutes } from './http/oci/router.js';
 import { tokenRoutes } from './http/token.routes.js';
 import { staticRoutes } from './http/web/static.routes.js';
-import { Scheduler } from './jobs/scheduler.js';
-import { uploadPurgeJob } from './jobs/upload-purge.job.js';
+import { maintenanceJobs, MAINTENANCE_SCHEDULES } from './jobs/maintenance.job.js';
+import { JobRunner } from './jobs/runner.js';
+import { uploadPurgeJob, UPLOAD_MAX_IDLE_MS } from './jobs/upload-purge.job.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { join } from 'node:path';
-import { loadSigningKey } from './storage/keys/signing-key.js';
+import { loadSigningSecret } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
-import { KyselyAccessKeyStore, KyselyUserStore } from './storage/meta/kysely/auth.repo.js';
+import { KyselyAccessKeyStore, KyselyLoginFailureStore, KyselySigningKeyStore, KyselyUserStore } from './storage/meta/kysely/auth.repo.js';
 import { openMetaDb, pingDb } from './storage/meta/kysely/connect.js';
+import { KyselyExecutionStore } from './storage/meta/kysely/executions.repo.js';
+import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.repo.js';
+import { KyselyOutboxStore } from './storage/meta/kysely/outbox.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
+import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
+import type { Db } from './storage/meta/kysely/util.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -48,10 +59,20 @@ export interface Bootstrap {
   generated: { password: boolean; key: boolean };
 }
 
+/** What a caller may swap in: the clock (tests move it instead of sleeping). */
+export interface Adapters {
+  clock?: Clock;
+}
+
 export interface App {
   fastify: FastifyInstance;
   config: Config;
-  events: EventBus;
+  clock: Clock;
+  /** the outbox dispatcher: `drain()` delivers every pending event now (tests); `subscribe`/`on` for capabilities */
+  outbox: OutboxDispatcher;
+  /** the job queue (enqueue, cancel, schedules) and this node's runner (`runDue()` runs what is due now) */
+  jobs: { queue: JobQueue; runner: JobRunner };
+  executions: ExecutionService;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
@@ -70,7 +91,8 @@ function parseForm(body: string): Record<string, string | string[]> {
   return out;
 }
 
-export async function buildApp(config: Config): Promise<App> {
+export async function buildApp(config: Config, adapters: Adapters = {}): Promise<App> {
+  const clock = adapters.clock ?? systemClock;
   const meta = await openMetaDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const blobStore = new FsBlobStore(join(config.dataDir, 'storage'));
   await blobStore.init();
@@ -84,33 +106,54 @@ export async function buildApp(config: Config): Promise<App> {
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
-  const events = new EventBus((err, event) => fastify.log.error({ err, event: event.type }, 'event subscriber failed'));
-  const stores: RegistryCoreStores = {
-    registries: new KyselyRegistryStore(meta.db),
-    repositories: new KyselyRepositoryStore(meta.db),
-    blobs: new KyselyBlobMetaStore(meta.db),
-    artifacts: new KyselyArtifactStore(meta.db),
-    tags: new KyselyTagStore(meta.db),
-  };
-  const audit = new KyselyAuditStore(meta.db);
-  const auditLog = subscribeAudit(events, audit, (err) => fastify.log.error({ err }, 'writing the audit log failed'));
+  // --- the foundation: outbox, unit of work per store set, job queue, executions ---------------------------------
+  const outboxStore = new KyselyOutboxStore(meta.db, meta.dialect, meta.dialect === 'postgres' ? config.databaseUrl : undefined);
+  const outbox = new OutboxDispatcher(outboxStore, clock, { pollIntervalMs: 1000, leaseMs: 30_000, batchSize: 200 }, (err, ctx) =>
+    fastify.log.error({ err, ...ctx }, 'delivering an outbox event failed'),
+  );
+  const hooks: OutboxHooks = { auditOf: auditEntryOf, committed: (events) => outbox.committed(events) };
+  const uowOf = <S extends object>(bind: (db: Db) => S) => new KyselyUnitOfWork(meta.db, meta.dialect, bind, hooks);
 
-  const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), events);
-  const tokens = new TokenService(await loadSigningKey(config.dataDir), {
-    issuer: 'ncr',
-    accessTtlSeconds: config.tokenTtlSeconds,
-    refreshTtlSeconds: Math.min(config.refreshTokenTtlSeconds, 43200),
+  const coreStores = (db: Db): RegistryCoreStores => ({
+    registries: new KyselyRegistryStore(db),
+    repositories: new KyselyRepositoryStore(db),
+    blobs: new KyselyBlobMetaStore(db),
+    artifacts: new KyselyArtifactStore(db),
+    tags: new KyselyTagStore(db),
   });
-  const limiter = new LoginLimiter(config.loginFailureLimit, config.loginFailureWindowSeconds * 1000);
+  const stores = coreStores(meta.db);
+  const coreUow = uowOf(coreStores);
+  const identityStores = (db: Db): IdentityStores => ({ users: new KyselyUserStore(db), keys: new KyselyAccessKeyStore(db), sessions: new KyselySessionStore(db) });
+  const jobStores = (db: Db): { jobs: JobStore; schedules: ScheduleStore } => ({ jobs: new KyselyJobStore(db, meta.dialect), schedules: new KyselyScheduleStore(db) });
+  const { jobs: jobStore, schedules: scheduleStore } = jobStores(meta.db);
+  const queue = new JobQueue(jobStore, scheduleStore, clock);
+  const runner = new JobRunner(jobStore, scheduleStore, uowOf(jobStores), clock, { pollIntervalMs: 1000 }, fastify.log);
+  queue.onEnqueue(() => runner.wake());
+  const executions = new ExecutionService(new KyselyExecutionStore(meta.db, meta.dialect), queue, clock);
+
+  // --- identity and tokens ------------------------------------------------------------------------------------------
+  const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), uowOf(identityStores), outbox, clock);
+  const keyRing = new KeyRing(new KyselySigningKeyStore(meta.db), new Sealer(await loadSigningSecret(config.dataDir)), clock, {
+    rotationMs: 30 * 86_400_000,
+    retainMs: 12 * 3600_000 + 3600_000,
+  });
+  const tokens = new TokenService(keyRing, { issuer: 'ncr', accessTtlSeconds: config.tokenTtlSeconds, refreshTtlSeconds: Math.min(config.refreshTokenTtlSeconds, 43200) }, clock);
+  const limiter = new LoginLimiter(new KyselyLoginFailureStore(meta.db), config.loginFailureLimit, config.loginFailureWindowSeconds * 1000, clock);
   const auth = new Authenticator(identity, tokens, limiter, config.publicUrl);
-  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter);
-  sessions.subscribe(events);
-  const resolver = new RepositoryResolver(stores);
-  const pulls = new PullRecorder(stores.artifacts, (err) => fastify.log.error({ err }, 'recording pull times failed'));
-  const registries = new RegistryService(stores, events);
-  const manifests = new ManifestService(stores, resolver, pulls, events);
-  const blobs = new BlobService(stores, blobStore, resolver, events);
-  const uploads = new UploadService(stores, blobStore, resolver, events);
+  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter, {}, clock);
+
+  // --- the registry core ----------------------------------------------------------------------------------------------
+  const resolver = new RepositoryResolver(stores, coreUow, clock);
+  const pulls = new PullRecorder(coreUow, (err) => fastify.log.error({ err }, 'recording pulls failed'));
+  const registries = new RegistryService(stores, coreUow, clock);
+  const manifests = new ManifestService(stores, resolver, pulls, coreUow, clock);
+  const blobs = new BlobService(stores, blobStore, resolver, coreUow, outbox, clock);
+  const uploads = new UploadService(stores, blobStore, resolver, clock);
+
+  // --- jobs: the hourly upload purge and the daily housekeeping -----------------------------------------------------
+  runner.register(uploadPurgeJob(uploads, UPLOAD_MAX_IDLE_MS));
+  for (const h of maintenanceJobs({ executions, jobs: jobStore, outbox: outboxStore, clock, retentionMs: 30 * 86_400_000 })) runner.register(h);
+  for (const s of MAINTENANCE_SCHEDULES) await queue.schedule(s);
 
   const bootstrap = await bootstrapAdmin(identity, config);
 
@@ -124,20 +167,22 @@ export async function buildApp(config: Config): Promise<App> {
     tokenRoutes(t, { auth, tokens, identity });
   });
   await fastify.register(fastifyCookie);
-  // Reading the log first writes what is queued, so a caller sees its own writes.
-  const auditReader = { append: (e: Parameters<typeof audit.append>[0]) => audit.append(e), list: async (q: Parameters<typeof audit.list>[0]) => (await auditLog.flush(), audit.list(q)) };
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit: auditReader, sessions }, VERSION);
-  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions });
+  const audit = new KyselyAuditStore(meta.db);
+  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions }, VERSION);
+  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions });
   await staticRoutes(fastify);
 
-  const scheduler = new Scheduler(fastify.log);
-  scheduler.start([uploadPurgeJob(uploads)]);
+  await outbox.start();
+  runner.start();
 
   let closed = false;
   return {
     fastify,
     config,
-    events,
+    clock,
+    outbox,
+    jobs: { queue, runner },
+    executions,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async listen() {
@@ -146,10 +191,11 @@ export async function buildApp(config: Config): Promise<App> {
     async close() {
       if (closed) return;
       closed = true;
-      scheduler.stop();
       await fastify.close();
+      await runner.stop();
       await pulls.flush();
-      await auditLog.flush();
+      await outbox.drain().catch(() => undefined);
+      await outbox.stop();
       await identity.flush().catch(() => undefined);
       await meta.close();
     },

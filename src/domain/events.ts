@@ -1,6 +1,7 @@
 /**
- * Domain events, published in-process after a write has committed. The audit log is the first subscriber;
- * webhooks, replication and scanning subscribe to the same bus. A failing subscriber never fails the write.
+ * Domain events. A service publishes them inside its unit of work (uow.ts): they reach the durable outbox in the
+ * same transaction as the change, and the outbox dispatcher (outbox/dispatcher.ts) delivers them at least once to
+ * durable subscribers (webhooks, replication, scanning, ...) and to every node's in-memory listeners (caches).
  */
 export interface Actor {
   /** user id, or null for the system */
@@ -22,38 +23,29 @@ export type DomainEvent =
   | (Base & { type: 'ArtifactPulled'; repository: string; digest: string; tag?: string })
   | (Base & { type: 'ArtifactDeleted'; repository: string; digest: string })
   | (Base & { type: 'TagCreated' | 'TagDeleted'; repository: string; tag: string; digest: string })
-  | (Base & { type: 'BlobUploaded' | 'BlobMounted' | 'BlobDeleted'; repository: string; digest: string; size?: number })
+  | (Base & { type: 'TagMoved'; repository: string; tag: string; digest: string; previousDigest: string })
+  | (Base & { type: 'BlobDeleted'; repository: string; digest: string })
   | (Base & { type: 'UserCreated' | 'UserUpdated' | 'UserDeleted'; username: string; role?: string })
   | (Base & { type: 'PasswordChanged'; username: string })
   | (Base & { type: 'AccessKeyCreated' | 'AccessKeyRegenerated' | 'AccessKeyDeleted'; username: string; accessKey: string });
 
 export type DomainEventType = DomainEvent['type'];
-export type Subscriber = (event: DomainEvent) => void | Promise<void>;
+export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
 
-export class EventBus {
-  private readonly subscribers: { types: Set<DomainEventType> | null; fn: Subscriber }[] = [];
-  constructor(private readonly onSubscriberError: (err: unknown, event: DomainEvent) => void = () => undefined) {}
+/** An event as the outbox stored it: a global sequence (commit order) and a unique id. */
+export interface StoredEvent {
+  seq: number;
+  id: string;
+  event: DomainEvent;
+}
 
-  /** Subscribes to the given event types (all when none are given). */
-  subscribe(fn: Subscriber, types?: DomainEventType[]): () => void {
-    const entry = { types: types ? new Set(types) : null, fn };
-    this.subscribers.push(entry);
-    return () => {
-      const i = this.subscribers.indexOf(entry);
-      if (i >= 0) this.subscribers.splice(i, 1);
-    };
-  }
-
-  /** Delivers to every subscriber; errors are reported, never thrown to the publisher. */
-  publish(event: DomainEvent): void {
-    for (const s of this.subscribers) {
-      if (s.types && !s.types.has(event.type)) continue;
-      try {
-        const r = s.fn(event);
-        if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => this.onSubscriberError(err, event));
-      } catch (err) {
-        this.onSubscriberError(err, event);
-      }
-    }
-  }
+/**
+ * The ordering key: a subscriber gets the events of one key in sequence order. Keyed by registry (the first path
+ * component), so the events of each repository stay in order and a registry's deletion follows its images'.
+ */
+export function orderingKey(e: DomainEvent): string {
+  if ('repository' in e) return `reg:${e.repository.split('/')[0]}`;
+  if ('registry' in e) return `reg:${e.registry}`;
+  if ('username' in e) return `user:${e.username}`;
+  return '';
 }

@@ -56,10 +56,10 @@ export class Authenticator {
 
   /** Verifies a user-supplied key pair (or username and password), with failed-login rate limiting. */
   async checkCredentials(req: FastifyRequest, user: string, pass: string): Promise<Principal> {
-    this.limiter.check(req.ip, user);
+    await this.limiter.check(req.ip, user);
     const principal = (await this.identity.verifyKey(user, pass)) ?? (await this.identity.verifyPassword(user, pass));
     if (!principal) {
-      this.limiter.fail(req.ip, user);
+      await this.limiter.fail(req.ip, user);
       throw this.challenge(req, undefined, 'the access key or secret key is wrong: use the access key as username and the secret key as password');
     }
     return principal;

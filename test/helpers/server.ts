@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type Adapters, type App } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 
 export const PG_ADMIN_URL = process.env.NCR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -49,9 +49,9 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
   };
 }
 
-export async function startServer(opts: { db?: DbKind; config?: Partial<Config>; dataDir?: string } = {}): Promise<TestServer> {
+export async function startServer(opts: { db?: DbKind; config?: Partial<Config>; dataDir?: string; adapters?: Adapters; pgUrl?: string } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'ncr-test-')));
-  const pgDb = opts.db === 'postgres' ? await createPgDatabase() : undefined;
+  const pgDb = opts.db === 'postgres' && !opts.pgUrl ? await createPgDatabase() : undefined;
   const admin = {
     accessKey: 'AKTEST' + randomBytes(6).toString('hex').toUpperCase(),
     secretKey: randomBytes(24).toString('base64url'),
@@ -63,7 +63,7 @@ export async function startServer(opts: { db?: DbKind; config?: Partial<Config>;
       host: '127.0.0.1',
       port: 0,
       dataDir,
-      databaseUrl: pgDb?.url,
+      databaseUrl: opts.pgUrl ?? pgDb?.url,
       adminAccessKey: admin.accessKey,
       adminSecretKey: admin.secretKey,
       adminPassword: admin.password,
@@ -71,7 +71,7 @@ export async function startServer(opts: { db?: DbKind; config?: Partial<Config>;
       ...opts.config,
     },
   });
-  const app = await buildApp(config);
+  const app = await buildApp(config, opts.adapters);
   const address = await app.listen();
   const url = address.replace('localhost', '127.0.0.1');
   const host = new URL(url).host;

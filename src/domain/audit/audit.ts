@@ -1,10 +1,12 @@
 /**
- * The audit log: every write (who, what, when, from where), fed by the domain events. Pulls are not writes; blob
- * uploads and mounts are steps of the artifact push that the log records, so they are left out too.
+ * The audit log: every write (who, what, when, from where). Entries are made from the domain events a change
+ * publishes and are written in the same transaction as the change (storage/meta/kysely/uow.ts), so the log cannot
+ * miss a write. Pulls are reads, not writes, and are not audited.
  */
-const NOT_AUDITED = new Set(['ArtifactPulled', 'BlobUploaded', 'BlobMounted']);
-import type { DomainEvent, EventBus } from '../events.js';
+import type { DomainEvent } from '../events.js';
 import type { Page, PageRequest } from '../pagination.js';
+
+const NOT_AUDITED = new Set<string>(['ArtifactPulled']);
 
 export interface AuditEntry {
   id: number;
@@ -17,8 +19,6 @@ export interface AuditEntry {
 }
 
 export interface AuditStore {
-  /** Appends the entries in one transaction, in order. */
-  append(entries: Omit<AuditEntry, 'id'>[]): Promise<void>;
   list(q: { actor?: string; action?: string } & PageRequest): Promise<Page<AuditEntry>>;
 }
 
@@ -32,12 +32,11 @@ function targetOf(e: DomainEvent): string {
     case 'ArtifactPushed':
     case 'ArtifactPulled':
     case 'ArtifactDeleted':
-    case 'BlobUploaded':
-    case 'BlobMounted':
     case 'BlobDeleted':
       return `${e.repository}@${e.digest}`;
     case 'TagCreated':
     case 'TagDeleted':
+    case 'TagMoved':
       return `${e.repository}:${e.tag}`;
     case 'AccessKeyCreated':
     case 'AccessKeyRegenerated':
@@ -48,35 +47,17 @@ function targetOf(e: DomainEvent): string {
   }
 }
 
-/**
- * Subscribes the audit log to every write event. Entries are written in batches (one transaction per event-loop
- * turn plus `delayMs`), so a burst of pushes pays one commit rather than one per event; `flush` writes what is queued.
- */
-export function subscribeAudit(bus: EventBus, store: AuditStore, onError: (err: unknown) => void, delayMs = 5): { flush(): Promise<void>; unsubscribe(): void } {
-  let queue: Omit<AuditEntry, 'id'>[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> = Promise.resolve();
-  const flush = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    const batch = queue;
-    queue = [];
-    writing = writing.then(() => store.append(batch)).catch(onError);
-    return writing;
+/** The audit entry for an event, or undefined when the event is not audited. */
+export function auditEntryOf(e: DomainEvent): Omit<AuditEntry, 'id'> | undefined {
+  if (NOT_AUDITED.has(e.type)) return undefined;
+  const { type, at, actor, ...rest } = e;
+  const detail = Object.fromEntries(Object.entries(rest).filter(([k]) => !['registry', 'repository', 'username', 'accessKey'].includes(k) || type.startsWith('User')));
+  return {
+    at,
+    actor: actor.username,
+    action: type,
+    target: targetOf(e),
+    detail: Object.keys(detail).length ? JSON.stringify(detail) : null,
+    remoteAddr: actor.remoteAddr ?? null,
   };
-  const unsubscribe = bus.subscribe((e) => {
-    if (NOT_AUDITED.has(e.type)) return;
-    const { type, at, actor, ...rest } = e;
-    const detail = Object.fromEntries(Object.entries(rest).filter(([k]) => !['registry', 'repository', 'username', 'accessKey'].includes(k) || type.startsWith('User')));
-    queue.push({
-      at,
-      actor: actor.username,
-      action: type,
-      target: targetOf(e),
-      detail: Object.keys(detail).length ? JSON.stringify(detail) : null,
-      remoteAddr: actor.remoteAddr ?? null,
-    });
-    timer ??= setTimeout(() => void flush(), delayMs);
-  });
-  return { flush, unsubscribe };
 }

@@ -5,9 +5,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { NcrError } from '../../oci/errors.js';
-import type { Actor, EventBus } from '../events.js';
+import type { Clock } from '../clock.js';
+import type { Actor } from '../events.js';
+import type { EventListeners } from '../outbox/dispatcher.js';
 import type { Page, PageRequest } from '../pagination.js';
+import type { UnitOfWork } from '../uow.js';
 import type { AccessKey, AccessKeyStore, User, UserStore } from './ports.js';
+import type { SessionStore } from './session.service.js';
 import { isRole, type Role } from './roles.js';
 import { hashSecret, newAccessKeyId, newSecretKey, verifySecret } from './secrets.js';
 
@@ -24,20 +28,38 @@ export interface Principal {
 
 export type AccessKeyView = AccessKey & { rotationDue: boolean };
 
+/** What identity changes touch, in one transaction. */
+export interface IdentityStores {
+  users: UserStore;
+  keys: AccessKeyStore;
+  sessions: SessionStore;
+}
+
 export class IdentityService {
-  /** Verified credentials, so the slow hash is not paid on every Basic-auth request. Keyed by a hash of the pair. */
-  private readonly verified = new LRUCache<string, Principal>({ max: 10_000, ttl: 60_000 });
-  /** Principals behind tokens, briefly: a deleted key or changed role takes effect within this TTL on every node. */
+  /**
+   * Verified credentials, so the slow hash is not paid on every Basic-auth request. Keyed by a hash of the pair.
+   * Dropped on this node at once after a change to users or keys, and on every other node when the change's event
+   * arrives from the outbox (within the dispatcher's poll interval, 1 s by default); 5 s at most in any case.
+   */
+  private readonly verified = new LRUCache<string, Principal>({ max: 10_000, ttl: 5_000 });
+  /** Principals behind tokens, briefly: a deleted key or changed role takes effect within 5 s on every node. */
   private readonly principals = new LRUCache<string, Principal>({ max: 10_000, ttl: 5_000 });
   private pendingTouches = new Map<string, number>();
   private touchTimer: NodeJS.Timeout | undefined;
 
+  private readonly now: () => number;
+
   constructor(
     private readonly users: UserStore,
     private readonly keys: AccessKeyStore,
-    private readonly events: EventBus,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly uow: UnitOfWork<IdentityStores>,
+    listeners: EventListeners,
+    clock: Clock,
+    private readonly limits: { maxKeysPerUser: number; keyRotationDays: number } = { maxKeysPerUser: MAX_KEYS_PER_USER, keyRotationDays: KEY_ROTATION_DAYS },
+  ) {
+    this.now = () => clock.now();
+    listeners.on(() => this.forget(), ['UserUpdated', 'UserDeleted', 'PasswordChanged', 'AccessKeyRegenerated', 'AccessKeyDeleted']);
+  }
 
   async createUser(input: { username: string; role: string; password?: string }, actor: Actor): Promise<User> {
     if (!USERNAME.test(input.username)) {
@@ -46,8 +68,11 @@ export class IdentityService {
     if (!isRole(input.role)) throw new NcrError('VALIDATION_FAILED', `role "${input.role}" is invalid: use admin, member or viewer`);
     if (input.password !== undefined) checkPassword(input.password);
     const user: User = { id: randomUUID(), username: input.username, role: input.role, createdAt: this.now(), hasPassword: input.password !== undefined };
-    await this.users.create({ ...user, passwordHash: input.password !== undefined ? await hashSecret(input.password) : null });
-    this.events.publish({ type: 'UserCreated', at: user.createdAt, actor, username: user.username, role: user.role });
+    const passwordHash = input.password !== undefined ? await hashSecret(input.password) : null;
+    await this.uow.transaction(async (tx) => {
+      await tx.users.create({ ...user, passwordHash });
+      tx.publish({ type: 'UserCreated', at: user.createdAt, actor, username: user.username, role: user.role });
+    });
     return user;
   }
 
@@ -64,31 +89,44 @@ export class IdentityService {
 
   async setRole(username: string, role: string, actor: Actor): Promise<User> {
     if (!isRole(role)) throw new NcrError('VALIDATION_FAILED', `role "${role}" is invalid: use admin, member or viewer`);
-    const user = await this.getUser(username);
-    if (user.role === 'admin' && role !== 'admin' && (await this.users.countByRole('admin')) <= 1) {
-      throw new NcrError('CONFLICT', `"${username}" is the last admin: make another user admin first`);
-    }
-    await this.users.update(user.id, { role });
+    const user = await this.uow.transaction(async (tx) => {
+      // every change that can remove an admin takes this lock: two of them cannot both see "another admin is left"
+      await tx.lock('users:admins');
+      const u = await this.userIn(tx.users, username);
+      if (u.role === 'admin' && role !== 'admin' && (await tx.users.countByRole('admin')) <= 1) {
+        throw new NcrError('CONFLICT', `"${username}" is the last admin: make another user admin first`);
+      }
+      await tx.users.update(u.id, { role });
+      tx.publish({ type: 'UserUpdated', at: this.now(), actor, username, role });
+      return u;
+    });
     this.forget();
-    this.events.publish({ type: 'UserUpdated', at: this.now(), actor, username, role });
     return { ...user, role };
   }
 
   async deleteUser(username: string, actor: Actor): Promise<void> {
-    const user = await this.getUser(username);
-    if (user.role === 'admin' && (await this.users.countByRole('admin')) <= 1) {
-      throw new NcrError('CONFLICT', `"${username}" is the last admin and cannot be removed: make another user admin first`);
-    }
-    await this.users.delete(user.id);
+    await this.uow.transaction(async (tx) => {
+      await tx.lock('users:admins');
+      const user = await this.userIn(tx.users, username);
+      if (user.role === 'admin' && (await tx.users.countByRole('admin')) <= 1) {
+        throw new NcrError('CONFLICT', `"${username}" is the last admin and cannot be removed: make another user admin first`);
+      }
+      await tx.users.delete(user.id);
+      tx.publish({ type: 'UserDeleted', at: this.now(), actor, username });
+    });
     this.forget();
-    this.events.publish({ type: 'UserDeleted', at: this.now(), actor, username });
   }
 
   async setPassword(username: string, password: string, actor: Actor): Promise<void> {
     checkPassword(password);
-    const user = await this.getUser(username);
-    await this.users.update(user.id, { passwordHash: await hashSecret(password) });
-    this.events.publish({ type: 'PasswordChanged', at: this.now(), actor, username });
+    const passwordHash = await hashSecret(password);
+    await this.uow.transaction(async (tx) => {
+      const user = await this.userIn(tx.users, username);
+      await tx.users.update(user.id, { passwordHash });
+      // someone else (an admin) reset it: whoever had the old password loses their console sessions with it
+      if (actor.userId !== user.id) await tx.sessions.deleteForUser(user.id);
+      tx.publish({ type: 'PasswordChanged', at: this.now(), actor, username });
+    });
   }
 
   /** Checks a username and password; undefined when they do not match. */
@@ -100,14 +138,21 @@ export class IdentityService {
 
   /** Creates a key for the user (at most 5); the secret is in the result and nowhere else. */
   async createKey(username: string, actor: Actor, fixed?: { accessKey: string; secretKey: string }): Promise<AccessKeyView & { secretKey: string }> {
-    const user = await this.getUser(username);
-    if ((await this.keys.countForUser(user.id)) >= MAX_KEYS_PER_USER) {
-      throw new NcrError('LIMIT_EXCEEDED', `${username} already has ${MAX_KEYS_PER_USER} access keys, the most allowed: delete one first`);
-    }
     const secretKey = fixed?.secretKey ?? newSecretKey();
-    const key: AccessKey = { id: randomUUID(), userId: user.id, accessKey: fixed?.accessKey ?? newAccessKeyId(), createdAt: this.now(), lastUsedAt: null };
-    await this.keys.create({ ...key, secretHash: await hashSecret(secretKey) });
-    this.events.publish({ type: 'AccessKeyCreated', at: key.createdAt, actor, username, accessKey: key.accessKey });
+    const secretHash = await hashSecret(secretKey);
+    const max = this.limits.maxKeysPerUser;
+    const key = await this.uow.transaction(async (tx) => {
+      const user = await this.userIn(tx.users, username);
+      // the count and the insert under one lock per user: parallel creates cannot pass the limit together
+      await tx.lock(`keys:${user.id}`);
+      if ((await tx.keys.countForUser(user.id)) >= max) {
+        throw new NcrError('LIMIT_EXCEEDED', `${username} already has ${max} access keys, the most allowed: delete one first`);
+      }
+      const k: AccessKey = { id: randomUUID(), userId: user.id, accessKey: fixed?.accessKey ?? newAccessKeyId(), createdAt: this.now(), lastUsedAt: null };
+      await tx.keys.create({ ...k, secretHash });
+      tx.publish({ type: 'AccessKeyCreated', at: k.createdAt, actor, username, accessKey: k.accessKey });
+      return k;
+    });
     return { ...key, rotationDue: false, secretKey };
   }
 
@@ -128,18 +173,23 @@ export class IdentityService {
   async regenerateKey(username: string, idOrAccessKey: string, actor: Actor): Promise<AccessKeyView & { secretKey: string }> {
     const k = await this.getKey(username, idOrAccessKey);
     const secretKey = newSecretKey();
+    const secretHash = await hashSecret(secretKey);
     const t = this.now();
-    await this.keys.replaceSecret(k.id, await hashSecret(secretKey), t);
+    await this.uow.transaction(async (tx) => {
+      await tx.keys.replaceSecret(k.id, secretHash, t);
+      tx.publish({ type: 'AccessKeyRegenerated', at: t, actor, username, accessKey: k.accessKey });
+    });
     this.forget();
-    this.events.publish({ type: 'AccessKeyRegenerated', at: t, actor, username, accessKey: k.accessKey });
     return { ...k, createdAt: t, rotationDue: false, secretKey };
   }
 
   async deleteKey(username: string, idOrAccessKey: string, actor: Actor): Promise<void> {
     const k = await this.getKey(username, idOrAccessKey);
-    await this.keys.delete(k.id);
+    await this.uow.transaction(async (tx) => {
+      await tx.keys.delete(k.id);
+      tx.publish({ type: 'AccessKeyDeleted', at: this.now(), actor, username, accessKey: k.accessKey });
+    });
     this.forget();
-    this.events.publish({ type: 'AccessKeyDeleted', at: this.now(), actor, username, accessKey: k.accessKey });
   }
 
   /** Checks an access key and secret; undefined when they do not match. Records last use (batched). */
@@ -184,6 +234,13 @@ export class IdentityService {
     if (batch.length) await this.keys.touch(batch);
   }
 
+  private async userIn(users: UserStore, username: string): Promise<User> {
+    const u = await users.getByUsername(username);
+    if (!u) throw new NcrError('NOT_FOUND', `user "${username}" does not exist`);
+    const { passwordHash: _omit, ...user } = u;
+    return user;
+  }
+
   /** Drops cached credentials and principals after any change to users or keys. */
   private forget() {
     this.verified.clear();
@@ -199,7 +256,7 @@ export class IdentityService {
   }
 
   private view(k: AccessKey): AccessKeyView {
-    return { ...k, rotationDue: this.now() - k.createdAt > KEY_ROTATION_DAYS * 86_400_000 };
+    return { ...k, rotationDue: this.now() - k.createdAt > this.limits.keyRotationDays * 86_400_000 };
   }
 }
 

@@ -1,38 +1,42 @@
-/** Counts failed logins per client address and per key; too many in the window → TOOMANYREQUESTS until it passes. */
-import { LRUCache } from 'lru-cache';
+/**
+ * Counts failed logins per client address and per key, across every node (the failures live in the database);
+ * too many in the window → TOOMANYREQUESTS until the oldest of them leaves the window.
+ */
 import { NcrError } from '../../oci/errors.js';
+import type { Clock } from '../clock.js';
+import type { LoginFailureStore } from './ports.js';
 
 export class LoginLimiter {
-  private readonly failures: LRUCache<string, number[]>;
-
   constructor(
+    private readonly store: LoginFailureStore,
     private readonly limit: number,
     private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.failures = new LRUCache({ max: 50_000, ttl: windowMs });
-  }
+    private readonly clock: Clock,
+  ) {}
 
-  /** Throws TOOMANYREQUESTS when the address or the key has failed too often recently. */
-  check(addr: string, key?: string): void {
-    for (const k of [`a:${addr}`, key ? `k:${key}` : undefined]) {
-      if (!k) continue;
-      const recent = this.recent(k);
-      if (recent.length >= this.limit) {
-        const retry = Math.max(1, Math.ceil((recent[0] + this.windowMs - this.now()) / 1000));
+  /** Throws TOOMANYREQUESTS (detail.retryAfterSeconds) when the address or the key has failed too often recently. */
+  async check(addr: string, key?: string): Promise<void> {
+    const keys = this.keys(addr, key);
+    const now = this.clock.now();
+    const recent = await this.store.recent(keys, now - this.windowMs);
+    for (const k of keys) {
+      const r = recent.get(k);
+      if (r && r.count >= this.limit) {
+        const retry = Math.max(1, Math.ceil((r.oldest + this.windowMs - now) / 1000));
         throw new NcrError('TOOMANYREQUESTS', `too many failed logins from this ${k.startsWith('a:') ? 'address' : 'key'}: wait ${retry} s and check the access key and secret key`, {
+          detail: { retryAfterSeconds: retry },
           headers: { 'Retry-After': String(retry) },
         });
       }
     }
   }
 
-  fail(addr: string, key?: string): void {
-    for (const k of [`a:${addr}`, key ? `k:${key}` : undefined]) if (k) this.failures.set(k, [...this.recent(k), this.now()]);
+  async fail(addr: string, key?: string): Promise<void> {
+    const now = this.clock.now();
+    await this.store.add(this.keys(addr, key), now, now - this.windowMs);
   }
 
-  private recent(k: string): number[] {
-    const since = this.now() - this.windowMs;
-    return (this.failures.get(k) ?? []).filter((t) => t > since);
+  private keys(addr: string, key?: string): string[] {
+    return key ? [`a:${addr}`, `k:${key}`] : [`a:${addr}`];
   }
 }

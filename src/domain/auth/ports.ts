@@ -40,3 +40,30 @@ export interface AccessKeyStore {
   touch(uses: { id: string; at: number }[]): Promise<void>;
   delete(id: string): Promise<void>;
 }
+
+/** Failed logins, shared by every node. */
+export interface LoginFailureStore {
+  /** Records one failure for each key at `at`, and forgets failures older than `forgetBefore`. */
+  add(keys: string[], at: number, forgetBefore: number): Promise<void>;
+  /** For each key: how many failures since `since` and the oldest of them. */
+  recent(keys: string[], since: number): Promise<Map<string, { count: number; oldest: number }>>;
+}
+
+/** A token signing key as stored: the public JWK in clear, the private JWK sealed by the key ring. */
+export interface StoredSigningKey {
+  kid: string;
+  alg: 'ES256';
+  publicJwk: string;
+  sealedPrivateJwk: string;
+  createdAt: number;
+}
+
+/** Token signing keys in the shared database, so a token issued by one node verifies on every other. */
+export interface SigningKeyStore {
+  /** All keys, newest first. */
+  list(): Promise<StoredSigningKey[]>;
+  /** Inserts a key (kids are unique; inserting an existing kid is a no-op). */
+  add(k: StoredSigningKey): Promise<void>;
+  /** Deletes keys created before `before`, except the newest; returns how many. */
+  deleteOlderThan(before: number): Promise<number>;
+}

@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NcrError } from '../../oci/errors.js';
-import type { EventBus } from '../events.js';
+import type { Clock } from '../clock.js';
 import type { IdentityService, Principal } from './identity.service.js';
 import type { LoginLimiter } from './login-limiter.js';
 
@@ -71,10 +71,13 @@ export class SessionService {
     private readonly store: SessionStore,
     private readonly limiter: LoginLimiter,
     opts: Partial<SessionOptions> = {},
-    private readonly now: () => number = Date.now,
+    clock: Clock = { now: () => Date.now() },
   ) {
     this.opts = { ...DEFAULT_SESSION_OPTIONS, ...opts };
+    this.now = () => clock.now();
   }
+
+  private readonly now: () => number;
 
   /** The absolute lifetime, for the cookie's Max-Age. */
   get maxAgeMs(): number {
@@ -86,10 +89,10 @@ export class SessionService {
    * starts a session. Throws UNAUTHORIZED when they do not match.
    */
   async signIn(username: string, password: string, remoteAddr: string): Promise<SignedIn> {
-    this.limiter.check(remoteAddr, username);
+    await this.limiter.check(remoteAddr, username);
     const principal = username && password ? await this.identity.verifyPassword(username, password) : undefined;
     if (!principal) {
-      this.limiter.fail(remoteAddr, username);
+      await this.limiter.fail(remoteAddr, username);
       throw new NcrError('UNAUTHORIZED', 'the username or password is wrong');
     }
     const t = this.now();
@@ -132,21 +135,6 @@ export class SessionService {
   /** Ends every session of a user, e.g. after an admin reset their password. */
   async revokeUser(userId: string): Promise<number> {
     return this.store.deleteForUser(userId);
-  }
-
-  /**
-   * Ends a user's sessions when someone else (an admin) changes their password, so a reset locks out whoever had
-   * the old one. A user changing their own password keeps their sessions.
-   */
-  subscribe(events: EventBus): () => void {
-    return events.subscribe(
-      async (e) => {
-        if (e.type !== 'PasswordChanged' || e.actor.username === e.username) return;
-        const user = await this.identity.getUser(e.username).catch(() => undefined);
-        if (user) await this.revokeUser(user.id);
-      },
-      ['PasswordChanged'],
-    );
   }
 
   private expiry(createdAt: number, lastSeenAt: number): number {

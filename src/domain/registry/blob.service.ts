@@ -4,15 +4,18 @@ import { LRUCache } from 'lru-cache';
 import { parseDigest } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import type { BlobStore } from '../../storage/blob/port.js';
-import type { Actor, EventBus } from '../events.js';
+import type { Clock } from '../clock.js';
+import type { Actor } from '../events.js';
+import type { EventListeners } from '../outbox/dispatcher.js';
+import type { UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
 
 export class BlobService {
   /**
    * Sizes of blobs linked into repositories, for pulls (`repository \0 digest` → size). A link changes only by a
-   * delete; deletes in this process drop entries at once, and entries live 5 s so a delete on another node shows
-   * within that, as role changes do. Only links that exist are cached.
+   * delete; deletes in this process drop entries at once, deletes on other nodes when their event arrives from the
+   * outbox (within the dispatcher's poll interval), and entries live at most 5 s anyway. Only existing links are cached.
    */
   private readonly linked = new LRUCache<string, number>({ max: 50_000, ttl: 5_000 });
 
@@ -20,11 +23,15 @@ export class BlobService {
     private readonly stores: RegistryCoreStores,
     private readonly blobStore: BlobStore,
     private readonly resolver: RepositoryResolver,
-    private readonly events: EventBus,
-    private readonly now: () => number = Date.now,
+    private readonly uow: UnitOfWork<RegistryCoreStores>,
+    listeners: EventListeners,
+    private readonly clock: Clock,
   ) {
     // deleting an image or a registry unlinks many blobs at once: rare enough to drop the whole cache
-    events.subscribe(() => this.linked.clear(), ['ImageDeleted', 'RegistryDeleted']);
+    listeners.on(() => this.linked.clear(), ['ImageDeleted', 'RegistryDeleted']);
+    listeners.on((e) => {
+      if (e.event.type === 'BlobDeleted') this.linked.delete(`${e.event.repository}\0${e.event.digest}`);
+    }, ['BlobDeleted']);
   }
 
   /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
@@ -61,15 +68,14 @@ export class BlobService {
   }
 
   /** Links a blob from `from` into `repoName` when it exists there; false when it does not (caller opens a session). */
-  async mount(repoName: string, digest: string, from: string, actor: Actor): Promise<boolean> {
+  async mount(repoName: string, digest: string, from: string): Promise<boolean> {
     parseDigest(digest);
     const source = await this.stores.repositories.getByName(from);
     if (!source) return false;
     const size = await this.stores.blobs.linkedSize(source.id, digest);
     if (size === undefined || !(await this.blobStore.stat(digest))) return false;
     const target = await this.resolver.forPush(repoName);
-    await this.stores.blobs.link(target.id, digest, size, this.now());
-    this.events.publish({ type: 'BlobMounted', at: this.now(), actor, repository: repoName, digest, size });
+    await this.stores.blobs.link(target.id, digest, size, this.clock.now());
     return true;
   }
 
@@ -78,8 +84,12 @@ export class BlobService {
     parseDigest(digest);
     const repo = await this.resolver.forRead(repoName);
     this.linked.delete(`${repoName}\0${digest}`);
-    if (!(await this.stores.blobs.unlink(repo.id, digest))) throw blobUnknown(repoName, digest);
-    this.events.publish({ type: 'BlobDeleted', at: this.now(), actor, repository: repoName, digest });
+    await this.uow.transaction(async (tx) => {
+      // under the repository's lock: a manifest push that checked this blob is in has committed first
+      await tx.lock(`repo:${repo.id}`);
+      if (!(await tx.blobs.unlink(repo.id, digest))) throw blobUnknown(repoName, digest);
+      tx.publish({ type: 'BlobDeleted', at: this.clock.now(), actor, repository: repoName, digest });
+    });
   }
 }
 

@@ -5,7 +5,9 @@ import { parseManifest, platformsOf, referencedBlobs, type ParsedManifest } from
 import { acceptsMediaType, OCI_INDEX } from '../../oci/media-types.js';
 import { parseReference, validateRepositoryName, validateTag } from '../../oci/reference.js';
 import { LRUCache } from 'lru-cache';
-import type { Actor, EventBus } from '../events.js';
+import type { Clock } from '../clock.js';
+import type { Actor } from '../events.js';
+import type { Tx, UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
 import type { PullRecorder } from './pull-recorder.js';
 import type { RepositoryResolver } from './repository-resolver.js';
@@ -24,8 +26,8 @@ export class ManifestService {
     private readonly stores: RegistryCoreStores,
     private readonly resolver: RepositoryResolver,
     private readonly pulls: PullRecorder,
-    private readonly events: EventBus,
-    private readonly now: () => number = Date.now,
+    private readonly uow: UnitOfWork<RegistryCoreStores>,
+    private readonly clock: Clock,
   ) {}
 
   /** Validates and stores a manifest exactly as pushed; tags it when the reference is a tag. */
@@ -36,34 +38,44 @@ export class ManifestService {
     if (ref.kind === 'digest' && digest !== ref.digest) {
       throw new NcrError('DIGEST_INVALID', `the manifest's bytes have digest ${digest}, not ${ref.digest}: push it by tag, or by the digest of exactly the bytes sent`);
     }
-    const repo = await this.resolver.forPush(repoName);
-    await this.checkReferences(repo, parsed);
-    const t = this.now();
-    const blobs = referencedBlobs(parsed);
-    const totalSize = parsed.kind === 'index' ? await this.indexSize(repo, parsed) : blobs.reduce((n, b) => n + b.size, 0);
-    await this.stores.artifacts.put(
-      {
-        repositoryId: repo.id,
-        digest,
-        mediaType: parsed.mediaType,
-        artifactType: parsed.artifactType ?? null,
-        size: content.byteLength,
-        content,
-        subjectDigest: parsed.subject?.digest ?? null,
-        configDigest: parsed.config?.digest ?? null,
-        platforms: platformsOf(parsed),
-        totalSize,
-        pushedAt: t,
-        pushedBy: actor.username,
-        blobDigests: blobs.map((b) => b.digest),
-        childDigests: parsed.manifests.map((m) => m.digest),
-      },
-      ref.kind === 'tag' ? ref.tag : undefined,
-      t,
-    );
     const tag = ref.kind === 'tag' ? ref.tag : undefined;
-    this.events.publish({ type: 'ArtifactPushed', at: t, actor, repository: repoName, digest, mediaType: parsed.mediaType, size: content.byteLength, tag });
-    if (tag) this.events.publish({ type: 'TagCreated', at: t, actor, repository: repoName, tag, digest });
+    const blobs = referencedBlobs(parsed);
+    // One transaction, under the repository's lock: the references are checked against what the insert will see, and
+    // a concurrent blob unlink or artifact delete in this repository waits until the manifest is in.
+    await this.uow.transaction(async (tx) => {
+      const repo = await this.resolver.forPushIn(tx, repoName);
+      await tx.lock(`repo:${repo.id}`);
+      await this.checkReferences(tx, repo, parsed);
+      const existing = await tx.artifacts.get(repo.id, digest);
+      const previous = tag === undefined ? undefined : await tx.tags.get(repo.id, tag);
+      // an idempotent re-push (same bytes, tag already there) changes nothing and records nothing
+      if (existing && (tag === undefined || previous?.digest === digest)) return;
+      const t = this.clock.now();
+      const totalSize = parsed.kind === 'index' ? await this.indexSize(tx, repo, parsed) : blobs.reduce((n, b) => n + b.size, 0);
+      await tx.artifacts.put(
+        {
+          repositoryId: repo.id,
+          digest,
+          mediaType: parsed.mediaType,
+          artifactType: parsed.artifactType ?? null,
+          size: content.byteLength,
+          content,
+          subjectDigest: parsed.subject?.digest ?? null,
+          configDigest: parsed.config?.digest ?? null,
+          platforms: platformsOf(parsed),
+          totalSize,
+          pushedAt: t,
+          pushedBy: actor.username,
+          blobDigests: blobs.map((b) => b.digest),
+          childDigests: parsed.manifests.map((m) => m.digest),
+        },
+        tag,
+        t,
+      );
+      tx.publish({ type: 'ArtifactPushed', at: t, actor, repository: repoName, digest, mediaType: parsed.mediaType, size: content.byteLength, tag });
+      if (tag !== undefined && !previous) tx.publish({ type: 'TagCreated', at: t, actor, repository: repoName, tag, digest });
+      if (tag !== undefined && previous && previous.digest !== digest) tx.publish({ type: 'TagMoved', at: t, actor, repository: repoName, tag, digest, previousDigest: previous.digest });
+    });
     return { digest, subject: parsed.subject?.digest };
   }
 
@@ -99,9 +111,7 @@ export class ManifestService {
   /** GET: resolves and records the pull (batched). */
   async pull(repoName: string, reference: string, accept: string | string[] | undefined, actor: Actor): Promise<StoredManifest> {
     const m = await this.resolve(repoName, reference, accept);
-    const t = this.now();
-    this.pulls.record(m.repositoryId, m.digest, m.tag, t);
-    this.events.publish({ type: 'ArtifactPulled', at: t, actor, repository: repoName, digest: m.digest, tag: m.tag });
+    this.pulls.record({ repositoryId: m.repositoryId, repository: repoName, digest: m.digest, tag: m.tag, at: this.clock.now(), actor });
     return m;
   }
 
@@ -117,27 +127,44 @@ export class ManifestService {
   }
 
   async deleteArtifact(repo: Repository, digest: string, actor: Actor): Promise<void> {
-    const existing = await this.stores.artifacts.get(repo.id, digest);
-    if (!existing) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
-    const tags = await this.stores.artifacts.delete(repo.id, digest);
-    const t = this.now();
-    for (const tag of tags) this.events.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest });
-    this.events.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest });
+    await this.uow.transaction(async (tx) => {
+      await tx.lock(`repo:${repo.id}`);
+      if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
+      const tags = await tx.artifacts.delete(repo.id, digest);
+      const t = this.clock.now();
+      for (const tag of tags) tx.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest });
+      tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest });
+    });
   }
 
   async deleteTag(repo: Repository, tag: string, actor: Actor): Promise<void> {
-    const existing = await this.stores.tags.get(repo.id, tag);
-    if (!existing || !(await this.stores.tags.delete(repo.id, tag))) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
-    this.events.publish({ type: 'TagDeleted', at: this.now(), actor, repository: repo.name, tag, digest: existing.digest });
+    await this.uow.transaction(async (tx) => {
+      await tx.lock(`repo:${repo.id}`);
+      const existing = await tx.tags.get(repo.id, tag);
+      if (!existing || !(await tx.tags.delete(repo.id, tag))) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
+      tx.publish({ type: 'TagDeleted', at: this.clock.now(), actor, repository: repo.name, tag, digest: existing.digest });
+    });
   }
 
   /** Points a (new or existing) tag at an artifact that is already in the repository. */
   async createTag(repo: Repository, tag: string, digest: string, actor: Actor): Promise<void> {
     validateTag(tag);
     parseDigest(digest);
-    if (!(await this.stores.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `artifact ${digest} does not exist in ${repo.name}`);
-    await this.stores.tags.put(repo.id, tag, digest, this.now());
-    this.events.publish({ type: 'TagCreated', at: this.now(), actor, repository: repo.name, tag, digest });
+    await this.uow.transaction(async (tx) => {
+      // under the repository's lock an artifact delete cannot slip in between the check and the tag (and the
+      // tags -> artifacts foreign key makes a dangling tag impossible anyway)
+      await tx.lock(`repo:${repo.id}`);
+      if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `artifact ${digest} does not exist in ${repo.name}`);
+      const previous = await tx.tags.get(repo.id, tag);
+      if (previous?.digest === digest) return;
+      const t = this.clock.now();
+      await tx.tags.put(repo.id, tag, digest, t);
+      tx.publish(
+        previous
+          ? { type: 'TagMoved', at: t, actor, repository: repo.name, tag, digest, previousDigest: previous.digest }
+          : { type: 'TagCreated', at: t, actor, repository: repo.name, tag, digest },
+      );
+    });
   }
 
   async tags(repoName: string, q: { n?: number; last?: string }): Promise<string[]> {
@@ -167,21 +194,21 @@ export class ManifestService {
     return stored ? parseManifest(stored.content, stored.mediaType).config?.mediaType : undefined;
   }
 
-  private async checkReferences(repo: Repository, m: ParsedManifest): Promise<void> {
+  private async checkReferences(tx: Tx<RegistryCoreStores>, repo: Repository, m: ParsedManifest): Promise<void> {
     const blobs = referencedBlobs(m).map((b) => b.digest);
-    const missingBlobs = await this.stores.blobs.missing(repo.id, blobs);
+    const missingBlobs = await tx.blobs.missing(repo.id, blobs);
     if (missingBlobs.length > 0) {
       throw new NcrError('MANIFEST_BLOB_UNKNOWN', `the manifest references ${missingBlobs.length} blob(s) not in ${repo.name}: ${missingBlobs.join(', ')}; push the blobs first, then the manifest`, { detail: { digests: missingBlobs } });
     }
-    const missingChildren = await this.stores.artifacts.missing(repo.id, m.manifests.map((c) => c.digest));
+    const missingChildren = await tx.artifacts.missing(repo.id, m.manifests.map((c) => c.digest));
     if (missingChildren.length > 0) {
       throw new NcrError('MANIFEST_UNKNOWN', `the index references ${missingChildren.length} manifest(s) not in ${repo.name}: ${missingChildren.join(', ')}; push each platform's manifest first, then the index`, { status: 400, detail: { digests: missingChildren } });
     }
   }
 
-  private async indexSize(repo: Repository, m: ParsedManifest): Promise<number> {
+  private async indexSize(tx: Tx<RegistryCoreStores>, repo: Repository, m: ParsedManifest): Promise<number> {
     let total = 0;
-    for (const child of m.manifests) total += (await this.stores.artifacts.get(repo.id, child.digest))?.totalSize ?? child.size;
+    for (const child of m.manifests) total += (await tx.artifacts.get(repo.id, child.digest))?.totalSize ?? child.size;
     return total;
   }
 }

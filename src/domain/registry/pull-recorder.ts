@@ -1,22 +1,40 @@
 /**
- * Records pull times without slowing pulls: pulls are collected in memory (latest per artifact and tag) and written
- * in one batch every `intervalMs`, and once more on close.
+ * Records pulls without slowing them: pulls are collected in memory and written every `intervalMs` (and on close)
+ * in one transaction: the latest pull time per artifact and tag, and one ArtifactPulled event per pull into the
+ * outbox. A crash loses at most the last interval's pull times and events (pulls are reads; nothing acknowledged
+ * is lost).
  */
+import type { Actor } from '../events.js';
+import type { UnitOfWork } from '../uow.js';
 import type { ArtifactStore } from './ports.js';
 
+export interface Pull {
+  repositoryId: string;
+  repository: string;
+  digest: string;
+  tag?: string;
+  at: number;
+  actor: Actor;
+}
+
+/** Pulls kept between two writes at most; beyond it pull times still coalesce but further events are dropped. */
+const MAX_PENDING_EVENTS = 50_000;
+
 export class PullRecorder {
-  private pending = new Map<string, { repositoryId: string; digest: string; tag?: string; at: number }>();
+  private latest = new Map<string, { repositoryId: string; digest: string; tag?: string; at: number }>();
+  private pulls: Pull[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly artifacts: ArtifactStore,
+    private readonly uow: UnitOfWork<{ artifacts: ArtifactStore }>,
     private readonly onError: (err: unknown) => void,
     private readonly intervalMs = 1000,
   ) {}
 
-  record(repositoryId: string, digest: string, tag: string | undefined, at: number): void {
-    this.pending.set(`${repositoryId}\0${digest}\0${tag ?? ''}`, { repositoryId, digest, tag, at });
+  record(p: Pull): void {
+    this.latest.set(`${p.repositoryId}\0${p.digest}\0${p.tag ?? ''}`, { repositoryId: p.repositoryId, digest: p.digest, tag: p.tag, at: p.at });
+    if (this.pulls.length < MAX_PENDING_EVENTS) this.pulls.push(p);
     if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.intervalMs);
       this.timer.unref();
@@ -27,9 +45,19 @@ export class PullRecorder {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = [...this.pending.values()];
-    this.pending = new Map();
-    this.flushing = this.flushing.then(() => (batch.length ? this.artifacts.recordPulls(batch).catch(this.onError) : undefined));
+    const latest = [...this.latest.values()];
+    const pulls = this.pulls;
+    this.latest = new Map();
+    this.pulls = [];
+    if (latest.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(() =>
+      this.uow
+        .transaction(async (tx) => {
+          await tx.artifacts.recordPulls(latest);
+          for (const p of pulls) tx.publish({ type: 'ArtifactPulled', at: p.at, actor: p.actor, repository: p.repository, digest: p.digest, tag: p.tag });
+        })
+        .catch(this.onError),
+    );
     return this.flushing;
   }
 }

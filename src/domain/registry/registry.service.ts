@@ -3,8 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { NcrError } from '../../oci/errors.js';
 import { parseDigest } from '../../oci/digest.js';
 import { validateRegistryName } from '../../oci/reference.js';
-import type { Actor, EventBus } from '../events.js';
+import type { Clock } from '../clock.js';
+import type { Actor } from '../events.js';
 import type { Page, PageRequest } from '../pagination.js';
+import type { UnitOfWork } from '../uow.js';
 import type { Artifact, Registry, RegistryCoreStores, RegistryStats, Repository, RepositorySummary, Tag } from './ports.js';
 
 export type RegistryView = Registry & RegistryStats;
@@ -12,15 +14,17 @@ export type RegistryView = Registry & RegistryStats;
 export class RegistryService {
   constructor(
     private readonly stores: RegistryCoreStores,
-    private readonly events: EventBus,
-    private readonly now: () => number = Date.now,
+    private readonly uow: UnitOfWork<RegistryCoreStores>,
+    private readonly clock: Clock,
   ) {}
 
   async create(name: string, actor: Actor, registryAddress?: string): Promise<RegistryView> {
     validateRegistryName(name, registryAddress);
-    const reg: Registry = { id: randomUUID(), name, createdAt: this.now(), createdBy: actor.username };
-    await this.stores.registries.create(reg);
-    this.events.publish({ type: 'RegistryCreated', at: reg.createdAt, actor, registry: name });
+    const reg: Registry = { id: randomUUID(), name, createdAt: this.clock.now(), createdBy: actor.username };
+    await this.uow.transaction(async (tx) => {
+      await tx.registries.create(reg);
+      tx.publish({ type: 'RegistryCreated', at: reg.createdAt, actor, registry: name });
+    });
     return { ...reg, imageCount: 0, storageBytes: 0 };
   }
 
@@ -39,12 +43,18 @@ export class RegistryService {
 
   /** Refused while the registry holds images, unless `force`. */
   async delete(name: string, force: boolean, actor: Actor): Promise<void> {
-    const reg = await this.get(name);
-    if (reg.imageCount > 0 && !force) {
-      throw new NcrError('CONFLICT', `registry "${name}" still holds ${reg.imageCount} image(s): delete them first, or delete with force=true to remove them all`);
-    }
-    await this.stores.registries.delete(reg.id);
-    this.events.publish({ type: 'RegistryDeleted', at: this.now(), actor, registry: name });
+    await this.uow.transaction(async (tx) => {
+      const reg = await tx.registries.getByName(name);
+      if (!reg) throw new NcrError('NOT_FOUND', `registry "${name}" does not exist`);
+      // the same lock a first push into the registry takes: no image can appear between the count and the delete
+      await tx.lock(`registry:${reg.id}`);
+      const images = await tx.repositories.countInRegistry(reg.id);
+      if (images > 0 && !force) {
+        throw new NcrError('CONFLICT', `registry "${name}" still holds ${images} image(s): delete them first, or delete with force=true to remove them all`);
+      }
+      await tx.registries.delete(reg.id);
+      tx.publish({ type: 'RegistryDeleted', at: this.clock.now(), actor, registry: name });
+    });
   }
 
   /** Repository names in order after `last` (the /v2/_catalog page). */
@@ -66,8 +76,11 @@ export class RegistryService {
 
   async deleteImage(registryName: string, image: string, actor: Actor): Promise<void> {
     const repo = await this.image(registryName, image);
-    await this.stores.repositories.delete(repo.id);
-    this.events.publish({ type: 'ImageDeleted', at: this.now(), actor, repository: repo.name });
+    await this.uow.transaction(async (tx) => {
+      await tx.lock(`repo:${repo.id}`);
+      await tx.repositories.delete(repo.id);
+      tx.publish({ type: 'ImageDeleted', at: this.clock.now(), actor, repository: repo.name });
+    });
   }
 
   async artifacts(repo: Repository, q: PageRequest): Promise<Page<Artifact & { tags: string[] }>> {

@@ -1,31 +1,45 @@
 /** Turns a repository name from a request into a stored repository, with the errors the spec asks for. */
 import { NcrError } from '../../oci/errors.js';
 import { validateRepositoryName } from '../../oci/reference.js';
+import type { Clock } from '../clock.js';
+import type { Tx, UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
 
 export class RepositoryResolver {
   constructor(
     private readonly stores: RegistryCoreStores,
-    private readonly now: () => number = Date.now,
+    private readonly uow: UnitOfWork<RegistryCoreStores>,
+    private readonly clock: Clock,
   ) {}
 
   /** For reads: the repository must exist (NAME_INVALID for a bad name, NAME_UNKNOWN when absent). */
-  async forRead(name: string): Promise<Repository> {
+  async forRead(name: string, stores: RegistryCoreStores = this.stores): Promise<Repository> {
     validateRepositoryName(name);
-    const repo = await this.stores.repositories.getByName(name);
+    const repo = await stores.repositories.getByName(name);
     if (!repo) throw new NcrError('NAME_UNKNOWN', `repository ${name} does not exist: push an image to it first`);
     return repo;
   }
 
   /** For pushes: the registry (first path component) must exist; the repository is created on first push. */
   async forPush(name: string): Promise<Repository> {
+    validateRepositoryName(name);
+    return (await this.stores.repositories.getByName(name)) ?? this.uow.transaction((tx) => this.forPushIn(tx, name));
+  }
+
+  /**
+   * forPush inside a transaction: creating the repository takes its registry's lock, so it cannot slip past a
+   * concurrent "delete the registry unless it holds images".
+   */
+  async forPushIn(tx: Tx<RegistryCoreStores>, name: string): Promise<Repository> {
     const { registry } = validateRepositoryName(name);
-    const existing = await this.stores.repositories.getByName(name);
+    const existing = await tx.repositories.getByName(name);
     if (existing) return existing;
-    const reg = await this.stores.registries.getByName(registry);
+    const reg = await tx.registries.getByName(registry);
     if (!reg) {
       throw new NcrError('NAME_UNKNOWN', `registry "${registry}" does not exist: create it first (web console, \`ncr registry create ${registry}\` or POST /api/v1/registries), then push again`);
     }
-    return this.stores.repositories.ensure(reg.id, name, this.now());
+    await tx.lock(`registry:${reg.id}`);
+    if (!(await tx.registries.getByName(registry))) throw new NcrError('NAME_UNKNOWN', `registry "${registry}" was just deleted: create it again, then push`);
+    return tx.repositories.ensure(reg.id, name, this.clock.now());
   }
 }

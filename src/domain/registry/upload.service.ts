@@ -11,7 +11,7 @@ import { LRUCache } from 'lru-cache';
 import { parseDigest, type DigestAlgorithm } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import type { BlobStore } from '../../storage/blob/port.js';
-import type { Actor, EventBus } from '../events.js';
+import type { Clock } from '../clock.js';
 import type { RegistryCoreStores, Upload } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
 
@@ -28,8 +28,7 @@ export class UploadService {
     private readonly stores: RegistryCoreStores,
     private readonly blobStore: BlobStore,
     private readonly resolver: RepositoryResolver,
-    private readonly events: EventBus,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock,
   ) {}
 
   /** Opens a session in the repository (created on first push; its registry must exist). */
@@ -72,22 +71,21 @@ export class UploadService {
   }
 
   /** Finishes the session: optional last chunk, digest check, durable commit, link into the repository. */
-  async finish(repoName: string, id: string, digest: string, actor: Actor, body?: Readable, length?: number): Promise<{ digest: string; size: number }> {
+  async finish(repoName: string, id: string, digest: string, body?: Readable, length?: number): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
       const upload = await this.get(repoName, id);
       const size = body ? await this.write(id, upload.offset, body, length, true) : upload.offset;
       await this.verify(id, size, algorithm, digest);
       await this.blobStore.commitUpload(id, digest, size);
-      await this.stores.blobs.link(upload.repositoryId, digest, size, this.now());
+      await this.stores.blobs.link(upload.repositoryId, digest, size, this.clock.now());
       this.live.delete(id);
-      this.events.publish({ type: 'BlobUploaded', at: this.now(), actor, repository: repoName, digest, size });
       return { digest, size };
     });
   }
 
   /** Monolithic upload in one request (POST ?digest=): the same, without a session a client could see. */
-  async monolithic(repoName: string, digest: string, body: Readable, actor: Actor, length?: number): Promise<{ digest: string; size: number }> {
+  async monolithic(repoName: string, digest: string, body: Readable, length?: number): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     const repo = await this.resolver.forPush(repoName);
     const id = hex(repo.id) + newId();
@@ -96,8 +94,7 @@ export class UploadService {
       const size = await this.write(id, 0, body, length, true);
       await this.verify(id, size, algorithm, digest);
       await this.blobStore.commitUpload(id, digest, size);
-      await this.stores.blobs.link(repo.id, digest, size, this.now());
-      this.events.publish({ type: 'BlobUploaded', at: this.now(), actor, repository: repoName, digest, size });
+      await this.stores.blobs.link(repo.id, digest, size, this.clock.now());
       return { digest, size };
     } catch (err) {
       await this.blobStore.deleteUpload(id).catch(() => undefined);
@@ -117,7 +114,7 @@ export class UploadService {
   async purgeStale(maxIdleMs: number): Promise<number> {
     let purged = 0;
     for (;;) {
-      const ids = await this.blobStore.staleUploads(this.now() - maxIdleMs, 500);
+      const ids = await this.blobStore.staleUploads(this.clock.now() - maxIdleMs, 500);
       for (const id of ids) {
         if (this.locks.has(id)) continue;
         await this.blobStore.deleteUpload(id);

@@ -10,6 +10,7 @@ import type { BlobService } from '../../domain/registry/blob.service.js';
 import type { ManifestService } from '../../domain/registry/manifest.service.js';
 import type { RegistryService } from '../../domain/registry/registry.service.js';
 import type { AuditStore } from '../../domain/audit/audit.js';
+import type { ExecutionService } from '../../domain/executions/service.js';
 import { NcrError } from '../../oci/errors.js';
 import type { Authenticator } from '../auth.js';
 
@@ -22,6 +23,7 @@ export interface ApiDeps {
   audit: AuditStore;
   /** console sessions (cookie sign-in); absent when the app runs without the console */
   sessions?: SessionService;
+  executions: ExecutionService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

@@ -4,7 +4,7 @@ import { rangeHeader } from '../../domain/registry/upload.service.js';
 import { NcrError } from '../../oci/errors.js';
 import { allowedRepoActions } from '../../domain/auth/roles.js';
 import { tokenAllows } from '../../domain/auth/scopes.js';
-import { actorOf, type OciRequest } from './context.js';
+import type { OciRequest } from './context.js';
 
 function contentLength(req: FastifyRequest): number | undefined {
   const v = req.headers['content-length'];
@@ -41,16 +41,15 @@ export async function startUpload(o: OciRequest) {
   const { req, reply, name, deps } = o;
   const caller = deps.auth.requireRepo(req, o.caller, name, 'push');
   const q = req.query as Record<string, string | undefined>;
-  const actor = actorOf(req, caller);
   if (q.mount && q.from) {
     const mayPullFrom = allowedRepoActions(caller.principal.role).includes('pull') && (!caller.access || tokenAllows(caller.access, 'repository', q.from, 'pull'));
-    if (mayPullFrom && (await deps.blobs.mount(name, q.mount, q.from, actor))) {
+    if (mayPullFrom && (await deps.blobs.mount(name, q.mount, q.from))) {
       return reply.code(201).header('Location', `/v2/${name}/blobs/${q.mount}`).header('Docker-Content-Digest', q.mount).header('Content-Length', 0).send();
     }
   }
   const digest = digestParam(req);
   if (digest) {
-    const done = await deps.uploads.monolithic(name, digest, req.raw, actor, contentLength(req));
+    const done = await deps.uploads.monolithic(name, digest, req.raw, contentLength(req));
     return reply.code(201).header('Location', `/v2/${name}/blobs/${done.digest}`).header('Docker-Content-Digest', done.digest).header('Content-Length', 0).send();
   }
   req.raw.resume();
@@ -69,7 +68,7 @@ export async function patchUpload(o: OciRequest) {
 
 export async function putUpload(o: OciRequest) {
   const { req, reply, name, ref: id, deps } = o;
-  const caller = deps.auth.requireRepo(req, o.caller, name, 'push');
+  deps.auth.requireRepo(req, o.caller, name, 'push');
   const digest = digestParam(req);
   if (!digest) throw new NcrError('DIGEST_INVALID', 'closing an upload needs ?digest=<algorithm:hex> of the whole blob');
   const length = contentLength(req);
@@ -77,10 +76,10 @@ export async function putUpload(o: OciRequest) {
   let done;
   if (range || (length ?? 0) > 0 || req.headers['transfer-encoding']) {
     if (range) await deps.uploads.append(name, id, req.raw, range, length);
-    done = await deps.uploads.finish(name, id, digest, actorOf(req, caller), range ? undefined : req.raw, range ? undefined : length);
+    done = await deps.uploads.finish(name, id, digest, range ? undefined : req.raw, range ? undefined : length);
   } else {
     req.raw.resume();
-    done = await deps.uploads.finish(name, id, digest, actorOf(req, caller));
+    done = await deps.uploads.finish(name, id, digest);
   }
   return reply.code(201).header('Location', `/v2/${name}/blobs/${done.digest}`).header('Docker-Content-Digest', done.digest).header('Content-Length', 0).send();
 }

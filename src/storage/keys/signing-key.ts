@@ -1,27 +1,29 @@
-/** The token signing key: an ES256 key pair generated at first start and kept in DATA_DIR/keys (mode 0600). */
-import { createHash } from 'node:crypto';
+/**
+ * The secret that seals the token signing keys stored in the database (domain/auth/key-ring.ts). Given in the
+ * configuration (every node of a cluster must use the same), or else generated at first start into
+ * DATA_DIR/keys/signing-key-secret (mode 0600), which then suits one node or nodes sharing the data directory.
+ */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 
-export async function loadSigningKey(dataDir: string) {
+export async function loadSigningSecret(dataDir: string, configured?: string): Promise<string> {
+  if (configured) return configured;
   const dir = join(dataDir, 'keys');
-  const file = join(dir, 'token-signing-es256.jwk.json');
-  let jwk: JWK;
+  const file = join(dir, 'signing-key-secret');
   try {
-    jwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
+    return (await readFile(file, 'utf8')).trim();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the token signing key ${file}: ${(err as Error).message}`);
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    jwk = await exportJWK(pair.privateKey);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(file, JSON.stringify(jwk), { mode: 0o600, flag: 'wx' }).catch(async (e: NodeJS.ErrnoException) => {
-      // Another process created it first: use theirs.
-      if (e.code !== 'EEXIST') throw e;
-      jwk = JSON.parse(await readFile(file, 'utf8')) as JWK;
-    });
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read the signing key secret ${file}: ${(err as Error).message}`);
   }
-  const { d: _d, ...pub } = jwk;
-  const kid = createHash('sha256').update(JSON.stringify({ crv: pub.crv, kty: pub.kty, x: pub.x, y: pub.y })).digest('base64url').slice(0, 16);
-  return { privateKey: await importJWK(jwk, 'ES256'), publicKey: await importJWK(pub, 'ES256'), kid };
+  const secret = randomBytes(32).toString('base64url');
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await writeFile(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (e) {
+    // another process created it first: use theirs
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return (await readFile(file, 'utf8')).trim();
+  }
 }

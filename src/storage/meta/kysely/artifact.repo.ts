@@ -3,7 +3,7 @@ import { offsetOf } from '../../../domain/pagination.js';
 import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore } from '../../../domain/registry/ports.js';
 import type { ArtifactsTable } from './schema.js';
 import { GroupCommit } from './group-commit.js';
-import { containsLike, type Db } from './util.js';
+import { containsLike, withTx, type Db } from './util.js';
 
 type ArtifactRow = Omit<ArtifactsTable, 'content'>;
 const ARTIFACT_COLUMNS = [
@@ -78,7 +78,7 @@ export class KyselyArtifactStore implements ArtifactStore {
   }
 
   async put(a: NewArtifact, tag: string | undefined, now: number) {
-    await this.db.transaction().execute(async (tx) => {
+    await withTx(this.db, async (tx) => {
       await tx
         .insertInto('artifacts')
         .values({
@@ -156,7 +156,7 @@ export class KyselyArtifactStore implements ArtifactStore {
   }
 
   async delete(repositoryId: string, digest: string) {
-    return this.db.transaction().execute(async (tx) => {
+    return withTx(this.db, async (tx) => {
       const tags = await tx.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
       await tx.deleteFrom('tags').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();
       await tx.deleteFrom('artifact_refs').where('repository_id', '=', repositoryId).where('parent_digest', '=', digest).execute();
@@ -168,7 +168,7 @@ export class KyselyArtifactStore implements ArtifactStore {
 
   async recordPulls(pulls: { repositoryId: string; digest: string; tag?: string; at: number }[]) {
     if (pulls.length === 0) return;
-    await this.db.transaction().execute(async (tx) => {
+    await withTx(this.db, async (tx) => {
       for (const p of pulls) {
         await tx
           .updateTable('artifacts')

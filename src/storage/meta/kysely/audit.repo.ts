@@ -1,17 +1,9 @@
-import type { AuditEntry, AuditStore } from '../../../domain/audit/audit.js';
+import type { AuditStore } from '../../../domain/audit/audit.js';
 import { offsetOf, type PageRequest } from '../../../domain/pagination.js';
 import type { Db } from './util.js';
 
 export class KyselyAuditStore implements AuditStore {
   constructor(private readonly db: Db) {}
-
-  async append(entries: Omit<AuditEntry, 'id'>[]) {
-    if (entries.length === 0) return;
-    await this.db
-      .insertInto('audit_log')
-      .values(entries.map((e) => ({ at: e.at, actor: e.actor, action: e.action, target: e.target, detail: e.detail, remote_addr: e.remoteAddr })))
-      .execute();
-  }
 
   async list(q: { actor?: string; action?: string } & PageRequest) {
     let base = this.db.selectFrom('audit_log');

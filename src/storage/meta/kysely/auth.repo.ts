@@ -1,4 +1,4 @@
-import type { AccessKey, AccessKeyStore, User, UserStore } from '../../../domain/auth/ports.js';
+import type { AccessKey, AccessKeyStore, LoginFailureStore, SigningKeyStore, StoredSigningKey, User, UserStore } from '../../../domain/auth/ports.js';
 import type { Role } from '../../../domain/auth/roles.js';
 import { offsetOf, type PageRequest } from '../../../domain/pagination.js';
 import { conflict, type Db, isUniqueViolation } from './util.js';
@@ -117,5 +117,49 @@ export class KyselyAccessKeyStore implements AccessKeyStore {
 
   async delete(id: string) {
     await this.db.deleteFrom('access_keys').where('id', '=', id).execute();
+  }
+}
+
+export class KyselyLoginFailureStore implements LoginFailureStore {
+  constructor(private readonly db: Db) {}
+
+  async add(keys: string[], at: number, forgetBefore: number) {
+    await this.db.insertInto('login_failures').values(keys.map((key) => ({ key, at }))).execute();
+    await this.db.deleteFrom('login_failures').where('key', 'in', keys).where('at', '<', forgetBefore).execute();
+  }
+
+  async recent(keys: string[], since: number) {
+    const rows = await this.db
+      .selectFrom('login_failures')
+      .select(['key', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('at').as('oldest')])
+      .where('key', 'in', keys)
+      .where('at', '>', since)
+      .groupBy('key')
+      .execute();
+    return new Map(rows.map((r) => [r.key, { count: Number(r.n), oldest: Number(r.oldest) }]));
+  }
+}
+
+export class KyselySigningKeyStore implements SigningKeyStore {
+  constructor(private readonly db: Db) {}
+
+  async list(): Promise<StoredSigningKey[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('created_at', 'desc').orderBy('kid').execute();
+    return rows.map((r) => ({ kid: r.kid, alg: 'ES256', publicJwk: r.public_jwk, sealedPrivateJwk: r.private_jwk, createdAt: Number(r.created_at) }));
+  }
+
+  async add(k: StoredSigningKey) {
+    await this.db
+      .insertInto('signing_keys')
+      .values({ kid: k.kid, alg: k.alg, public_jwk: k.publicJwk, private_jwk: k.sealedPrivateJwk, created_at: k.createdAt })
+      .onConflict((oc) => oc.column('kid').doNothing())
+      .execute();
+  }
+
+  async deleteOlderThan(before: number) {
+    const newest = (await this.list())[0];
+    if (!newest) return 0;
+    const r = await this.db.deleteFrom('signing_keys').where('created_at', '<', before).where('kid', '<>', newest.kid).executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 }

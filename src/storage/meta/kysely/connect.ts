@@ -59,6 +59,9 @@ function withStatementCache(sqlite: SQLite.Database): SQLite.Database {
     get(target, prop, receiver) {
       if (prop !== 'prepare') return Reflect.get(target, prop, receiver);
       return (sqlText: string) => {
+        // Write transactions take the write lock at BEGIN: a check and the write it guards then see the same
+        // database, even with another process on the same file (a deferred BEGIN would fail with SQLITE_BUSY there).
+        if (sqlText === 'begin') sqlText = 'begin immediate';
         let stmt = cache.get(sqlText);
         if (!stmt) {
           stmt = prepare(sqlText);

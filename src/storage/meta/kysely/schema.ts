@@ -82,7 +82,114 @@ export interface AuditLogTable {
   remote_addr: string | null;
 }
 
+export interface EventsTable {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  /** ordering key (domain/events.ts orderingKey) */
+  key: string;
+  at: number;
+  data: string;
+}
+export interface EventSubscribersTable {
+  name: string;
+  cursor: number;
+  lease_owner: string | null;
+  lease_until: number;
+}
+export interface EventParkedTable {
+  subscriber: string;
+  seq: number;
+  key: string;
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  dead: number;
+}
+export interface JobsTable {
+  id: string;
+  kind: string;
+  payload: string;
+  status: string;
+  priority: number;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  backoff_ms: number;
+  singleton_key: string | null;
+  /** singleton_key while queued or running, else null: the unique index that makes singletons */
+  active_key: string | null;
+  locked_by: string | null;
+  locked_until: number | null;
+  cancel_requested: number;
+  progress: string | null;
+  result: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+export interface SchedulesTable {
+  name: string;
+  cron: string;
+  kind: string;
+  payload: string;
+  enabled: number;
+  next_at: number;
+  last_fired_at: number | null;
+}
+export interface ExecutionsTable {
+  id: string;
+  kind: string;
+  trigger: string;
+  status: string;
+  subject: string | null;
+  params: string;
+  counts: string;
+  message: string | null;
+  created_by: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  stop_requested: number;
+  job_id: string | null;
+}
+export interface ExecutionTasksTable {
+  id: string;
+  execution_id: string;
+  seq: number;
+  subject: string;
+  status: string;
+  message: string | null;
+  detail: string;
+  log: string;
+  started_at: number | null;
+  ended_at: number | null;
+}
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** the private JWK, AES-256-GCM encrypted: base64url(iv).base64url(tag).base64url(ciphertext) */
+  private_jwk: string;
+  created_at: number;
+}
+export interface LoginFailuresTable {
+  id: Generated<number>;
+  key: string;
+  at: number;
+}
+
 export interface Database {
+  events: EventsTable;
+  event_subscribers: EventSubscribersTable;
+  event_parked: EventParkedTable;
+  jobs: JobsTable;
+  schedules: SchedulesTable;
+  executions: ExecutionsTable;
+  execution_tasks: ExecutionTasksTable;
+  signing_keys: SigningKeysTable;
+  login_failures: LoginFailuresTable;
   users: UsersTable;
   access_keys: AccessKeysTable;
   registries: RegistriesTable;

@@ -26,3 +26,12 @@ export async function countOf(q: { executeTakeFirstOrThrow(): Promise<{ n: numbe
 }
 
 export type Db = Kysely<Database>;
+
+/** Runs `fn` in the transaction `db` already is, or in a new one. */
+export function withTx<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
+}
+
+/** JSON column helpers (text in both dialects). */
+export const toJson = (v: unknown): string => JSON.stringify(v ?? null);
+export const fromJson = <T = unknown>(s: string | null | undefined): T => (s == null ? (null as T) : (JSON.parse(s) as T));

@@ -1,0 +1,264 @@
+/**
+ * Delivers outbox events. Two kinds of consumers:
+ * - durable subscribers (`subscribe`): named, one cursor each in the database, served by one node at a time (a
+ *   lease), at least once, in sequence order per ordering key. A handler that throws parks the event and retries it
+ *   with exponential backoff; later events of the same key wait behind it, other keys and other subscribers go on.
+ * - listeners (`on`): in-memory, on every node, from the moment the node started (cache invalidation): at once for
+ *   this node's own commits, and from the table for everyone's. Best effort: a failure is logged, never retried.
+ * Wake-ups come from this process's commits (`wake`), from other processes (the store's `watch`, PostgreSQL
+ * LISTEN/NOTIFY) and from polling every `pollIntervalMs`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { orderingKey, type DomainEvent, type DomainEventType, type StoredEvent } from '../events.js';
+import type { OutboxStore } from './ports.js';
+
+export type EventHandler = (e: StoredEvent) => Promise<void> | void;
+
+export interface SubscriberOptions {
+  /** only these event types (all when absent) */
+  types?: DomainEventType[];
+  /** attempts before an event is given up (parked as dead); default 10 */
+  maxAttempts?: number;
+  /** first retry delay; doubles per attempt up to maxBackoffMs; default 1 s */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** where a subscriber that has never run starts: at the next event (default) or at the first stored one */
+  from?: 'latest' | 'beginning';
+}
+
+export interface DispatcherOptions {
+  pollIntervalMs: number;
+  /** how long a node holds a subscriber before another may take it over */
+  leaseMs: number;
+  batchSize: number;
+}
+
+interface Sub {
+  name: string;
+  handler: EventHandler;
+  types: Set<string> | null;
+  maxAttempts: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  from: 'latest' | 'beginning';
+}
+
+/** Registration of in-memory listeners (every node); what services that keep caches depend on. */
+export interface EventListeners {
+  on(fn: EventHandler, types?: DomainEventType[]): void;
+}
+
+export class OutboxDispatcher implements EventListeners {
+  private readonly subs = new Map<string, Sub>();
+  private readonly listeners: { types: Set<string> | null; fn: EventHandler }[] = [];
+  private readonly owner = randomUUID();
+  private localCursor = 0;
+  private started = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private unwatch: (() => Promise<void>) | undefined;
+
+  constructor(
+    private readonly store: OutboxStore,
+    private readonly clock: Clock,
+    private readonly opts: DispatcherOptions,
+    private readonly onError: (err: unknown, ctx: { subscriber?: string; seq?: number }) => void,
+  ) {}
+
+  /** Registers a durable subscriber. Names are stable across releases: the cursor is stored under the name. */
+  subscribe(name: string, handler: EventHandler, o: SubscriberOptions = {}): void {
+    if (this.subs.has(name)) throw new Error(`outbox subscriber ${name} is registered twice`);
+    this.subs.set(name, {
+      name,
+      handler,
+      types: o.types ? new Set(o.types) : null,
+      maxAttempts: o.maxAttempts ?? 10,
+      backoffMs: o.backoffMs ?? 1000,
+      maxBackoffMs: o.maxBackoffMs ?? 300_000,
+      from: o.from ?? 'latest',
+    });
+    if (this.started) void this.store.latestSeq().then((seq) => this.store.ensureSubscriber(name, o.from === 'beginning' ? 0 : seq));
+  }
+
+  /** Registers an in-memory listener on this node (every node has its own). */
+  on(fn: EventHandler, types?: DomainEventType[]): void {
+    this.listeners.push({ types: types ? new Set(types) : null, fn });
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const latest = await this.store.latestSeq();
+    this.localCursor = latest;
+    for (const s of this.subs.values()) await this.store.ensureSubscriber(s.name, s.from === 'beginning' ? 0 : latest);
+    this.unwatch = await this.store.watch(() => this.wake());
+    this.schedule(0);
+  }
+
+  /**
+   * This node committed these events: its listeners hear them at once (so a cache is never stale on the node that
+   * made the change), and delivery runs soon. Listeners hear them again from the table; they must be idempotent.
+   */
+  committed(events: DomainEvent[]): void {
+    for (const event of events) {
+      for (const l of this.listeners) {
+        if (l.types && !l.types.has(event.type)) continue;
+        try {
+          const r = l.fn({ seq: 0, id: '', event });
+          if (r instanceof Promise) r.catch((err) => this.onError(err, {}));
+        } catch (err) {
+          this.onError(err, {});
+        }
+      }
+    }
+    this.wake();
+  }
+
+  /** Something was committed: deliver soon. */
+  wake(): void {
+    if (this.started && !this.stopped) this.schedule(0);
+  }
+
+  /** Delivers everything deliverable now (due retries included) and resolves when nothing is left; for tests and close. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.running) {
+        await this.running;
+        continue;
+      }
+      this.running = this.untilIdle();
+      try {
+        await this.running;
+      } finally {
+        this.running = undefined;
+      }
+      return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+    await this.unwatch?.().catch(() => undefined);
+    for (const s of this.subs.values()) await this.store.release(s.name, this.owner).catch(() => undefined);
+  }
+
+  private schedule(delay: number) {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.loop(), delay);
+    this.timer.unref();
+  }
+
+  private async loop() {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.untilIdle().catch((err) => this.onError(err, {}));
+    await this.running;
+    this.running = undefined;
+    if (this.again) {
+      this.again = false;
+      this.schedule(0);
+    } else {
+      this.schedule(this.opts.pollIntervalMs);
+    }
+  }
+
+  private async untilIdle(): Promise<void> {
+    for (let round = 0; round < 1000; round++) {
+      let progressed = await this.deliverToListeners();
+      for (const s of this.subs.values()) {
+        try {
+          if (await this.deliverTo(s)) progressed = true;
+        } catch (err) {
+          this.onError(err, { subscriber: s.name });
+        }
+      }
+      if (!progressed || this.stopped) return;
+    }
+  }
+
+  private async deliverToListeners(): Promise<boolean> {
+    if (this.listeners.length === 0) {
+      this.localCursor = Math.max(this.localCursor, await this.store.latestSeq());
+      return false;
+    }
+    const events = await this.store.after(this.localCursor, this.opts.batchSize);
+    for (const e of events) {
+      for (const l of this.listeners) {
+        if (l.types && !l.types.has(e.event.type)) continue;
+        try {
+          await l.fn(e);
+        } catch (err) {
+          this.onError(err, { seq: e.seq });
+        }
+      }
+      this.localCursor = e.seq;
+    }
+    return events.length === this.opts.batchSize;
+  }
+
+  /** One pass for one subscriber: due retries, then new events. True when it made progress and more may be waiting. */
+  private async deliverTo(s: Sub): Promise<boolean> {
+    const now = this.clock.now();
+    const cursor = await this.store.lease(s.name, this.owner, now, now + this.opts.leaseMs);
+    if (cursor === undefined) return false;
+    let progressed = false;
+    const blocked = new Set<string>();
+    for (const p of await this.store.parked(s.name)) {
+      if (blocked.has(p.key)) continue;
+      blocked.add(p.key);
+      if (p.nextAt > now) continue;
+      const [e] = await this.store.bySeq([p.seq]);
+      if (!e) {
+        await this.store.unpark(s.name, p.seq);
+        continue;
+      }
+      try {
+        await s.handler(e);
+        await this.store.unpark(s.name, p.seq);
+        progressed = true;
+      } catch (err) {
+        const attempts = p.attempts + 1;
+        const dead = attempts >= s.maxAttempts;
+        await this.store.reschedule(s.name, p.seq, attempts, now + this.backoff(s, attempts), messageOf(err), dead);
+        this.onError(err, { subscriber: s.name, seq: p.seq });
+      }
+    }
+    const events = await this.store.after(cursor, this.opts.batchSize);
+    for (const e of events) {
+      if (s.types && !s.types.has(e.event.type)) continue;
+      const key = orderingKey(e.event);
+      if (blocked.has(key)) {
+        await this.store.park(s.name, { seq: e.seq, key, attempts: 0, nextAt: now, lastError: null, dead: false });
+        continue;
+      }
+      try {
+        await s.handler(e);
+      } catch (err) {
+        blocked.add(key);
+        await this.store.park(s.name, { seq: e.seq, key, attempts: 1, nextAt: now + this.backoff(s, 1), lastError: messageOf(err), dead: s.maxAttempts <= 1 });
+        this.onError(err, { subscriber: s.name, seq: e.seq });
+      }
+    }
+    if (events.length > 0) {
+      if (!(await this.store.advance(s.name, this.owner, events[events.length - 1].seq))) return false;
+      progressed = true;
+    }
+    return progressed;
+  }
+
+  private backoff(s: Sub, attempts: number): number {
+    return Math.min(s.maxBackoffMs, s.backoffMs * 2 ** (attempts - 1));
+  }
+}
+
+function messageOf(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+}
