@@ -13,6 +13,13 @@ import { hashSecret, newAccessKeyId, newSecretKey, verifySecret } from './secret
 
 export const MAX_KEYS_PER_USER = 5;
 export const KEY_ROTATION_DAYS = 90;
+
+export interface IdentityOptions {
+  /** most access keys one user may hold (default MAX_KEYS_PER_USER) */
+  maxKeysPerUser: number;
+  /** keys older than this many days are flagged rotationDue (default KEY_ROTATION_DAYS) */
+  keyRotationDays: number;
+}
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 
 export interface Principal {
@@ -31,13 +38,17 @@ export class IdentityService {
   private readonly principals = new LRUCache<string, Principal>({ max: 10_000, ttl: 5_000 });
   private pendingTouches = new Map<string, number>();
   private touchTimer: NodeJS.Timeout | undefined;
+  private readonly opts: IdentityOptions;
 
   constructor(
     private readonly users: UserStore,
     private readonly keys: AccessKeyStore,
     private readonly events: EventBus,
+    opts: Partial<IdentityOptions> = {},
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.opts = { maxKeysPerUser: MAX_KEYS_PER_USER, keyRotationDays: KEY_ROTATION_DAYS, ...opts };
+  }
 
   async createUser(input: { username: string; role: string; password?: string }, actor: Actor): Promise<User> {
     if (!USERNAME.test(input.username)) {
@@ -98,11 +109,11 @@ export class IdentityService {
     return { userId: u.id, username: u.username, role: u.role };
   }
 
-  /** Creates a key for the user (at most 5); the secret is in the result and nowhere else. */
+  /** Creates a key for the user (at most maxKeysPerUser); the secret is in the result and nowhere else. */
   async createKey(username: string, actor: Actor, fixed?: { accessKey: string; secretKey: string }): Promise<AccessKeyView & { secretKey: string }> {
     const user = await this.getUser(username);
-    if ((await this.keys.countForUser(user.id)) >= MAX_KEYS_PER_USER) {
-      throw new NcrError('LIMIT_EXCEEDED', `${username} already has ${MAX_KEYS_PER_USER} access keys, the most allowed: delete one first`);
+    if ((await this.keys.countForUser(user.id)) >= this.opts.maxKeysPerUser) {
+      throw new NcrError('LIMIT_EXCEEDED', `${username} already has ${this.opts.maxKeysPerUser} access keys, the most allowed: delete one first`);
     }
     const secretKey = fixed?.secretKey ?? newSecretKey();
     const key: AccessKey = { id: randomUUID(), userId: user.id, accessKey: fixed?.accessKey ?? newAccessKeyId(), createdAt: this.now(), lastUsedAt: null };
@@ -199,7 +210,7 @@ export class IdentityService {
   }
 
   private view(k: AccessKey): AccessKeyView {
-    return { ...k, rotationDue: this.now() - k.createdAt > KEY_ROTATION_DAYS * 86_400_000 };
+    return { ...k, rotationDue: this.now() - k.createdAt > this.opts.keyRotationDays * 86_400_000 };
   }
 }
 
