@@ -28,7 +28,6 @@ import { staticRoutes } from './http/web/static.routes.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
-import { join } from 'node:path';
 import { loadSigningKey } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
@@ -56,7 +55,7 @@ export interface App {
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
   maintenance: { purgeUploads(maxIdleMs: number): Promise<number> };
-  /** Listens on config.host:config.port; resolves with the URL. */
+  /** Listens on config.server.host:config.server.port; resolves with the URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -71,17 +70,17 @@ function parseForm(body: string): Record<string, string | string[]> {
 }
 
 export async function buildApp(config: Config): Promise<App> {
-  const meta = await openMetaDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const blobStore = new FsBlobStore(join(config.dataDir, 'storage'));
+  const meta = await openMetaDb({ databaseUrl: config.database.url, dataDir: config.dataDir, poolMax: config.database.pool.max });
+  const blobStore = new FsBlobStore(config.storage.fs.root);
   await blobStore.init();
 
   const fastify = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: { level: config.server.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     routerOptions: { maxParamLength: 1024 },
     bodyLimit: 1024 * 1024,
     // Per-request log lines only when debugging: the metrics carry the traffic, and the hot path stays quiet.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
-    ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
+    logController: new LogController({ disableRequestLogging: config.server.logLevel !== 'debug' && config.server.logLevel !== 'trace' }),
+    ...(config.server.tls.cert && config.server.tls.key ? { https: { cert: readFileSync(config.server.tls.cert), key: readFileSync(config.server.tls.key) } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   const events = new EventBus((err, event) => fastify.log.error({ err, event: event.type }, 'event subscriber failed'));
@@ -95,15 +94,15 @@ export async function buildApp(config: Config): Promise<App> {
   const audit = new KyselyAuditStore(meta.db);
   const auditLog = subscribeAudit(events, audit, (err) => fastify.log.error({ err }, 'writing the audit log failed'));
 
-  const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), events);
+  const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), events, { maxKeysPerUser: config.auth.keys.maxPerUser, keyRotationDays: config.auth.keys.rotationDays });
   const tokens = new TokenService(await loadSigningKey(config.dataDir), {
     issuer: 'ncr',
-    accessTtlSeconds: config.tokenTtlSeconds,
-    refreshTtlSeconds: Math.min(config.refreshTokenTtlSeconds, 43200),
+    accessTtlSeconds: config.auth.tokenTtlSeconds,
+    refreshTtlSeconds: Math.min(config.auth.refreshTokenTtlSeconds, 43200),
   });
-  const limiter = new LoginLimiter(config.loginFailureLimit, config.loginFailureWindowSeconds * 1000);
-  const auth = new Authenticator(identity, tokens, limiter, config.publicUrl);
-  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter);
+  const limiter = new LoginLimiter(config.auth.login.failureLimit, config.auth.login.failureWindowSeconds * 1000);
+  const auth = new Authenticator(identity, tokens, limiter, config.server.publicUrl);
+  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter, { idleMs: config.auth.session.idleSeconds * 1000, absoluteMs: config.auth.session.absoluteSeconds * 1000 });
   sessions.subscribe(events);
   const resolver = new RepositoryResolver(stores);
   const pulls = new PullRecorder(stores.artifacts, (err) => fastify.log.error({ err }, 'recording pull times failed'));
@@ -131,7 +130,7 @@ export async function buildApp(config: Config): Promise<App> {
   await staticRoutes(fastify);
 
   const scheduler = new Scheduler(fastify.log);
-  scheduler.start([uploadPurgeJob(uploads)]);
+  scheduler.start([uploadPurgeJob(uploads, config.uploads.maxIdleSeconds * 1000, config.uploads.purgeIntervalSeconds * 1000)]);
 
   let closed = false;
   return {
@@ -141,7 +140,7 @@ export async function buildApp(config: Config): Promise<App> {
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async listen() {
-      return fastify.listen({ host: config.host, port: config.port });
+      return fastify.listen({ host: config.server.host, port: config.server.port });
     },
     async close() {
       if (closed) return;
@@ -160,13 +159,14 @@ export async function buildApp(config: Config): Promise<App> {
 async function bootstrapAdmin(identity: IdentityService, config: Config): Promise<Bootstrap | undefined> {
   if ((await identity.userCount()) > 0) return undefined;
   const system = { userId: null, username: 'system', remoteAddr: null };
-  const keyGenerated = !config.adminAccessKey || !config.adminSecretKey;
+  const admin = config.auth.admin;
+  const keyGenerated = !admin.accessKey || !admin.secretKey;
   const b: Bootstrap = {
     username: 'admin',
-    password: config.adminPassword ?? newSecretKey().slice(0, 20),
-    accessKey: keyGenerated ? newAccessKeyId() : config.adminAccessKey!,
-    secretKey: keyGenerated ? newSecretKey() : config.adminSecretKey!,
-    generated: { password: !config.adminPassword, key: keyGenerated },
+    password: admin.password ?? newSecretKey().slice(0, 20),
+    accessKey: keyGenerated ? newAccessKeyId() : admin.accessKey!,
+    secretKey: keyGenerated ? newSecretKey() : admin.secretKey!,
+    generated: { password: !admin.password, key: keyGenerated },
   };
   await identity.createUser({ username: b.username, role: 'admin', password: b.password }, system);
   await identity.createKey(b.username, system, { accessKey: b.accessKey, secretKey: b.secretKey });
