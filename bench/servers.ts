@@ -141,6 +141,11 @@ export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeAr
   const env: NodeJS.ProcessEnv = {};
   // the developer's own NCR_* settings (a database URL, a log level) must not leak into the measurement
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('NCR_')) env[k] = v;
+  env.NCR_AUTH_ADMIN_ACCESS_KEY = ADMIN.user;
+  env.NCR_AUTH_ADMIN_SECRET_KEY = ADMIN.pass;
+  env.NCR_AUTH_ADMIN_PASSWORD = ADMIN.password;
+  // BENCH_NCR_DIR may be a build from before the grouped configuration, which knows only the flat names; a newer
+  // build takes the grouped ones and notes the flat ones as ignored (in the server log).
   env.NCR_ADMIN_ACCESS_KEY = ADMIN.user;
   env.NCR_ADMIN_SECRET_KEY = ADMIN.pass;
   env.NCR_ADMIN_PASSWORD = ADMIN.password;

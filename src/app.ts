@@ -30,11 +30,10 @@ import { opsRoutes } from './http/ops.routes.js';
 import { ociRoutes } from './http/oci/router.js';
 import { tokenRoutes } from './http/token.routes.js';
 import { staticRoutes } from './http/web/static.routes.js';
-import { maintenanceJobs, MAINTENANCE_SCHEDULES } from './jobs/maintenance.job.js';
+import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js';
 import { JobRunner } from './jobs/runner.js';
-import { uploadPurgeJob, UPLOAD_MAX_IDLE_MS } from './jobs/upload-purge.job.js';
+import { uploadPurgeJob } from './jobs/upload-purge.job.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
-import { join } from 'node:path';
 import { loadSigningSecret } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
@@ -77,7 +76,7 @@ export interface App {
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
   maintenance: { purgeUploads(maxIdleMs: number): Promise<number> };
-  /** Listens on config.host:config.port; resolves with the URL. */
+  /** Listens on config.server.host:config.server.port; resolves with the URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -93,22 +92,22 @@ function parseForm(body: string): Record<string, string | string[]> {
 
 export async function buildApp(config: Config, adapters: Adapters = {}): Promise<App> {
   const clock = adapters.clock ?? systemClock;
-  const meta = await openMetaDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-  const blobStore = new FsBlobStore(join(config.dataDir, 'storage'));
+  const meta = await openMetaDb({ databaseUrl: config.database.url, dataDir: config.dataDir, poolMax: config.database.pool.max });
+  const blobStore = new FsBlobStore(config.storage.fs.root);
   await blobStore.init();
 
   const fastify = Fastify({
-    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: { level: config.server.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     routerOptions: { maxParamLength: 1024 },
     bodyLimit: 1024 * 1024,
     // Per-request log lines only when debugging: the metrics carry the traffic, and the hot path stays quiet.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
-    ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
+    logController: new LogController({ disableRequestLogging: config.server.logLevel !== 'debug' && config.server.logLevel !== 'trace' }),
+    ...(config.server.tls.cert && config.server.tls.key ? { https: { cert: readFileSync(config.server.tls.cert), key: readFileSync(config.server.tls.key) } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   // --- the foundation: outbox, unit of work per store set, job queue, executions ---------------------------------
-  const outboxStore = new KyselyOutboxStore(meta.db, meta.dialect, meta.dialect === 'postgres' ? config.databaseUrl : undefined);
-  const outbox = new OutboxDispatcher(outboxStore, clock, { pollIntervalMs: 1000, leaseMs: 30_000, batchSize: 200 }, (err, ctx) =>
+  const outboxStore = new KyselyOutboxStore(meta.db, meta.dialect, meta.dialect === 'postgres' ? config.database.url : undefined);
+  const outbox = new OutboxDispatcher(outboxStore, clock, { pollIntervalMs: config.jobs.eventsPollIntervalMs, leaseMs: 30_000, batchSize: 200 }, (err, ctx) =>
     fastify.log.error({ err, ...ctx }, 'delivering an outbox event failed'),
   );
   const hooks: OutboxHooks = { auditOf: auditEntryOf, committed: (events) => outbox.committed(events) };
@@ -127,20 +126,23 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const jobStores = (db: Db): { jobs: JobStore; schedules: ScheduleStore } => ({ jobs: new KyselyJobStore(db, meta.dialect), schedules: new KyselyScheduleStore(db) });
   const { jobs: jobStore, schedules: scheduleStore } = jobStores(meta.db);
   const queue = new JobQueue(jobStore, scheduleStore, clock);
-  const runner = new JobRunner(jobStore, scheduleStore, uowOf(jobStores), clock, { pollIntervalMs: 1000 }, fastify.log);
+  const runner = new JobRunner(jobStore, scheduleStore, uowOf(jobStores), clock, { pollIntervalMs: config.jobs.pollIntervalMs, concurrency: config.jobs.concurrency }, fastify.log);
   queue.onEnqueue(() => runner.wake());
   const executions = new ExecutionService(new KyselyExecutionStore(meta.db, meta.dialect), queue, clock);
 
   // --- identity and tokens ------------------------------------------------------------------------------------------
-  const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), uowOf(identityStores), outbox, clock);
-  const keyRing = new KeyRing(new KyselySigningKeyStore(meta.db), new Sealer(await loadSigningSecret(config.dataDir)), clock, {
-    rotationMs: 30 * 86_400_000,
+  const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), uowOf(identityStores), outbox, clock, {
+    maxKeysPerUser: config.auth.keys.maxPerUser,
+    keyRotationDays: config.auth.keys.rotationDays,
+  });
+  const keyRing = new KeyRing(new KyselySigningKeyStore(meta.db), new Sealer(await loadSigningSecret(config.dataDir, config.auth.signingKey.encryptionKey)), clock, {
+    rotationMs: config.auth.signingKey.rotationDays * 86_400_000,
     retainMs: 12 * 3600_000 + 3600_000,
   });
-  const tokens = new TokenService(keyRing, { issuer: 'ncr', accessTtlSeconds: config.tokenTtlSeconds, refreshTtlSeconds: Math.min(config.refreshTokenTtlSeconds, 43200) }, clock);
-  const limiter = new LoginLimiter(new KyselyLoginFailureStore(meta.db), config.loginFailureLimit, config.loginFailureWindowSeconds * 1000, clock);
-  const auth = new Authenticator(identity, tokens, limiter, config.publicUrl);
-  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter, {}, clock);
+  const tokens = new TokenService(keyRing, { issuer: 'ncr', accessTtlSeconds: config.auth.tokenTtlSeconds, refreshTtlSeconds: Math.min(config.auth.refreshTokenTtlSeconds, 43200) }, clock);
+  const limiter = new LoginLimiter(new KyselyLoginFailureStore(meta.db), config.auth.login.failureLimit, config.auth.login.failureWindowSeconds * 1000, clock);
+  const auth = new Authenticator(identity, tokens, limiter, config.server.publicUrl);
+  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter, { idleMs: config.auth.session.idleSeconds * 1000, absoluteMs: config.auth.session.absoluteSeconds * 1000 }, clock);
 
   // --- the registry core ----------------------------------------------------------------------------------------------
   const resolver = new RepositoryResolver(stores, coreUow, clock);
@@ -151,9 +153,9 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const uploads = new UploadService(stores, blobStore, resolver, clock);
 
   // --- jobs: the hourly upload purge and the daily housekeeping -----------------------------------------------------
-  runner.register(uploadPurgeJob(uploads, UPLOAD_MAX_IDLE_MS));
-  for (const h of maintenanceJobs({ executions, jobs: jobStore, outbox: outboxStore, clock, retentionMs: 30 * 86_400_000 })) runner.register(h);
-  for (const s of MAINTENANCE_SCHEDULES) await queue.schedule(s);
+  runner.register(uploadPurgeJob(uploads, config.uploads.maxIdleSeconds * 1000));
+  for (const h of maintenanceJobs({ executions, jobs: jobStore, outbox: outboxStore, clock, retentionMs: config.jobs.executionRetentionDays * 86_400_000 })) runner.register(h);
+  for (const s of maintenanceSchedules({ uploadPurge: config.uploads.purgeSchedule })) await queue.schedule(s);
 
   const bootstrap = await bootstrapAdmin(identity, config);
 
@@ -186,7 +188,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async listen() {
-      return fastify.listen({ host: config.host, port: config.port });
+      return fastify.listen({ host: config.server.host, port: config.server.port });
     },
     async close() {
       if (closed) return;
@@ -206,13 +208,14 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
 async function bootstrapAdmin(identity: IdentityService, config: Config): Promise<Bootstrap | undefined> {
   if ((await identity.userCount()) > 0) return undefined;
   const system = { userId: null, username: 'system', remoteAddr: null };
-  const keyGenerated = !config.adminAccessKey || !config.adminSecretKey;
+  const admin = config.auth.admin;
+  const keyGenerated = !admin.accessKey || !admin.secretKey;
   const b: Bootstrap = {
     username: 'admin',
-    password: config.adminPassword ?? newSecretKey().slice(0, 20),
-    accessKey: keyGenerated ? newAccessKeyId() : config.adminAccessKey!,
-    secretKey: keyGenerated ? newSecretKey() : config.adminSecretKey!,
-    generated: { password: !config.adminPassword, key: keyGenerated },
+    password: admin.password ?? newSecretKey().slice(0, 20),
+    accessKey: keyGenerated ? newAccessKeyId() : admin.accessKey!,
+    secretKey: keyGenerated ? newSecretKey() : admin.secretKey!,
+    generated: { password: !admin.password, key: keyGenerated },
   };
   await identity.createUser({ username: b.username, role: 'admin', password: b.password }, system);
   await identity.createKey(b.username, system, { accessKey: b.accessKey, secretKey: b.secretKey });

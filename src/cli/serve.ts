@@ -1,37 +1,37 @@
 /** `ncr serve`: validate configuration, build the app, listen, print first-start credentials once, shut down gracefully. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { buildApp, type Bootstrap } from '../app.js';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { CONFIG_LEAVES, ConfigError, configFromPaths, loadConfig, type ConfigLeaf } from '../config/index.js';
+
+/** One flag per configuration field (and its short alias), derived from the schema; secrets are env/file only. */
+function configOptions(): { option: Option; leaf: ConfigLeaf }[] {
+  const out: { option: Option; leaf: ConfigLeaf }[] = [];
+  for (const leaf of CONFIG_LEAVES) {
+    if (!leaf.flag) continue;
+    const values = leaf.choices ? ` (${leaf.choices.join('|')})` : '';
+    out.push({ leaf, option: new Option(`${leaf.flag} <value>`, `${leaf.description}${values} (env ${leaf.env}; default ${leaf.defaultText})`) });
+    if (leaf.alias) out.push({ leaf, option: new Option(`${leaf.alias} <value>`, `same as ${leaf.flag}`) });
+  }
+  return out;
+}
 
 export function serveCommand(program: Command) {
-  program
-    .command('serve')
-    .description('start the registry (OCI /v2, token service, /api/v1, /metrics)')
-    .option('--host <host>', 'address to listen on (env NCR_HOST; default 0.0.0.0)')
-    .option('--port <port>', 'port to listen on (env NCR_PORT; default 5000)')
-    .option('--data-dir <dir>', 'data directory (env NCR_DATA_DIR; default ./data)')
-    .option('--database-url <url>', 'postgres://… for PostgreSQL; default SQLite in the data dir (env NCR_DATABASE_URL)')
-    .option('--public-url <url>', 'URL clients reach ncr at (env NCR_PUBLIC_URL)')
-    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (env NCR_TLS_CERT)')
-    .option('--tls-key <file>', 'PEM private key for --tls-cert (env NCR_TLS_KEY)')
-    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env NCR_LOG_LEVEL)')
+  const cmd = program.command('serve').description('start the registry (OCI /v2, token service, /api/v1, /metrics)');
+  const options = configOptions();
+  for (const { option } of options) cmd.addOption(option);
+  cmd
     .option('--config <file>', 'YAML configuration file (env NCR_CONFIG)')
     .action(async (opts: Record<string, string | undefined>) => {
       let config;
       try {
-        config = loadConfig({
-          file: opts.config,
-          overrides: {
-            host: opts.host,
-            port: opts.port,
-            dataDir: opts.dataDir,
-            databaseUrl: opts.databaseUrl,
-            publicUrl: opts.publicUrl,
-            tlsCert: opts.tlsCert,
-            tlsKey: opts.tlsKey,
-            logLevel: opts.logLevel,
-          },
-        });
+        const values: Record<string, string> = {};
+        for (const { option, leaf } of options) {
+          const v = opts[option.attributeName()];
+          if (v === undefined) continue;
+          if (values[leaf.path] !== undefined && values[leaf.path] !== v) throw new ConfigError(`${leaf.flag} and ${leaf.alias} disagree: give one of them`);
+          values[leaf.path] = v;
+        }
+        config = loadConfig({ file: opts.config, overrides: configFromPaths(values), onWarning: (m) => process.stderr.write(`ncr: ${m}\n`) });
       } catch (err) {
         if (err instanceof ConfigError) {
           process.stderr.write(`ncr: ${err.message}\n`);
@@ -45,13 +45,13 @@ export function serveCommand(program: Command) {
         url = await app.listen();
       } catch (err) {
         // The first admin exists now: show its credentials even though this start failed, or they are lost.
-        if (app.bootstrap) printBootstrap(app.bootstrap, config.publicUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`);
+        if (app.bootstrap) printBootstrap(app.bootstrap, config.server.publicUrl ?? `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${config.server.port}`);
         await app.close();
-        process.stderr.write(`ncr: cannot listen on ${config.host}:${config.port}: ${(err as Error).message}\n`);
+        process.stderr.write(`ncr: cannot listen on ${config.server.host}:${config.server.port}: ${(err as Error).message}\n`);
         process.exit(1);
       }
-      const shown = config.publicUrl ?? url.replace('0.0.0.0', '127.0.0.1');
-      process.stdout.write(`ncr ${config.databaseUrl?.startsWith('postgres') ? 'on PostgreSQL' : 'on SQLite'}, data in ${config.dataDir}\n`);
+      const shown = config.server.publicUrl ?? url.replace('0.0.0.0', '127.0.0.1');
+      process.stdout.write(`ncr ${config.database.url?.startsWith('postgres') ? 'on PostgreSQL' : 'on SQLite'}, data in ${config.dataDir}\n`);
       process.stdout.write(`listening on ${url}\n  web console: ${shown}/\n  API docs:    ${shown}/api/v1/docs\n`);
       if (app.bootstrap) printBootstrap(app.bootstrap, shown);
       let stopping = false;
@@ -77,9 +77,9 @@ function printBootstrap(b: Bootstrap, shown: string) {
     '  First start: created the admin user and an access key.',
     ...(b.generated.password || b.generated.key ? ['  These secrets are shown only now. Store them safely.'] : []),
     `    username:    ${b.username}`,
-    `    password:    ${b.generated.password ? b.password : '(the one given in NCR_ADMIN_PASSWORD)'}`,
+    `    password:    ${b.generated.password ? b.password : '(the one given in NCR_AUTH_ADMIN_PASSWORD)'}`,
     `    access key:  ${b.accessKey}`,
-    `    secret key:  ${b.generated.key ? b.secretKey : '(the one given in NCR_ADMIN_SECRET_KEY)'}`,
+    `    secret key:  ${b.generated.key ? b.secretKey : '(the one given in NCR_AUTH_ADMIN_SECRET_KEY)'}`,
     '',
     `  Console: open ${shown}/ and sign in as ${b.username} with that password.`,
     `  Log in:  podman login --tls-verify=false ${host}   (username = access key, password = secret key)`,

@@ -8,10 +8,12 @@ import type { JobStore } from '../domain/queue/ports.js';
 import type { OutboxStore } from '../domain/outbox/ports.js';
 import type { JobHandler } from './runner.js';
 
-export const MAINTENANCE_SCHEDULES = [
-  { name: 'system:upload-purge', cron: '17 * * * *', kind: 'upload-purge' },
-  { name: 'system:housekeeping', cron: '43 3 * * *', kind: 'housekeeping' },
-];
+export function maintenanceSchedules(o: { uploadPurge: string }) {
+  return [
+    { name: 'system:upload-purge', cron: o.uploadPurge, kind: 'upload-purge' },
+    { name: 'system:housekeeping', cron: '43 3 * * *', kind: 'housekeeping' },
+  ];
+}
 
 export function maintenanceJobs(d: { executions: ExecutionService; jobs: JobStore; outbox: OutboxStore; clock: Clock; retentionMs: number }): JobHandler[] {
   return [

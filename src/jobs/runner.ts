@@ -20,7 +20,7 @@ export interface JobContext {
 
 export interface JobHandler<P = any> {
   kind: string;
-  /** jobs of this kind run at once on one node; default 1 */
+  /** jobs of this kind run at once on one node; default: the runner's (config jobs.concurrency) */
   concurrency?: number;
   /** lease length; extended every third of it while running; default 60 s */
   leaseMs?: number;
@@ -49,7 +49,7 @@ export class JobRunner {
     private readonly schedules: ScheduleStore,
     private readonly uow: UnitOfWork<{ jobs: JobStore; schedules: ScheduleStore }>,
     private readonly clock: Clock,
-    private readonly opts: { pollIntervalMs: number },
+    private readonly opts: { pollIntervalMs: number; /** per kind, when the handler sets none */ concurrency: number },
     private readonly log: RunnerLog,
   ) {}
 
@@ -125,7 +125,7 @@ export class JobRunner {
   private async claim(): Promise<void> {
     if (this.stopped) return;
     for (const h of this.handlers.values()) {
-      const free = (h.concurrency ?? 1) - (this.perKind.get(h.kind) ?? 0);
+      const free = (h.concurrency ?? this.opts.concurrency) - (this.perKind.get(h.kind) ?? 0);
       if (free <= 0) continue;
       const now = this.clock.now();
       const claimed = await this.jobs.claim([h.kind], this.owner, now, now + (h.leaseMs ?? 60_000), free);

@@ -7,7 +7,7 @@ const json = async (res: Response) => (await res.json()) as any;
 describe.each(DB_KINDS)('console session (%s)', (db) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startServer({ db, config: { loginFailureLimit: 3 } });
+    s = await startServer({ db, config: { auth: { login: { failureLimit: 3 } } } });
   });
   afterAll(async () => s?.close());
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_LEAVES, flagName } from '../../src/config/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -64,7 +65,28 @@ describe('ncr serve', () => {
   it('refuses a bad configuration, naming the field', async () => {
     const res = await ncr(['serve', '--port', 'abc', '--data-dir', join(tmpdir(), 'ncr-never')]);
     expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/"port".*--port/);
+    expect(res.stderr).toMatch(/"server\.port".*--server-port or --port.*NCR_SERVER_PORT/);
+  });
+
+  it('has a flag for every configuration field but the secrets, from the schema', async () => {
+    const res = await ncr(['serve', '--help']);
+    expect(res.code).toBe(0);
+    for (const leaf of CONFIG_LEAVES) {
+      if (leaf.flag) expect(res.stdout, leaf.path).toContain(`${leaf.flag} <value>`);
+      else expect(res.stdout, leaf.path).not.toContain(flagName(leaf.path));
+      if (leaf.alias) expect(res.stdout, leaf.path).toContain(`${leaf.alias} <value>`);
+    }
+  });
+
+  it('takes the old variable names, with one warning each', async () => {
+    const env = { NCR_PORT: '70000', NCR_LOG_LEVEL: 'warn' };
+    const res = await ncr(['serve', '--data-dir', join(tmpdir(), 'ncr-never')], env);
+    expect(res.code).toBe(2);
+    const lines = res.stderr.trim().split('\n');
+    expect(lines).toContain('ncr: deprecated: NCR_PORT, use NCR_SERVER_PORT');
+    expect(lines).toContain('ncr: deprecated: NCR_LOG_LEVEL, use NCR_SERVER_LOG_LEVEL');
+    expect(lines.filter((l) => l.includes('deprecated'))).toHaveLength(2);
+    expect(lines.at(-1)).toMatch(/"server\.port"/);
   });
 
   it('starts, prints the first-start credentials once, and stops gracefully on SIGTERM', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { buildApp, type Adapters, type App } from '../../src/app.js';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import { loadConfig, mergeConfig, type Config, type DeepPartial } from '../../src/config/index.js';
 
 export const PG_ADMIN_URL = process.env.NCR_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -49,7 +49,8 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
   };
 }
 
-export async function startServer(opts: { db?: DbKind; config?: Partial<Config>; dataDir?: string; adapters?: Adapters; pgUrl?: string } = {}): Promise<TestServer> {
+/** `config` is deep-merged over the test defaults, e.g. `{ auth: { login: { failureLimit: 3 } } }`. */
+export async function startServer(opts: { db?: DbKind; config?: DeepPartial<Config>; dataDir?: string; adapters?: Adapters; pgUrl?: string } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'ncr-test-')));
   const pgDb = opts.db === 'postgres' && !opts.pgUrl ? await createPgDatabase() : undefined;
   const admin = {
@@ -59,17 +60,15 @@ export async function startServer(opts: { db?: DbKind; config?: Partial<Config>;
   };
   const config = loadConfig({
     env: {},
-    overrides: {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      databaseUrl: opts.pgUrl ?? pgDb?.url,
-      adminAccessKey: admin.accessKey,
-      adminSecretKey: admin.secretKey,
-      adminPassword: admin.password,
-      logLevel: process.env.NCR_TEST_LOG ?? 'silent',
-      ...opts.config,
-    },
+    overrides: mergeConfig(
+      {
+        dataDir,
+        server: { host: '127.0.0.1', port: 0, logLevel: process.env.NCR_TEST_LOG ?? 'silent' },
+        database: { url: opts.pgUrl ?? pgDb?.url },
+        auth: { admin },
+      },
+      opts.config,
+    ),
   });
   const app = await buildApp(config, opts.adapters);
   const address = await app.listen();

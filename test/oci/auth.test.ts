@@ -15,7 +15,7 @@ describe.each(DB_KINDS)('login, tokens, scopes and roles (%s)', (db) => {
   let viewer: { accessKey: string; secretKey: string };
   const clock = new ManualClock();
   beforeAll(async () => {
-    s = await startServer({ db, config: { loginFailureLimit: 3, loginFailureWindowSeconds: 60 }, adapters: { clock } });
+    s = await startServer({ db, config: { auth: { login: { failureLimit: 3, failureWindowSeconds: 60 } } }, adapters: { clock } });
     expect((await s.api('POST', '/api/v1/registries', { name: 'team' })).status).toBe(201);
     expect((await s.api('POST', '/api/v1/users', { username: 'vera', role: 'viewer', password: 'vera-password' })).status).toBe(201);
     const k = await s.api('POST', '/api/v1/users/vera/access-keys');

@@ -17,6 +17,13 @@ import { hashSecret, newAccessKeyId, newSecretKey, verifySecret } from './secret
 
 export const MAX_KEYS_PER_USER = 5;
 export const KEY_ROTATION_DAYS = 90;
+
+export interface IdentityOptions {
+  /** most access keys one user may hold (default MAX_KEYS_PER_USER) */
+  maxKeysPerUser: number;
+  /** keys older than this many days are flagged rotationDue (default KEY_ROTATION_DAYS) */
+  keyRotationDays: number;
+}
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 
 export interface Principal {
@@ -55,7 +62,7 @@ export class IdentityService {
     private readonly uow: UnitOfWork<IdentityStores>,
     listeners: EventListeners,
     clock: Clock,
-    private readonly limits: { maxKeysPerUser: number; keyRotationDays: number } = { maxKeysPerUser: MAX_KEYS_PER_USER, keyRotationDays: KEY_ROTATION_DAYS },
+    private readonly limits: IdentityOptions = { maxKeysPerUser: MAX_KEYS_PER_USER, keyRotationDays: KEY_ROTATION_DAYS },
   ) {
     this.now = () => clock.now();
     listeners.on(() => this.forget(), ['UserUpdated', 'UserDeleted', 'PasswordChanged', 'AccessKeyRegenerated', 'AccessKeyDeleted']);
@@ -136,7 +143,7 @@ export class IdentityService {
     return { userId: u.id, username: u.username, role: u.role };
   }
 
-  /** Creates a key for the user (at most 5); the secret is in the result and nowhere else. */
+  /** Creates a key for the user (at most maxKeysPerUser); the secret is in the result and nowhere else. */
   async createKey(username: string, actor: Actor, fixed?: { accessKey: string; secretKey: string }): Promise<AccessKeyView & { secretKey: string }> {
     const secretKey = fixed?.secretKey ?? newSecretKey();
     const secretHash = await hashSecret(secretKey);

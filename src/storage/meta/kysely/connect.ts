@@ -16,12 +16,12 @@ export interface MetaDb {
   close(): Promise<void>;
 }
 
-export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string }): Promise<MetaDb> {
+export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; poolMax?: number }): Promise<MetaDb> {
   let db: Kysely<Database>;
   let dialect: Dialect;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: 10 }) }) });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 }) }) });
   } else {
     dialect = 'sqlite';
     const file = opts.databaseUrl ? opts.databaseUrl.replace(/^sqlite:/, '') : join(opts.dataDir, 'ncr.db');
