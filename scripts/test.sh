@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): installs the real container clients if missing, makes sure PostgreSQL is up,
-# typechecks, then runs every vitest test (unit tests in src/, integration tests in test/). Exit code = vitest's.
+# The test command (`npm test`): installs the real container clients and the Docker engine if missing, makes sure
+# PostgreSQL is up, typechecks, then runs every vitest test (unit tests in src/, integration tests in test/).
+# Exit code = vitest's.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +19,9 @@ declare -A PKG_FOR_TOOL=(
   [buildah]=buildah
   # the browser for the console's end-to-end tests (test/browser), driven by playwright-core
   [chromium]=chromium
+  # the Docker engine and CLI (/usr/bin/docker); test/real-clients/docker.test.ts starts its own dockerd. Keyed on
+  # dockerd, not docker: a docker CLI alone (e.g. in /usr/local/bin) cannot run those tests.
+  [dockerd]=docker.io
 )
 
 missing_pkgs=()
