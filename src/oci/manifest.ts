@@ -156,7 +156,6 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
     throw new NcrError(
       'MANIFEST_TOO_LARGE',
       `manifest is ${bytes.length} bytes; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB): move large data into blobs or split the index`,
-      { status: 413 },
     );
   }
   const header = bareContentType(contentType);

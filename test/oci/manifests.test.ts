@@ -89,7 +89,7 @@ describe.each(DB_KINDS)('manifests, tags, referrers, catalog (%s)', (db) => {
     const missing = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(amd, 'amd64'), { ...child(arm, 'arm64'), digest: sha256('nope') }] };
     const bad = await c.pushManifest('team/multi', 'latest', missing, OCI_INDEX);
     expect(bad.status).toBe(400);
-    expect(await errorCode(bad)).toBe('MANIFEST_UNKNOWN');
+    expect(await errorCode(bad)).toBe('MANIFEST_BLOB_UNKNOWN');
     const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(amd, 'amd64'), child(arm, 'arm64')] };
     const ok = await c.pushManifest('team/multi', 'latest', index, OCI_INDEX);
     expect(ok.status).toBe(201);
@@ -102,6 +102,17 @@ describe.each(DB_KINDS)('manifests, tags, referrers, catalog (%s)', (db) => {
     const big = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, annotations: { pad: 'x'.repeat(4 * 1024 * 1024) } });
     const res = await c.pushManifest('team/app', 'big', big);
     expect(res.status).toBe(413);
+    expect(await errorCode(res)).toBe('MANIFEST_TOO_LARGE');
+  });
+
+  it('a method an endpoint lacks is 405 METHOD_NOT_ALLOWED with Allow; a path that is no endpoint is 404 NOT_FOUND', async () => {
+    const patch = await c.req('PATCH', '/v2/team/app/manifests/1.0');
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('GET, HEAD, PUT, DELETE');
+    expect(await errorCode(patch)).toBe('METHOD_NOT_ALLOWED');
+    const nowhere = await c.req('GET', '/v2/team/app/nowhere');
+    expect(nowhere.status).toBe(404);
+    expect(await errorCode(nowhere)).toBe('NOT_FOUND');
   });
 
   it('subject → OCI-Subject; referrers with artifactType filtering', async () => {

@@ -13,7 +13,7 @@ export class LoginLimiter {
     this.failures = new LRUCache({ max: 50_000, ttl: windowMs });
   }
 
-  /** Throws TOOMANYREQUESTS when the address or the key has failed too often recently. */
+  /** Throws TOOMANYREQUESTS, with detail `{ retryAfterSeconds }`, when the address or the key has failed too often recently. */
   check(addr: string, key?: string): void {
     for (const k of [`a:${addr}`, key ? `k:${key}` : undefined]) {
       if (!k) continue;
@@ -21,7 +21,7 @@ export class LoginLimiter {
       if (recent.length >= this.limit) {
         const retry = Math.max(1, Math.ceil((recent[0] + this.windowMs - this.now()) / 1000));
         throw new NcrError('TOOMANYREQUESTS', `too many failed logins from this ${k.startsWith('a:') ? 'address' : 'key'}: wait ${retry} s and check the access key and secret key`, {
-          headers: { 'Retry-After': String(retry) },
+          detail: { retryAfterSeconds: retry },
         });
       }
     }

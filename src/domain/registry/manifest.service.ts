@@ -175,7 +175,7 @@ export class ManifestService {
     }
     const missingChildren = await this.stores.artifacts.missing(repo.id, m.manifests.map((c) => c.digest));
     if (missingChildren.length > 0) {
-      throw new NcrError('MANIFEST_UNKNOWN', `the index references ${missingChildren.length} manifest(s) not in ${repo.name}: ${missingChildren.join(', ')}; push each platform's manifest first, then the index`, { status: 400, detail: { digests: missingChildren } });
+      throw new NcrError('MANIFEST_BLOB_UNKNOWN', `the index references ${missingChildren.length} manifest(s) not in ${repo.name}: ${missingChildren.join(', ')}; push each platform's manifest first, then the index`, { detail: { digests: missingChildren } });
     }
   }
 
