@@ -43,7 +43,7 @@ export function opsRoutes(app: FastifyInstance, deps: { checks: Record<string, (
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', async (req, reply) => {
     const results: Record<string, string> = {};
     let ok = true;
     for (const [name, check] of Object.entries(deps.checks)) {
@@ -52,7 +52,9 @@ export function opsRoutes(app: FastifyInstance, deps: { checks: Record<string, (
         results[name] = 'ok';
       } catch (err) {
         ok = false;
-        results[name] = `unreachable: ${(err as Error).message}`;
+        // the raw message may name hosts and paths: logged, not shown to an unauthenticated caller
+        req.log.warn({ err, check: name }, 'readiness check failed');
+        results[name] = 'unreachable: the server log has the cause';
       }
     }
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks: results });

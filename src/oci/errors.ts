@@ -22,8 +22,10 @@ export const ERROR_CATALOGUE = {
   // ncr's own codes (used mostly by /api/v1)
   RANGE_INVALID: { status: 416, description: 'the chunk does not continue the upload where it stands' },
   MANIFEST_TOO_LARGE: { status: 413, description: 'manifest larger than the registry accepts' },
+  BODY_TOO_LARGE: { status: 413, description: 'request body larger than the registry accepts' },
   TAG_INVALID: { status: 400, description: 'invalid tag' },
   NOT_FOUND: { status: 404, description: 'resource not found' },
+  METHOD_NOT_ALLOWED: { status: 405, description: 'the method is not allowed on this endpoint' },
   CONFLICT: { status: 409, description: 'resource already exists or is in a conflicting state' },
   VALIDATION_FAILED: { status: 400, description: 'request body or parameters invalid' },
   LIMIT_EXCEEDED: { status: 409, description: 'a quota or limit was reached' },
@@ -33,23 +35,25 @@ export const ERROR_CATALOGUE = {
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
-/** The one error class: a stable code, its HTTP status, a message a person can act on, optional detail and cause. */
+/**
+ * The one error class: a stable code, the HTTP status the catalogue gives that code (never chosen at the call site),
+ * a message a person can act on, optional detail and cause.
+ */
 export class NcrError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly detail: unknown;
-  /** Extra response headers this error needs (e.g. Range on 416, Retry-After on 429). */
+  /**
+   * Extra response headers, for errors built in `http/` (e.g. a challenge's WWW-Authenticate). Domain code puts what
+   * a header needs into `detail` instead (`retryAfterSeconds`, an upload's `offset`) and `http/errors.ts` writes it.
+   */
   readonly headers: Record<string, string>;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { detail?: unknown; cause?: unknown; headers?: Record<string, string>; status?: number } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, options: { detail?: unknown; cause?: unknown; headers?: Record<string, string> } = {}) {
     super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'NcrError';
     this.code = code;
-    this.status = options.status ?? ERROR_CATALOGUE[code].status;
+    this.status = ERROR_CATALOGUE[code].status;
     this.detail = options.detail;
     this.headers = options.headers ?? {};
   }

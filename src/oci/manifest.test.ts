@@ -93,6 +93,17 @@ describe('parseManifest: valid manifests', () => {
     expect(m.layers).toEqual([]);
   });
 
+  it('reads "manifests": null (how go-containerregistry sends an empty index) as an empty index, and "layers": null as no layers', () => {
+    const empty = parseManifest(enc({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: null }), OCI_INDEX);
+    expect(empty.kind).toBe('index');
+    expect(empty.manifests).toEqual([]);
+    expect(platformsOf(empty)).toEqual([]);
+    expect(parseManifest(enc({ schemaVersion: 2, manifests: null })).mediaType).toBe(OCI_INDEX);
+    const list = parseManifest(enc({ schemaVersion: 2, mediaType: DOCKER_MANIFEST_LIST, manifests: null }), DOCKER_MANIFEST_LIST);
+    expect(list.manifests).toEqual([]);
+    expect(parseManifest(enc({ ...image(), layers: null })).layers).toEqual([]);
+  });
+
   it('parses Docker v2 manifests and manifest lists', () => {
     const dm = {
       schemaVersion: 2,

@@ -116,7 +116,9 @@ function parseDescriptor(v: unknown, path: string): Descriptor {
   return d;
 }
 
+/** An array of descriptors; `null` is an empty one (Go clients such as go-containerregistry encode an empty slice so). */
 function parseDescriptors(v: unknown, path: string): Descriptor[] {
+  if (v === null) return [];
   if (!Array.isArray(v)) throw invalid(`"${path}" must be an array of descriptors`);
   return v.map((item, i) => parseDescriptor(item, `${path}[${i}]`));
 }
@@ -140,7 +142,7 @@ function resolveMediaType(body: Json, contentType: string | undefined): string {
     if (MANIFEST_MEDIA_TYPES.includes(explicit)) return explicit;
     throw invalid(`media type "${explicit}" is not supported; supported manifest types are ${MANIFEST_MEDIA_TYPES.join(', ')}`);
   }
-  if (Array.isArray(body.manifests)) return OCI_INDEX;
+  if (Array.isArray(body.manifests) || body.manifests === null) return OCI_INDEX;
   if (body.config !== undefined && body.layers !== undefined) return OCI_MANIFEST;
   throw invalid(
     `cannot tell the manifest type: set "mediaType" (or the Content-Type) to one of ${MANIFEST_MEDIA_TYPES.join(', ')}`,
@@ -156,7 +158,6 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
     throw new NcrError(
       'MANIFEST_TOO_LARGE',
       `manifest is ${bytes.length} bytes; the limit is ${MAX_MANIFEST_BYTES} bytes (4 MiB): move large data into blobs or split the index`,
-      { status: 413 },
     );
   }
   const header = bareContentType(contentType);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
-import { OciClient } from '../helpers/oci-client.js';
+import { basic, OciClient } from '../helpers/oci-client.js';
 
 describe.each(DB_KINDS)('management API (%s)', (db) => {
   let s: TestServer;
@@ -88,10 +88,12 @@ describe.each(DB_KINDS)('management API (%s)', (db) => {
     expect((await s.api('DELETE', `/api/v1/registries/team/images/app/artifacts/${a.digest}`)).status).toBe(204);
     expect((await c.req('GET', `/v2/team/app/manifests/${a.digest}`)).status).toBe(404);
     expect((await s.api('DELETE', `/api/v1/registries/team/images/${encodeURIComponent('web/frontend')}`)).status).toBe(204);
-    expect((await s.api('GET', '/api/v1/registries/team/images')).body.items.map((i: { name: string }) => i.name)).toEqual(['app']);
+    // app's only artifact is gone and web/frontend was deleted: no images left
+    expect((await s.api('GET', '/api/v1/registries/team/images')).body.items.map((i: { name: string }) => i.name)).toEqual([]);
   });
 
   it('deleting a registry is refused while it holds images unless forced', async () => {
+    await c.pushImage('team/app', '2.0', 'm3');
     const refused = await s.api('DELETE', '/api/v1/registries/team');
     expect(refused.status).toBe(409);
     expect(refused.body.errors[0].message).toMatch(/force/);
@@ -174,5 +176,49 @@ describe.each(DB_KINDS)('management API (%s)', (db) => {
     expect(metrics).toContain('ncr_http_requests_total{method="PUT",route="oci_manifest",status="201"}');
     expect(metrics).toContain('ncr_http_request_duration_seconds_bucket');
     expect(metrics).toContain('ncr_uploads_in_progress');
+  });
+
+  it('creating a tag answers with the tag even when more than a page (100) of tags contain its name', async () => {
+    expect((await s.api('POST', '/api/v1/registries', { name: 'tagged' })).status).toBe(201);
+    const img = await c.pushImage('tagged/app', 'a-build-000', 'tagged');
+    for (let i = 1; i <= 100; i++) expect((await c.pushManifest('tagged/app', `a-build-${String(i).padStart(3, '0')}`, img.body)).status).toBe(201);
+    // all 101 contain "build" and sort before it
+    const created = await s.api('POST', '/api/v1/registries/tagged/images/app/tags', { name: 'build', digest: img.digest });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'build', digest: img.digest, pulledAt: null });
+    expect(Date.parse(created.body.pushedAt)).toBeGreaterThan(0);
+    const moved = await s.api('POST', '/api/v1/registries/tagged/images/app/tags', { name: 'a-build-100', digest: img.digest });
+    expect(moved.status).toBe(201);
+    expect(moved.body).toMatchObject({ name: 'a-build-100', digest: img.digest });
+    expect((await s.api('GET', '/api/v1/registries/tagged/images/app/tags?perPage=1')).body.total).toBe(102);
+  });
+});
+
+describe.each(DB_KINDS)('management API past the failed-login limit (%s)', (db) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startServer({ db, config: { auth: { login: { failureLimit: 2, failureWindowSeconds: 60 } } } });
+  });
+  afterAll(async () => s?.close());
+
+  it('answers 429 TOOMANYREQUESTS with Retry-After, as /service/token does, not 401', async () => {
+    const wrong = { accessKey: 'AKNOSUCHKEY000000001', secretKey: 'wrong' };
+    for (let i = 0; i < 2; i++) {
+      const res = await s.api('GET', '/api/v1/registries', undefined, wrong);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain('Basic');
+    }
+    const limited = await s.api('GET', '/api/v1/registries', undefined, wrong);
+    expect(limited.status).toBe(429);
+    expect(limited.body.errors[0].code).toBe('TOOMANYREQUESTS');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.headers.get('www-authenticate')).toBeNull();
+    // the address is limited, whatever key it sends now: the API and the token endpoint agree
+    const api = await s.api('GET', '/api/v1/me');
+    expect(api.status).toBe(429);
+    const token = await fetch(`${s.url}/service/token`, { headers: { authorization: basic(s.admin) } });
+    expect(token.status).toBe(429);
+    expect(api.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(token.headers.get('retry-after')).toMatch(/^\d+$/);
   });
 });

@@ -108,6 +108,9 @@ describe.each(DB_KINDS)('blobs and uploads (%s)', (db) => {
     const gap = await c.req('PATCH', location, { body: b, headers: { 'content-range': '1001-1500' } });
     expect(gap.status).toBe(416);
     expect(gap.headers.get('range')).toBe('0-999');
+    expect(gap.headers.get('location')).toBe(location);
+    expect(gap.headers.get('docker-upload-uuid')).toBe(start.headers.get('docker-upload-uuid'));
+    expect(((await gap.json()) as { errors: { code: string; detail: unknown }[] }).errors[0]).toMatchObject({ code: 'RANGE_INVALID', detail: { offset: 1000 } });
     const overlap = await c.req('PATCH', location, { body: b, headers: { 'content-range': '900-1399' } });
     expect(overlap.status).toBe(416);
     const status = await c.req('GET', location);

@@ -89,7 +89,7 @@ describe.each(DB_KINDS)('manifests, tags, referrers, catalog (%s)', (db) => {
     const missing = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(amd, 'amd64'), { ...child(arm, 'arm64'), digest: sha256('nope') }] };
     const bad = await c.pushManifest('team/multi', 'latest', missing, OCI_INDEX);
     expect(bad.status).toBe(400);
-    expect(await errorCode(bad)).toBe('MANIFEST_UNKNOWN');
+    expect(await errorCode(bad)).toBe('MANIFEST_BLOB_UNKNOWN');
     const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: [child(amd, 'amd64'), child(arm, 'arm64')] };
     const ok = await c.pushManifest('team/multi', 'latest', index, OCI_INDEX);
     expect(ok.status).toBe(201);
@@ -102,6 +102,17 @@ describe.each(DB_KINDS)('manifests, tags, referrers, catalog (%s)', (db) => {
     const big = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, annotations: { pad: 'x'.repeat(4 * 1024 * 1024) } });
     const res = await c.pushManifest('team/app', 'big', big);
     expect(res.status).toBe(413);
+    expect(await errorCode(res)).toBe('MANIFEST_TOO_LARGE');
+  });
+
+  it('a method an endpoint lacks is 405 METHOD_NOT_ALLOWED with Allow; a path that is no endpoint is 404 NOT_FOUND', async () => {
+    const patch = await c.req('PATCH', '/v2/team/app/manifests/1.0');
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get('allow')).toBe('GET, HEAD, PUT, DELETE');
+    expect(await errorCode(patch)).toBe('METHOD_NOT_ALLOWED');
+    const nowhere = await c.req('GET', '/v2/team/app/nowhere');
+    expect(nowhere.status).toBe(404);
+    expect(await errorCode(nowhere)).toBe('NOT_FOUND');
   });
 
   it('subject → OCI-Subject; referrers with artifactType filtering', async () => {
@@ -173,6 +184,93 @@ describe.each(DB_KINDS)('manifests, tags, referrers, catalog (%s)', (db) => {
   it('a bad tag is refused', async () => {
     const res = await c.pushManifest('team/app', '-bad', '{}');
     expect(res.status).toBe(400);
+    expect(await errorCode(res)).toBe('TAG_INVALID');
+  });
+
+  it('GET, HEAD and DELETE of a manifest that is not there: 404 MANIFEST_UNKNOWN (also for an invalid reference), NAME_UNKNOWN without the repository', async () => {
+    await c.pushImage('team/known', 'v1', 'known');
+    const absent = ['nope', sha256('absent'), '.INVALID_MANIFEST_NAME', '-bad', 'a'.repeat(200), 'sha256:abc', 'md5:abc'];
+    for (const ref of absent) {
+      for (const method of ['GET', 'HEAD', 'DELETE']) {
+        const res = await c.req(method, `/v2/team/known/manifests/${ref}`);
+        expect(res.status, `${method} ${ref}`).toBe(404);
+        if (method !== 'HEAD') expect(await errorCode(res), `${method} ${ref}`).toBe('MANIFEST_UNKNOWN');
+        else await res.arrayBuffer();
+        const noRepo = await c.req(method, `/v2/team/no-such-image/manifests/${ref}`);
+        expect(noRepo.status, `${method} ${ref} in a repository that does not exist`).toBe(404);
+        if (method !== 'HEAD') expect(await errorCode(noRepo)).toBe('NAME_UNKNOWN');
+        else await noRepo.arrayBuffer();
+      }
+    }
+    const invalid = await c.req('GET', '/v2/team/known/manifests/.INVALID_MANIFEST_NAME');
+    expect(((await invalid.json()) as { errors: { message: string }[] }).errors[0].message).toMatch(/tag ".INVALID_MANIFEST_NAME" is invalid/);
+    expect((await c.req('GET', '/v2/team/known/manifests/v1')).status).toBe(200);
+    const put = await c.pushManifest('team/known', '.INVALID_MANIFEST_NAME', '{}');
+    expect(put.status).toBe(400);
+    expect(await errorCode(put)).toBe('TAG_INVALID');
+  });
+
+  it('a pull from a single-component name (HOST/app:1) is 404 NAME_UNKNOWN for manifests and blobs, with the REGISTRY/IMAGE hint in the body', async () => {
+    for (const path of ['/v2/app/manifests/1', `/v2/app/manifests/${sha256('x')}`, `/v2/app/blobs/${sha256('x')}`]) {
+      const head = await c.req('HEAD', path);
+      expect(head.status, `HEAD ${path}`).toBe(404);
+      expect(await head.text()).toBe('');
+      const get = await c.req('GET', path);
+      expect(get.status, `GET ${path}`).toBe(404);
+      const body = (await get.json()) as { errors: { code: string; message: string }[] };
+      expect(body.errors[0].code).toBe('NAME_UNKNOWN');
+      expect(body.errors[0].message).toMatch(/REGISTRY\/IMAGE/);
+    }
+    const tags = await c.req('GET', '/v2/app/tags/list');
+    expect(tags.status).toBe(404);
+    expect(await errorCode(tags)).toBe('NAME_UNKNOWN');
+  });
+
+  it('an index with "manifests": null (go-containerregistry\'s empty index) is stored as an empty index', async () => {
+    await c.pushImage('team/emptyindex', 'base', 'ei');
+    const body = JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: null });
+    const put = await c.pushManifest('team/emptyindex', 'empty', body, OCI_INDEX);
+    expect(put.status).toBe(201);
+    expect(put.headers.get('docker-content-digest')).toBe(sha256(body));
+    const get = await c.req('GET', '/v2/team/emptyindex/manifests/empty', { headers: { accept: OCI_INDEX } });
+    expect(get.status).toBe(200);
+    expect(get.headers.get('content-type')).toBe(OCI_INDEX);
+    expect(await get.text()).toBe(body);
+    const list = await s.api('GET', '/api/v1/registries/team/images/emptyindex/artifacts');
+    const idx = list.body.items.find((a: { digest: string }) => a.digest === sha256(body));
+    expect(idx).toMatchObject({ mediaType: OCI_INDEX, platforms: [], size: 0, tags: ['empty'] });
+  });
+
+  it('an image whose artifacts are all deleted leaves the catalog, the images list and the image count; a push under way into it still finishes', async () => {
+    expect((await s.api('POST', '/api/v1/registries', { name: 'fleeting' })).status).toBe(201);
+    const one = await c.pushImage('fleeting/app', '1', 'f1');
+    const two = await c.pushImage('fleeting/app', '2', 'f2');
+    const listed = async () => {
+      const cat = await c.req('GET', '/v2/_catalog?n=1000', { scopes: ['registry:catalog:*'] });
+      const images = await s.api('GET', '/api/v1/registries/fleeting/images');
+      const reg = await s.api('GET', '/api/v1/registries/fleeting');
+      return {
+        catalog: ((await cat.json()) as { repositories: string[] }).repositories.includes('fleeting/app'),
+        images: images.body.items.map((i: { repository: string }) => i.repository) as string[],
+        total: images.body.total as number,
+        imageCount: reg.body.imageCount as number,
+      };
+    };
+    expect(await listed()).toEqual({ catalog: true, images: ['fleeting/app'], total: 1, imageCount: 1 });
+    // an upload started before the last artifact goes
+    const start = await c.req('POST', '/v2/fleeting/app/blobs/uploads/');
+    expect(start.status).toBe(202);
+    const location = start.headers.get('location')!;
+    for (const img of [one, two]) expect((await c.req('DELETE', `/v2/fleeting/app/manifests/${img.digest}`)).status).toBe(202);
+    expect(await listed()).toEqual({ catalog: false, images: [], total: 0, imageCount: 0 });
+    expect((await c.req('GET', '/v2/fleeting/app/manifests/1')).status).toBe(404);
+    const done = await c.req('PUT', `${location}?digest=${sha256('late layer')}`, { body: 'late layer', headers: { 'content-type': 'application/octet-stream' } });
+    expect(done.status).toBe(201);
+    expect(await listed()).toEqual({ catalog: false, images: [], total: 0, imageCount: 0 });
+    // pushing again brings it back, reusing the blobs still linked
+    const again = await c.pushManifest('fleeting/app', '3', one.body);
+    expect(again.status).toBe(201);
+    expect(await listed()).toEqual({ catalog: true, images: ['fleeting/app'], total: 1, imageCount: 1 });
   });
 
   it('pulls by tag and digest are recorded (batched)', async () => {

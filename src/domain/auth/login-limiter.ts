@@ -25,7 +25,6 @@ export class LoginLimiter {
         const retry = Math.max(1, Math.ceil((r.oldest + this.windowMs - now) / 1000));
         throw new NcrError('TOOMANYREQUESTS', `too many failed logins from this ${k.startsWith('a:') ? 'address' : 'key'}: wait ${retry} s and check the access key and secret key`, {
           detail: { retryAfterSeconds: retry },
-          headers: { 'Retry-After': String(retry) },
         });
       }
     }

@@ -3,14 +3,14 @@ import { digestOf, parseDigest } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import { parseManifest, platformsOf, referencedBlobs, type ParsedManifest } from '../../oci/manifest.js';
 import { acceptsMediaType, OCI_INDEX } from '../../oci/media-types.js';
-import { parseReference, validateRepositoryName, validateTag } from '../../oci/reference.js';
+import { parseReference, validateTag } from '../../oci/reference.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import type { Tx, UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
 import type { PullRecorder } from './pull-recorder.js';
-import type { RepositoryResolver } from './repository-resolver.js';
+import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
 
 export interface StoredManifest {
   digest: string;
@@ -82,11 +82,16 @@ export class ManifestService {
   /**
    * Resolves a tag or digest to the stored manifest in one metadata lookup. Bytes come from a cache keyed by digest:
    * a digest's content never changes, so the cache cannot go stale, while existence is always asked of the database.
-   * With `accept`, a tag whose type the client does not accept is MANIFEST_UNKNOWN.
+   * Whatever is not there is a 404: NAME_UNKNOWN for the repository, else MANIFEST_UNKNOWN, also for a reference no
+   * manifest can have (not a valid tag or digest) and, with `accept`, for a tag whose type the client does not accept.
    */
   async resolve(repoName: string, reference: string, accept?: string | string[]): Promise<StoredManifest & { repositoryId: string; tag?: string }> {
-    const ref = parseReference(reference);
-    validateRepositoryName(repoName);
+    checkReadName(repoName);
+    const ref = readReference(reference);
+    if (ref instanceof NcrError) {
+      await this.resolver.forRead(repoName);
+      throw ref;
+    }
     const found = await this.stores.artifacts.lookup(repoName, ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
     if (!found) throw new NcrError('NAME_UNKNOWN', `repository ${repoName} does not exist: push an image to it first`);
     if (!found.artifact) {
@@ -115,10 +120,11 @@ export class ManifestService {
     return m;
   }
 
-  /** DELETE by digest removes the artifact and its tags; by tag removes only that tag. */
+  /** DELETE by digest removes the artifact and its tags; by tag removes only that tag. Absent: as in `resolve`. */
   async delete(repoName: string, reference: string, actor: Actor): Promise<void> {
-    const ref = parseReference(reference);
     const repo = await this.resolver.forRead(repoName);
+    const ref = readReference(reference);
+    if (ref instanceof NcrError) throw ref;
     if (ref.kind === 'tag') {
       await this.deleteTag(repo, ref.tag, actor);
       return;
@@ -202,7 +208,7 @@ export class ManifestService {
     }
     const missingChildren = await tx.artifacts.missing(repo.id, m.manifests.map((c) => c.digest));
     if (missingChildren.length > 0) {
-      throw new NcrError('MANIFEST_UNKNOWN', `the index references ${missingChildren.length} manifest(s) not in ${repo.name}: ${missingChildren.join(', ')}; push each platform's manifest first, then the index`, { status: 400, detail: { digests: missingChildren } });
+      throw new NcrError('MANIFEST_BLOB_UNKNOWN', `the index references ${missingChildren.length} manifest(s) not in ${repo.name}: ${missingChildren.join(', ')}; push each platform's manifest first, then the index`, { detail: { digests: missingChildren } });
     }
   }
 
@@ -210,5 +216,18 @@ export class ManifestService {
     let total = 0;
     for (const child of m.manifests) total += (await tx.artifacts.get(repo.id, child.digest))?.totalSize ?? child.size;
     return total;
+  }
+}
+
+/**
+ * The reference of a read or delete. One that is not a valid tag or digest names no manifest: it comes back as the
+ * MANIFEST_UNKNOWN to throw (a 404, saying why), where a push would be refused with TAG_INVALID or DIGEST_INVALID.
+ */
+function readReference(reference: string): ReturnType<typeof parseReference> | NcrError {
+  try {
+    return parseReference(reference);
+  } catch (err) {
+    if (!(err instanceof NcrError)) throw err;
+    return new NcrError('MANIFEST_UNKNOWN', `no manifest can have this reference: ${err.message}`, { cause: err });
   }
 }

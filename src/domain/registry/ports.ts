@@ -11,6 +11,7 @@ export interface Registry {
   createdBy: string | null;
 }
 export interface RegistryStats {
+  /** repositories holding at least one artifact (an image with none left is not counted, as it is not listed) */
   imageCount: number;
   /** bytes of the distinct blobs and manifests its images hold */
   storageBytes: number;
@@ -76,9 +77,14 @@ export interface RepositoryStore {
   getByName(name: string): Promise<Repository | undefined>;
   /** Returns the repository, creating it (under its registry) when missing; safe under concurrent calls. */
   ensure(registryId: string, name: string, now: number): Promise<Repository>;
+  /** The registry's images: its repositories holding at least one artifact, by name. */
   list(q: { registryId: string; search?: string } & PageRequest): Promise<Page<RepositorySummary>>;
-  /** Repository names after `last`, in order, at most n; only those whose registry is in `registries` when given. */
+  /**
+   * Names of repositories holding at least one artifact after `last`, in order, at most n; only those whose registry
+   * is in `registries` when given.
+   */
   catalog(q: { last?: string; n: number; registryNames?: string[] }): Promise<string[]>;
+  /** Images (repositories holding at least one artifact) in the registry, as imageCount counts them. */
   countInRegistry(registryId: string): Promise<number>;
   delete(id: string): Promise<void>;
   touch(id: string, now: number): Promise<void>;

@@ -99,4 +99,11 @@ export class RegistryService {
   async tags(repo: Repository, q: { digest?: string; search?: string } & PageRequest): Promise<Page<Tag>> {
     return this.stores.tags.list({ repositoryId: repo.id, ...q });
   }
+
+  /** The tag `name` of the image; NOT_FOUND when absent. */
+  async tag(repo: Repository, name: string): Promise<Tag> {
+    const tag = await this.stores.tags.get(repo.id, name);
+    if (!tag) throw new NcrError('NOT_FOUND', `tag ${name} does not exist in ${repo.name}`);
+    return tag;
+  }
 }

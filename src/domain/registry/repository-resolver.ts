@@ -1,9 +1,22 @@
 /** Turns a repository name from a request into a stored repository, with the errors the spec asks for. */
-import { NcrError } from '../../oci/errors.js';
+import { isNcrError, NcrError } from '../../oci/errors.js';
 import { validateRepositoryName } from '../../oci/reference.js';
 import type { Clock } from '../clock.js';
 import type { Tx, UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
+
+/**
+ * Checks the name a read (pull, HEAD, list, delete) asks for. A name that breaks the naming rules (e.g. `app`, with
+ * no registry) names no repository, so it is NAME_UNKNOWN (404), not NAME_INVALID: the message still says the rule.
+ */
+export function checkReadName(name: string): void {
+  try {
+    validateRepositoryName(name);
+  } catch (err) {
+    if (isNcrError(err) && err.code === 'NAME_INVALID') throw new NcrError('NAME_UNKNOWN', err.message, { cause: err });
+    throw err;
+  }
+}
 
 export class RepositoryResolver {
   constructor(
@@ -12,9 +25,9 @@ export class RepositoryResolver {
     private readonly clock: Clock,
   ) {}
 
-  /** For reads: the repository must exist (NAME_INVALID for a bad name, NAME_UNKNOWN when absent). */
+  /** For reads: the repository must exist (NAME_UNKNOWN when absent, or when no repository can have the name). */
   async forRead(name: string, stores: RegistryCoreStores = this.stores): Promise<Repository> {
-    validateRepositoryName(name);
+    checkReadName(name);
     const repo = await stores.repositories.getByName(name);
     if (!repo) throw new NcrError('NAME_UNKNOWN', `repository ${name} does not exist: push an image to it first`);
     return repo;

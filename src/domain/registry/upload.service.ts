@@ -45,14 +45,15 @@ export class UploadService {
     const repo = m ? await this.stores.repositories.getByName(repoName) : undefined;
     const offset = repo && hex(repo.id) === m![1] ? await this.blobStore.uploadSize(id) : undefined;
     if (!repo || offset === undefined) {
-      throw new NcrError('BLOB_UPLOAD_UNKNOWN', `upload session ${id} is not known in ${repoName}: it was finished, cancelled or never started; start a new upload with POST /v2/${repoName}/blobs/uploads/`);
+      throw new NcrError('BLOB_UPLOAD_UNKNOWN', `upload session ${id} is not known in ${repoName}: it was finished, cancelled or never started; start a new upload`);
     }
     return { id, repositoryId: repo.id, offset };
   }
 
   /**
-   * Appends a chunk. When `range` is given its start must equal the current offset (416 otherwise, with the Range
-   * the session is at). When `length` is given the body must have exactly that many bytes.
+   * Appends a chunk. When `range` is given its start must equal the current offset: RANGE_INVALID otherwise, whose
+   * detail `{ uploadId, offset }` says where the session stands. When `length` is given the body must have exactly
+   * that many bytes.
    */
   async append(repoName: string, id: string, body: Readable, range?: { start: number; end?: number }, length?: number): Promise<Upload> {
     return this.exclusive(id, async () => {
@@ -60,8 +61,7 @@ export class UploadService {
       if (range && range.start !== upload.offset) {
         body.resume();
         throw new NcrError('RANGE_INVALID', `chunk starts at byte ${range.start} but the upload holds ${upload.offset} bytes: send the chunk that starts at ${upload.offset}`, {
-          status: 416,
-          headers: { Range: rangeHeader(upload.offset), 'Docker-Upload-UUID': id, Location: `/v2/${repoName}/blobs/uploads/${id}` },
+          detail: { uploadId: id, offset: upload.offset },
         });
       }
       const expected = length ?? (range?.end !== undefined ? range.end - range.start + 1 : undefined);
@@ -140,13 +140,20 @@ export class UploadService {
         cb(null, chunk);
       },
     });
-    body.on('error', (err) => tap.destroy(err));
+    let bodyFailed = false;
+    body.on('error', (err) => {
+      bodyFailed = true;
+      tap.destroy(err);
+    });
     let size: number;
     try {
       size = await this.blobStore.appendUpload(id, offset, body.pipe(tap), { flush: last });
     } catch (err) {
       if (err instanceof NcrError) throw err;
-      throw new NcrError('BLOB_UPLOAD_INVALID', `the chunk could not be stored: ${(err as Error).message}; the upload still holds ${offset} bytes, resend from there`, { cause: err });
+      // The store failing is not the client's doing: it goes up as it is (http/errors.ts answers UNAVAILABLE for a
+      // full or failing disk, INTERNAL otherwise) and its message, which may name paths, is logged, not shown.
+      if (!bodyFailed && !body.readableAborted && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
+      throw new NcrError('BLOB_UPLOAD_INVALID', `the chunk was not received whole (the connection broke); the upload still holds ${offset} bytes, resend from there`, { cause: err });
     }
     if (expected !== undefined && seen !== expected) {
       await this.blobStore.truncateUpload(id, offset).catch(() => undefined);
@@ -183,10 +190,6 @@ export class UploadService {
       if (this.locks.get(id) === run) this.locks.delete(id);
     }
   }
-}
-
-export function rangeHeader(offset: number): string {
-  return `0-${Math.max(0, offset - 1)}`;
 }
 
 function newId(): string {

@@ -11,7 +11,7 @@ import type { ManifestService } from '../../domain/registry/manifest.service.js'
 import type { RegistryService } from '../../domain/registry/registry.service.js';
 import type { AuditStore } from '../../domain/audit/audit.js';
 import type { ExecutionService } from '../../domain/executions/service.js';
-import { NcrError } from '../../oci/errors.js';
+import { isNcrError, NcrError } from '../../oci/errors.js';
 import type { Authenticator } from '../auth.js';
 
 export interface ApiDeps {
@@ -51,7 +51,10 @@ export function Paged<T extends TSchema>(item: T) {
 export const iso = (t: number | null | undefined) => (t == null ? null : new Date(t).toISOString());
 export const NullableDate = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
-/** The logged-in principal; 401 with a Basic challenge when there is none. */
+/**
+ * The logged-in principal; 401 with a Basic challenge when there is none or the credentials are wrong. Anything else
+ * goes up unchanged: TOOMANYREQUESTS (429 with Retry-After) past the failed-login limit, UNAVAILABLE, ...
+ */
 export async function requireUser(deps: ApiDeps, req: FastifyRequest): Promise<Principal> {
   // No Authorization header: the console's session cookie, whose writes must carry the session's X-CSRF-Token.
   if (!req.headers.authorization && deps.sessions) {
@@ -59,8 +62,9 @@ export async function requireUser(deps: ApiDeps, req: FastifyRequest): Promise<P
     const session = await deps.sessions.authenticate(req.cookies?.[SESSION_COOKIE], { method: req.method, csrfToken: Array.isArray(csrf) ? csrf[0] : csrf });
     if (session) return session.principal;
   }
-  const caller = await deps.auth.authenticate(req).catch((err: NcrError) => {
-    throw new NcrError('UNAUTHORIZED', err.message, { headers: { 'WWW-Authenticate': 'Basic realm="ncr"' } });
+  const caller = await deps.auth.authenticate(req).catch((err: unknown) => {
+    if (isNcrError(err) && err.code === 'UNAUTHORIZED') throw new NcrError('UNAUTHORIZED', err.message, { headers: { 'WWW-Authenticate': 'Basic realm="ncr"' } });
+    throw err;
   });
   if (!caller) {
     throw new NcrError('UNAUTHORIZED', 'log in: send Basic auth with your access key (username) and secret key (password)', {
@@ -89,5 +93,5 @@ export function actor(req: FastifyRequest, p: Principal): Actor {
 
 /** Responses every route may give, for the OpenAPI document. */
 export function withErrors(responses: Record<number, TSchema>): Record<number, TSchema> {
-  return { ...responses, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+  return { ...responses, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse, 429: ErrorResponse, 503: ErrorResponse };
 }

@@ -166,8 +166,8 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
       const { name, digest } = req.body as { name: string; digest: string };
       const repo = await repoOf(req);
       await deps.manifests.createTag(repo, name, digest, actor(req, p));
-      const page = await deps.registries.tags(repo, { search: name, page: 1, perPage: 100 });
-      const t = page.items.find((x) => x.name === name)!;
+      // read back by name: a search page may not hold it (more than a page of tags can contain the name)
+      const t = await deps.registries.tag(repo, name);
       return reply.code(201).send({ name: t.name, digest: t.digest, pushedAt: iso(t.pushedAt)!, pulledAt: iso(t.pulledAt) });
     },
   );

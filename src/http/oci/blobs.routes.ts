@@ -17,7 +17,7 @@ function parseRange(header: string | undefined, size: number): { start: number; 
     end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
   }
   if (start > end || start >= size) {
-    throw new NcrError('RANGE_INVALID', `range ${header} is outside the blob's ${size} bytes`, { status: 416, headers: { 'Content-Range': `bytes */${size}` } });
+    throw new NcrError('RANGE_INVALID', `range ${header} is outside the blob's ${size} bytes`, { headers: { 'Content-Range': `bytes */${size}` } });
   }
   return { start, end };
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { NcrError } from '../../oci/errors.js';
 import type { BlobService } from '../../domain/registry/blob.service.js';
 import type { ManifestService } from '../../domain/registry/manifest.service.js';
 import type { UploadService } from '../../domain/registry/upload.service.js';
@@ -28,13 +29,18 @@ export function actorOf(req: FastifyRequest, caller: Caller | undefined): Actor 
   return { userId: caller?.principal.userId ?? null, username: caller?.principal.username ?? null, remoteAddr: req.ip };
 }
 
+/** The spec's Range header of an upload session holding `offset` bytes (`0-<last byte>`; `0-0` when empty). */
+export function rangeHeader(offset: number): string {
+  return `0-${Math.max(0, offset - 1)}`;
+}
+
 /** Parses `n` and `last` for the paginated lists (tags, catalog). */
 export function listParams(req: FastifyRequest, max = 10_000): { n?: number; last?: string } {
   const q = req.query as Record<string, string | undefined>;
   const out: { n?: number; last?: string } = {};
   if (q.n !== undefined && q.n !== '') {
     const n = Number(q.n);
-    if (!Number.isInteger(n) || n < 0) throw Object.assign(new Error('n must be a non-negative integer'), { statusCode: 400 });
+    if (!Number.isInteger(n) || n < 0) throw new NcrError('VALIDATION_FAILED', `n must be a non-negative integer, got ${JSON.stringify(q.n)}`);
     out.n = Math.min(n, max);
   }
   if (q.last) out.last = q.last;

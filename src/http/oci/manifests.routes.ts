@@ -7,7 +7,7 @@ async function readBody(o: OciRequest, limit: number): Promise<Uint8Array> {
   const declared = Number(o.req.headers['content-length'] ?? NaN);
   if (declared > limit) {
     o.req.raw.resume();
-    throw new NcrError('MANIFEST_TOO_LARGE', `manifest is ${declared} bytes; the most accepted is ${limit} (4 MiB)`, { status: 413 });
+    throw new NcrError('MANIFEST_TOO_LARGE', `manifest is ${declared} bytes; the most accepted is ${limit} (4 MiB)`);
   }
   const chunks: Buffer[] = [];
   let total = 0;
@@ -15,7 +15,7 @@ async function readBody(o: OciRequest, limit: number): Promise<Uint8Array> {
     total += chunk.length;
     if (total > limit) {
       o.req.raw.resume();
-      throw new NcrError('MANIFEST_TOO_LARGE', `manifest is larger than ${limit} bytes (4 MiB), the most accepted`, { status: 413 });
+      throw new NcrError('MANIFEST_TOO_LARGE', `manifest is larger than ${limit} bytes (4 MiB), the most accepted`);
     }
     chunks.push(chunk);
   }

@@ -74,14 +74,15 @@ export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
         if (!m) continue;
         const handler = route.methods[req.method];
         if (!handler) {
-          throw new NcrError('UNSUPPORTED', `${req.method} is not supported on ${path}; allowed: ${Object.keys(route.methods).join(', ')}`, { status: 405 });
+          const allowed = Object.keys(route.methods).join(', ');
+          throw new NcrError('METHOD_NOT_ALLOWED', `${req.method} is not supported on ${path}; allowed: ${allowed}`, { headers: { Allow: allowed } });
         }
         const name = m[1];
         const ref = m[2] ? decodeURIComponent(m[2]) : '';
         const caller = await deps.auth.authenticate(req);
         return handler({ req, reply, caller, name, ref, deps });
       }
-      throw new NcrError('NAME_INVALID', `${path} is not an OCI distribution endpoint`, { status: 404 });
+      throw new NcrError('NOT_FOUND', `${path} is not an OCI distribution endpoint`);
     },
   });
 }

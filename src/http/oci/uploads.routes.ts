@@ -1,10 +1,9 @@
 /** The upload protocol: POST (start, monolithic, mount), PATCH (chunk), PUT (close), GET (status), DELETE (cancel). */
 import type { FastifyRequest } from 'fastify';
-import { rangeHeader } from '../../domain/registry/upload.service.js';
 import { NcrError } from '../../oci/errors.js';
 import { allowedRepoActions } from '../../domain/auth/roles.js';
 import { tokenAllows } from '../../domain/auth/scopes.js';
-import type { OciRequest } from './context.js';
+import { rangeHeader, type OciRequest } from './context.js';
 
 function contentLength(req: FastifyRequest): number | undefined {
   const v = req.headers['content-length'];
@@ -19,7 +18,7 @@ function contentRange(req: FastifyRequest): { start: number; end: number } | und
   if (!v) return undefined;
   const m = /^(?:bytes[= ])?(\d+)-(\d+)(?:\/(?:\d+|\*))?$/.exec(v.trim());
   if (!m || Number(m[2]) < Number(m[1])) {
-    throw new NcrError('RANGE_INVALID', `Content-Range ${JSON.stringify(v)} is not a range: send <start>-<end> with end >= start`, { status: 416 });
+    throw new NcrError('RANGE_INVALID', `Content-Range ${JSON.stringify(v)} is not a range: send <start>-<end> with end >= start`);
   }
   return { start: Number(m[1]), end: Number(m[2]) };
 }

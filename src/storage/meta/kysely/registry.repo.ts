@@ -1,9 +1,18 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { Page, PageRequest } from '../../../domain/pagination.js';
 import { offsetOf } from '../../../domain/pagination.js';
 import type { Registry, RegistryStats, RegistryStore, Repository, RepositoryStore, RepositorySummary } from '../../../domain/registry/ports.js';
 import { randomUUID } from 'node:crypto';
+import type { Database } from './schema.js';
 import { conflict, containsLike, type Db, isUniqueViolation } from './util.js';
+
+/**
+ * The repository holds at least one artifact, which is what makes it an image: one whose artifacts were all deleted,
+ * or whose first push has sent blobs but no manifest yet, is not listed or counted (its row and blob links stay, so a
+ * push in progress into it goes on).
+ */
+const holdsArtifacts = (eb: ExpressionBuilder<Database, 'repositories'>) =>
+  eb.exists(eb.selectFrom('artifacts').select('artifacts.digest').whereRef('artifacts.repository_id', '=', 'repositories.id'));
 
 const toRegistry = (r: { id: string; name: string; created_at: number; created_by: string | null }): Registry => ({
   id: r.id,
@@ -46,6 +55,7 @@ export class KyselyRegistryStore implements RegistryStore {
       .selectFrom('repositories')
       .select(['registry_id', (eb) => eb.fn.countAll<number>().as('n')])
       .where('registry_id', 'in', ids)
+      .where(holdsArtifacts)
       .groupBy('registry_id')
       .execute();
     for (const c of counts) out.get(c.registry_id)!.imageCount = Number(c.n);
@@ -96,7 +106,7 @@ export class KyselyRepositoryStore implements RepositoryStore {
   }
 
   async list(q: { registryId: string; search?: string } & PageRequest): Promise<Page<RepositorySummary>> {
-    let base = this.db.selectFrom('repositories').where('registry_id', '=', q.registryId);
+    let base = this.db.selectFrom('repositories').where('registry_id', '=', q.registryId).where(holdsArtifacts);
     if (q.search) base = base.where(containsLike('name', q.search));
     const [rows, total] = await Promise.all([
       base
@@ -127,7 +137,7 @@ export class KyselyRepositoryStore implements RepositoryStore {
 
   async catalog(q: { last?: string; n: number; registryNames?: string[] }) {
     if (q.registryNames && q.registryNames.length === 0) return [];
-    let query = this.db.selectFrom('repositories').innerJoin('registries', 'registries.id', 'repositories.registry_id').select('repositories.name');
+    let query = this.db.selectFrom('repositories').innerJoin('registries', 'registries.id', 'repositories.registry_id').select('repositories.name').where(holdsArtifacts);
     if (q.last) query = query.where('repositories.name', '>', q.last);
     if (q.registryNames) query = query.where('registries.name', 'in', q.registryNames);
     const rows = await query.orderBy('repositories.name').limit(q.n).execute();
@@ -135,7 +145,7 @@ export class KyselyRepositoryStore implements RepositoryStore {
   }
 
   async countInRegistry(registryId: string) {
-    const r = await this.db.selectFrom('repositories').select((eb) => eb.fn.countAll<number>().as('n')).where('registry_id', '=', registryId).executeTakeFirstOrThrow();
+    const r = await this.db.selectFrom('repositories').select((eb) => eb.fn.countAll<number>().as('n')).where('registry_id', '=', registryId).where(holdsArtifacts).executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
