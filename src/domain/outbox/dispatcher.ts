@@ -60,6 +60,8 @@ export class OutboxDispatcher implements EventListeners {
   private running: Promise<void> | undefined;
   private again = false;
   private unwatch: (() => Promise<void>) | undefined;
+  /** registrations of subscribers added after start, awaited before the next delivery */
+  private ensuring: Promise<void>[] = [];
 
   constructor(
     private readonly store: OutboxStore,
@@ -80,7 +82,7 @@ export class OutboxDispatcher implements EventListeners {
       maxBackoffMs: o.maxBackoffMs ?? 300_000,
       from: o.from ?? 'latest',
     });
-    if (this.started) void this.store.latestSeq().then((seq) => this.store.ensureSubscriber(name, o.from === 'beginning' ? 0 : seq));
+    if (this.started) this.ensuring.push(this.store.latestSeq().then((seq) => this.store.ensureSubscriber(name, o.from === 'beginning' ? 0 : seq)));
   }
 
   /** Registers an in-memory listener on this node (every node has its own). */
@@ -171,6 +173,11 @@ export class OutboxDispatcher implements EventListeners {
   }
 
   private async untilIdle(): Promise<void> {
+    if (this.ensuring.length > 0) {
+      const pending = this.ensuring;
+      this.ensuring = [];
+      await Promise.all(pending);
+    }
     for (let round = 0; round < 1000; round++) {
       let progressed = await this.deliverToListeners();
       for (const s of this.subs.values()) {
