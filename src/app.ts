@@ -170,8 +170,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions }, VERSION);
-  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions });
+  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue }, VERSION);
+  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue });
   await staticRoutes(fastify);
 
   await outbox.start();

@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './common.js';
+import { executionRoutes } from './executions.routes.js';
 import { imageRoutes } from './images.routes.js';
 import { registryRoutes } from './registries.routes.js';
 import { userRoutes } from './users.routes.js';
@@ -21,6 +22,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       registryRoutes(api, deps);
       imageRoutes(api, deps);
       userRoutes(api, deps);
+      executionRoutes(api, deps);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
