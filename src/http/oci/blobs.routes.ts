@@ -24,7 +24,7 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 
 export async function getBlob(o: OciRequest) {
   const { req, reply, name, ref: digest, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'pull');
+  deps.auth.requireRepo(req, o.caller, name, 'image:pull');
   reply.header('Docker-Content-Digest', digest).header('Accept-Ranges', 'bytes').header('Content-Type', 'application/octet-stream');
   reply.header('Cache-Control', 'max-age=31536000');
   reply.header('ETag', `"${digest}"`);
@@ -43,7 +43,7 @@ export async function getBlob(o: OciRequest) {
 
 export async function deleteBlob(o: OciRequest) {
   const { req, reply, name, ref: digest, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'delete');
+  deps.auth.requireRepo(req, o.caller, name, 'image:delete');
   await deps.blobs.delete(name, digest, actorOf(req, o.caller));
   return reply.code(202).header('Docker-Content-Digest', digest).header('Content-Length', 0).send();
 }

@@ -53,11 +53,10 @@ export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
   app.get('/v2', (_req, reply) => reply.redirect('/v2/', 301));
 
   app.get('/v2/_catalog', async (req, reply) => {
-    const caller = await deps.auth.authenticate(req);
-    if (!caller) throw deps.auth.challenge(req, 'registry:catalog:*');
+    deps.auth.requireCatalog(req, await deps.auth.authenticate(req));
     const q = listParams(req, 1000);
     const n = q.n ?? 100;
-    // Every role may pull, so every registry's repositories are listed; the filter is where narrower grants will plug in.
+    // Every role may view every registry, so all repositories are listed; the filter is where narrower grants will plug in.
     const names = await deps.registries.catalogPage({ last: q.last, n: n + 1 });
     const page = names.slice(0, n);
     if (names.length > n && page.length > 0) reply.header('Link', `</v2/_catalog?n=${n}&last=${encodeURIComponent(page[page.length - 1])}>; rel="next"`);
