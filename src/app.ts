@@ -1,7 +1,7 @@
 /** Composition root: buildApp(config) wires storage, domain services and HTTP. Nothing else imports everything. */
 import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { subscribeAudit } from './domain/audit/audit.js';
 import { IdentityService } from './domain/auth/identity.service.js';
 import { LoginLimiter } from './domain/auth/login-limiter.js';
@@ -81,6 +81,8 @@ export async function buildApp(config: Config): Promise<App> {
     bodyLimit: 1024 * 1024,
     // Per-request log lines only when debugging: the metrics carry the traffic, and the hot path stays quiet.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    // A URL Fastify cannot decode (e.g. a malformed %-escape) gets the error envelope too, not Fastify's own body.
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => sendError(req, reply, err),
     ...(config.tlsCert && config.tlsKey ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 

@@ -5,7 +5,7 @@ import type { IdentityService, Principal } from '../../domain/auth/identity.serv
 import type { SessionService } from '../../domain/auth/session.service.js';
 import { type Action, require, type Resource } from '../../domain/auth/permissions.js';
 import type { Actor } from '../../domain/events.js';
-import { DEFAULT_PER_PAGE, MAX_PER_PAGE, type PageRequest } from '../../domain/pagination.js';
+import { DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, type PageRequest } from '../../domain/pagination.js';
 import type { BlobService } from '../../domain/registry/blob.service.js';
 import type { ManifestService } from '../../domain/registry/manifest.service.js';
 import type { RegistryService } from '../../domain/registry/registry.service.js';
@@ -28,7 +28,7 @@ export interface ApiDeps {
 export const SESSION_COOKIE = 'ncr_session';
 
 export const PageQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, default: 1 }),
+  page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
   perPage: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE }),
   search: Type.Optional(Type.String({ maxLength: 255 })),
 });

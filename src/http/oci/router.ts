@@ -25,6 +25,15 @@ const ROUTES: Route[] = [
   { kind: 'referrers', pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: listReferrers } },
 ];
 
+/** A %-decoded path segment; a malformed escape is the caller's mistake (400), not a URIError (500). */
+function decodeSegment(segment: string, path: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new NcrError('VALIDATION_FAILED', `"${segment}" in ${path} is not valid percent-encoding: escape each byte as %XX of UTF-8`);
+  }
+}
+
 export function routeKind(url: string): string {
   const path = url.split('?')[0];
   if (/^\/v2\/?$/.test(path)) return 'base';
@@ -76,7 +85,7 @@ export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
           throw new NcrError('UNSUPPORTED', `${req.method} is not supported on ${path}; allowed: ${Object.keys(route.methods).join(', ')}`, { status: 405 });
         }
         const name = m[1];
-        const ref = m[2] ? decodeURIComponent(m[2]) : '';
+        const ref = m[2] ? decodeSegment(m[2], path) : '';
         const caller = await deps.auth.authenticate(req);
         return handler({ req, reply, caller, name, ref, deps });
       }
