@@ -1,7 +1,7 @@
 /** Composition root: buildApp(config) wires storage, domain services and HTTP. Nothing else imports everything. */
 import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { auditEntryOf } from './domain/audit/audit.js';
 import { IdentityService, type IdentityStores } from './domain/auth/identity.service.js';
 import { KeyRing, Sealer } from './domain/auth/key-ring.js';
@@ -102,6 +102,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     bodyLimit: 1024 * 1024,
     // Per-request log lines only when debugging: the metrics carry the traffic, and the hot path stays quiet.
     logController: new LogController({ disableRequestLogging: config.server.logLevel !== 'debug' && config.server.logLevel !== 'trace' }),
+    // A URL Fastify cannot decode (e.g. a malformed %-escape) gets the error envelope too, not Fastify's own body.
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => sendError(req, reply, err),
     ...(config.server.tls.cert && config.server.tls.key ? { https: { cert: readFileSync(config.server.tls.cert), key: readFileSync(config.server.tls.key) } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 

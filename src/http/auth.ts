@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { IdentityService, Principal } from '../domain/auth/identity.service.js';
 import type { LoginLimiter } from '../domain/auth/login-limiter.js';
-import { allowedRepoActions, type RepoAction } from '../domain/auth/roles.js';
+import { REPO_SCOPE, require, type RepoPermission } from '../domain/auth/permissions.js';
 import { type Access, formatScope, tokenAllows } from '../domain/auth/scopes.js';
 import type { TokenService } from '../domain/auth/token.service.js';
 import { NcrError } from '../oci/errors.js';
@@ -75,17 +75,29 @@ export class Authenticator {
 
   /**
    * Requires the caller to be allowed `action` on the repository: 401 with a challenge when not logged in or the
-   * token lacks the scope; 403 DENIED when the role can never do it.
+   * token lacks the scope; 403 DENIED when the role may not (decided by `can`).
    */
-  requireRepo(req: FastifyRequest, caller: Caller | undefined, repo: string, action: RepoAction): Caller {
-    const scopeActions = action === 'push' ? ['pull', 'push'] : [action];
-    const scope = formatScope('repository', repo, scopeActions);
+  requireRepo(req: FastifyRequest, caller: Caller | undefined, repo: string, action: RepoPermission): Caller {
+    const scopeAction = REPO_SCOPE[action];
+    const scope = formatScope('repository', repo, scopeAction === 'push' ? ['pull', 'push'] : [scopeAction]);
     if (!caller) throw this.challenge(req, scope);
-    if (!allowedRepoActions(caller.principal.role).includes(action)) {
-      throw new NcrError('DENIED', `${caller.principal.username} has the ${caller.principal.role} role, which may not ${action} ${repo}: ask an admin for the member role`);
+    require(caller.principal, action, { repository: repo });
+    if (caller.access && !tokenAllows(caller.access, 'repository', repo, scopeAction)) {
+      throw this.challenge(req, scope, `the token does not grant ${scopeAction} on ${repo}: request a token with scope ${scope}`, 'insufficient_scope');
     }
-    if (caller.access && !tokenAllows(caller.access, 'repository', repo, action)) {
-      throw this.challenge(req, scope, `the token does not grant ${action} on ${repo}: request a token with scope ${scope}`, 'insufficient_scope');
+    return caller;
+  }
+
+  /**
+   * Requires the caller to be allowed to list the catalog: 401 with a challenge for `registry:catalog:*` when not
+   * logged in or a token lacks that scope; 403 DENIED when the role may not.
+   */
+  requireCatalog(req: FastifyRequest, caller: Caller | undefined): Caller {
+    const scope = formatScope('registry', 'catalog', ['*']);
+    if (!caller) throw this.challenge(req, scope);
+    require(caller.principal, 'catalog:list');
+    if (caller.access && !tokenAllows(caller.access, 'registry', 'catalog', '*')) {
+      throw this.challenge(req, scope, `the token does not grant the catalog: request a token with scope ${scope}`, 'insufficient_scope');
     }
     return caller;
   }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { MAX_MANIFEST_BYTES, parseManifest, platformsOf, referencedBlobs, type ParsedManifest } from './manifest.js';
+import { MAX_MANIFEST_BYTES, MAX_MANIFEST_DEPTH, parseManifest, platformsOf, referencedBlobs, type ParsedManifest } from './manifest.js';
 import {
   DOCKER_IMAGE_CONFIG,
   DOCKER_MANIFEST,
@@ -193,6 +193,17 @@ describe('parseManifest: rejections', () => {
     expect(err.message).toContain(DOCKER_MANIFEST_LIST);
     const { mediaType: _m, ...body } = image();
     expect(caught(() => parseManifest(enc(body), 'application/vnd.example+json')).message).toContain('not supported');
+  });
+
+  it('rejects nesting deeper than MAX_MANIFEST_DEPTH (found by fuzzing: reading it back overflowed the stack)', () => {
+    const nested = (depth: number) => JSON.stringify(image()).replace(/\}$/, `,"x":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    // The manifest itself is one level; brackets inside strings do not count.
+    expect(parseManifest(enc(nested(MAX_MANIFEST_DEPTH - 1))).kind).toBe('image');
+    expect(parseManifest(enc({ ...image(), annotations: { k: '[[[['.repeat(100) } })).kind).toBe('image');
+    const err = caught(() => parseManifest(enc(nested(MAX_MANIFEST_DEPTH))));
+    expect(err.code).toBe('MANIFEST_INVALID');
+    expect(err.message).toMatch(/nest more than 100 levels/);
+    expect(caught(() => parseManifest(enc(nested(50_000)))).code).toBe('MANIFEST_INVALID');
   });
 
   it('rejects bodies whose type cannot be inferred', () => {

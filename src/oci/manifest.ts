@@ -40,6 +40,12 @@ export interface ParsedManifest {
 /** Largest manifest body ncr accepts (4 MiB, the size the distribution spec says registries SHOULD accept). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Deepest nesting of objects and arrays accepted. Real manifests nest about 4 deep; JSON thousands deep parses, but
+ * whoever reads it back and re-serialises it (the API's artifact detail, JSON.stringify recursing) runs out of stack.
+ */
+export const MAX_MANIFEST_DEPTH = 100;
+
 /** Content-Types clients send when they do not name a manifest type; treated as if no Content-Type was given. */
 const GENERIC_CONTENT_TYPES = new Set(['application/json', 'application/octet-stream', 'text/plain']);
 
@@ -149,6 +155,23 @@ function resolveMediaType(body: Json, contentType: string | undefined): string {
   );
 }
 
+/** True when the JSON text's objects and arrays nest deeper than `max` (a scan of the text: no recursion). */
+function deeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
 /**
  * Parses and validates an image manifest or index (OCI or Docker v2). Throws MANIFEST_TOO_LARGE (413) above
  * MAX_MANIFEST_BYTES and MANIFEST_INVALID for bad JSON, schema 1, unsupported or mismatched media types, bad descriptors.
@@ -164,11 +187,14 @@ export function parseManifest(bytes: Uint8Array, contentType?: string): ParsedMa
   if (header === DOCKER_SCHEMA1 || header === DOCKER_SCHEMA1_SIGNED) throw new NcrError('MANIFEST_INVALID', SCHEMA1_HINT);
 
   let body: unknown;
+  let text: string;
   try {
-    body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    body = JSON.parse(text);
   } catch (err) {
     throw invalid(`the body is not valid UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`, err);
   }
+  if (deeperThan(text, MAX_MANIFEST_DEPTH)) throw invalid(`objects and arrays nest more than ${MAX_MANIFEST_DEPTH} levels deep`);
   if (!isObject(body)) throw invalid('the body must be a JSON object');
   if (body.schemaVersion === 1 || body.mediaType === DOCKER_SCHEMA1 || body.mediaType === DOCKER_SCHEMA1_SIGNED) {
     throw new NcrError('MANIFEST_INVALID', SCHEMA1_HINT);

@@ -1,6 +1,6 @@
 /** Docker token scopes: `repository:<name>:<actions>` and `registry:catalog:*`. */
-import type { RepoAction } from './roles.js';
-import { allowedRepoActions, type Role } from './roles.js';
+import { allowedRepoActions, roleMay } from './permissions.js';
+import type { RepoAction, Role } from './roles.js';
 
 export interface Access {
   type: 'repository' | 'registry';
@@ -32,7 +32,7 @@ export function grant(role: Role, requested: Access[]): Access[] {
       const allowed = allowedRepoActions(role);
       actions = a.actions.includes('*') ? allowed : a.actions.filter((x): x is RepoAction => (allowed as string[]).includes(x));
     } else {
-      actions = a.name === 'catalog' && a.actions.includes('*') ? ['*'] : [];
+      actions = a.name === 'catalog' && a.actions.includes('*') && roleMay(role, 'catalog:list') ? ['*'] : [];
     }
     const key = `${a.type}:${a.name}`;
     const prev = merged.get(key);

@@ -1,11 +1,11 @@
-/** Shared pieces of /api/v1: who is calling, role checks, the one pagination shape and the error schema. */
+/** Shared pieces of /api/v1: who is calling, what they may do (via `can`), the one pagination shape and the error schema. */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { IdentityService, Principal } from '../../domain/auth/identity.service.js';
 import type { SessionService } from '../../domain/auth/session.service.js';
-import { canManageUsers, canWrite } from '../../domain/auth/roles.js';
+import { type Action, require, type Resource } from '../../domain/auth/permissions.js';
 import type { Actor } from '../../domain/events.js';
-import { DEFAULT_PER_PAGE, MAX_PER_PAGE, type PageRequest } from '../../domain/pagination.js';
+import { DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, type PageRequest } from '../../domain/pagination.js';
 import type { BlobService } from '../../domain/registry/blob.service.js';
 import type { ManifestService } from '../../domain/registry/manifest.service.js';
 import type { RegistryService } from '../../domain/registry/registry.service.js';
@@ -32,7 +32,7 @@ export interface ApiDeps {
 export const SESSION_COOKIE = 'ncr_session';
 
 export const PageQuery = Type.Object({
-  page: Type.Integer({ minimum: 1, default: 1 }),
+  page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
   perPage: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE }),
   search: Type.Optional(Type.String({ maxLength: 255 })),
 });
@@ -76,16 +76,10 @@ export async function requireUser(deps: ApiDeps, req: FastifyRequest): Promise<P
   return caller.principal;
 }
 
-/** A principal that may change registries, images, artifacts and tags (admin or member). */
-export async function requireWriter(deps: ApiDeps, req: FastifyRequest): Promise<Principal> {
+/** The logged-in principal (key, password or console session), if it may take `action` on `resource`; 403 DENIED if not. */
+export async function authorize(deps: ApiDeps, req: FastifyRequest, action: Action, resource?: Resource): Promise<Principal> {
   const p = await requireUser(deps, req);
-  if (!canWrite(p.role)) throw new NcrError('DENIED', `${p.username} has the viewer role, which may only view and pull`);
-  return p;
-}
-
-export async function requireAdmin(deps: ApiDeps, req: FastifyRequest): Promise<Principal> {
-  const p = await requireUser(deps, req);
-  if (!canManageUsers(p.role)) throw new NcrError('DENIED', `only admins manage users; ${p.username} is ${p.role}`);
+  require(p, action, resource);
   return p;
 }
 

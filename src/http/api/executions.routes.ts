@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Execution, ExecutionTask } from '../../domain/executions/ports.js';
 import type { Job, Schedule } from '../../domain/queue/ports.js';
-import { type ApiDeps, iso, NullableDate, Paged, requireAdmin, requireUser, requireWriter, withErrors } from './common.js';
+import { type ApiDeps, authorize, iso, NullableDate, Paged, withErrors } from './common.js';
 import { MAX_PER_PAGE, DEFAULT_PER_PAGE } from '../../domain/pagination.js';
 
 const ExecutionOut = Type.Object({
@@ -88,7 +88,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req) => {
-      await requireUser(deps, req);
+      await authorize(deps, req, 'execution:view');
       const q = req.query as { page: number; perPage: number; kind?: string; subject?: string; status?: Execution['status'] };
       const page = await deps.executions.list(q);
       return { ...page, items: page.items.map(executionView) };
@@ -96,7 +96,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps) {
   );
 
   app.get('/executions/:id', { schema: { tags: ['executions'], summary: 'Get an execution', params: IdParams, response: withErrors({ 200: ExecutionOut }) } }, async (req) => {
-    await requireUser(deps, req);
+    await authorize(deps, req, 'execution:view');
     return executionView(await deps.executions.get((req.params as { id: string }).id));
   });
 
@@ -112,7 +112,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req) => {
-      await requireUser(deps, req);
+      await authorize(deps, req, 'execution:view');
       const q = req.query as { page: number; perPage: number; status?: ExecutionTask['status'] };
       const page = await deps.executions.tasks((req.params as { id: string }).id, q);
       return { ...page, items: page.items.map(taskView) };
@@ -120,7 +120,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps) {
   );
 
   app.post('/executions/:id/stop', { schema: { tags: ['executions'], summary: 'Stop a queued or running execution', params: IdParams, response: withErrors({ 200: ExecutionOut }) } }, async (req) => {
-    await requireWriter(deps, req);
+    await authorize(deps, req, 'execution:stop');
     return executionView(await deps.executions.stop((req.params as { id: string }).id));
   });
 
@@ -135,24 +135,24 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req) => {
-      await requireAdmin(deps, req);
+      await authorize(deps, req, 'jobs:manage');
       const page = await deps.jobs.list(req.query as { page: number; perPage: number; kind?: string; status?: Job['status'] });
       return { ...page, items: page.items.map(jobView) };
     },
   );
 
   app.get('/jobs/:id', { schema: { tags: ['jobs'], summary: 'Get a job (admins)', params: IdParams, response: withErrors({ 200: JobOut }) } }, async (req) => {
-    await requireAdmin(deps, req);
+    await authorize(deps, req, 'jobs:manage');
     return jobView(await deps.jobs.get((req.params as { id: string }).id));
   });
 
   app.post('/jobs/:id/cancel', { schema: { tags: ['jobs'], summary: 'Cancel a queued job, or ask a running one to stop (admins)', params: IdParams, response: withErrors({ 200: JobOut }) } }, async (req) => {
-    await requireAdmin(deps, req);
+    await authorize(deps, req, 'jobs:manage');
     return jobView(await deps.jobs.cancel((req.params as { id: string }).id));
   });
 
   app.get('/schedules', { schema: { tags: ['jobs'], summary: 'Cron schedules (UTC) and when each fires next (admins)', response: withErrors({ 200: Type.Object({ items: Type.Array(ScheduleOut) }) }) } }, async (req) => {
-    await requireAdmin(deps, req);
+    await authorize(deps, req, 'jobs:manage');
     return { items: (await deps.jobs.listSchedules()).map(scheduleView) };
   });
 }

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseManifest } from '../../oci/manifest.js';
-import { actor, type ApiDeps, iso, NullableDate, PageQuery, pageOf, Paged, requireUser, requireWriter, withErrors } from './common.js';
+import { actor, type ApiDeps, iso, NullableDate, authorize, PageQuery, pageOf, Paged, withErrors } from './common.js';
 
 const ImageParams = Type.Object({ registry: Type.String(), image: Type.String() });
 const ArtifactParams = Type.Object({ registry: Type.String(), image: Type.String(), digest: Type.String() });
@@ -35,6 +35,11 @@ const TagOut = Type.Object({ name: Type.String(), digest: Type.String(), pushedA
 type P = { registry: string; image: string; digest?: string; tag?: string };
 
 export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
+  /** What a route acts on, for the permission check and its message. */
+  const target = (req: FastifyRequest) => {
+    const p = req.params as P;
+    return p.image === undefined ? { registry: p.registry } : { registry: p.registry, repository: `${p.registry}/${p.image}` };
+  };
   const repoOf = (req: FastifyRequest) => {
     const p = req.params as P;
     return deps.registries.image(p.registry, p.image);
@@ -54,7 +59,7 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
   });
 
   app.get('/registries/:registry/images', { schema: { tags: ['images'], summary: 'List images', params: Type.Object({ registry: Type.String() }), querystring: PageQuery, response: withErrors({ 200: Paged(ImageOut) }) } }, async (req) => {
-    await requireUser(deps, req);
+    await authorize(deps, req, 'image:view', target(req));
     const { registry } = req.params as P;
     const page = await deps.registries.images(registry, pageOf(req.query));
     return {
@@ -72,20 +77,20 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
   });
 
   app.delete('/registries/:registry/images/:image', { schema: { tags: ['images'], summary: 'Delete an image with all its artifacts and tags', params: ImageParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
-    const p = await requireWriter(deps, req);
+    const p = await authorize(deps, req, 'image:delete', target(req));
     const { registry, image } = req.params as P;
     await deps.registries.deleteImage(registry, image, actor(req, p));
     return reply.code(204).send();
   });
 
   app.get('/registries/:registry/images/:image/artifacts', { schema: { tags: ['artifacts'], summary: 'List artifacts of an image', params: ImageParams, querystring: PageQuery, response: withErrors({ 200: Paged(ArtifactOut) }) } }, async (req) => {
-    await requireUser(deps, req);
+    await authorize(deps, req, 'artifact:view', target(req));
     const page = await deps.registries.artifacts(await repoOf(req), pageOf(req.query));
     return { ...page, items: page.items.map(artifactView) };
   });
 
   app.get('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Artifact detail: manifest, config summary, layers, pull commands', params: ArtifactParams } }, async (req) => {
-    await requireUser(deps, req);
+    await authorize(deps, req, 'artifact:view', target(req));
     const repo = await repoOf(req);
     const { artifact, content, tags } = await deps.registries.artifact(repo, (req.params as P).digest!);
     const parsed = parseManifest(content, artifact.mediaType);
@@ -126,7 +131,7 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
   });
 
   app.delete('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Delete an artifact and its tags', params: ArtifactParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
-    const p = await requireWriter(deps, req);
+    const p = await authorize(deps, req, 'artifact:delete', target(req));
     await deps.manifests.deleteArtifact(await repoOf(req), (req.params as P).digest!, actor(req, p));
     return reply.code(204).send();
   });
@@ -143,7 +148,7 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req) => {
-      await requireUser(deps, req);
+      await authorize(deps, req, 'tag:view', target(req));
       const q = pageOf(req.query);
       const page = await deps.registries.tags(await repoOf(req), { ...q, digest: (req.query as { digest?: string }).digest || undefined });
       return { ...page, items: page.items.map((t) => ({ name: t.name, digest: t.digest, pushedAt: iso(t.pushedAt)!, pulledAt: iso(t.pulledAt) })) };
@@ -162,7 +167,7 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req, reply) => {
-      const p = await requireWriter(deps, req);
+      const p = await authorize(deps, req, 'tag:create', target(req));
       const { name, digest } = req.body as { name: string; digest: string };
       const repo = await repoOf(req);
       await deps.manifests.createTag(repo, name, digest, actor(req, p));
@@ -173,7 +178,7 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
   );
 
   app.delete('/registries/:registry/images/:image/tags/:tag', { schema: { tags: ['tags'], summary: 'Delete a tag (the artifact stays)', params: TagParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
-    const p = await requireWriter(deps, req);
+    const p = await authorize(deps, req, 'tag:delete', target(req));
     await deps.manifests.deleteTag(await repoOf(req), (req.params as P).tag!, actor(req, p));
     return reply.code(204).send();
   });

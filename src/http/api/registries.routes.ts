@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RegistryView } from '../../domain/registry/registry.service.js';
-import { actor, type ApiDeps, iso, PageQuery, pageOf, Paged, requireUser, requireWriter, withErrors } from './common.js';
+import { actor, type ApiDeps, iso, authorize, PageQuery, pageOf, Paged, withErrors } from './common.js';
 
 export const RegistryOut = Type.Object({
   name: Type.String(),
@@ -26,7 +26,7 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps) {
   });
 
   app.get('/registries', { schema: { tags: ['registries'], summary: 'List registries', querystring: PageQuery, response: withErrors({ 200: Paged(RegistryOut) }) } }, async (req) => {
-    await requireUser(deps, req);
+    await authorize(deps, req, 'registry:view');
     const page = await deps.registries.list(pageOf(req.query));
     return { ...page, items: page.items.map((r) => view(req, r)) };
   });
@@ -43,16 +43,17 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req, reply) => {
-      const p = await requireWriter(deps, req);
       const { name } = req.body as { name: string };
+      const p = await authorize(deps, req, 'registry:create', { registry: name });
       const created = await deps.registries.create(name, actor(req, p), deps.auth.service(req));
       return reply.code(201).send(view(req, created));
     },
   );
 
   app.get('/registries/:registry', { schema: { tags: ['registries'], summary: 'Get a registry', params: NameParams, response: withErrors({ 200: RegistryOut }) } }, async (req) => {
-    await requireUser(deps, req);
-    return view(req, await deps.registries.get((req.params as { registry: string }).registry));
+    const { registry } = req.params as { registry: string };
+    await authorize(deps, req, 'registry:view', { registry });
+    return view(req, await deps.registries.get(registry));
   });
 
   app.delete(
@@ -67,8 +68,9 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req, reply) => {
-      const p = await requireWriter(deps, req);
-      await deps.registries.delete((req.params as { registry: string }).registry, (req.query as { force: boolean }).force, actor(req, p));
+      const { registry } = req.params as { registry: string };
+      const p = await authorize(deps, req, 'registry:delete', { registry });
+      await deps.registries.delete(registry, (req.query as { force: boolean }).force, actor(req, p));
       return reply.code(204).send();
     },
   );

@@ -1,10 +1,10 @@
-/** /api/v1/users (admins manage users), access keys (admins, or the user for their own), /api/v1/me, audit log. */
+/** /api/v1/users (user:manage), access keys and passwords (key:manage-own, or user:manage for others'), /api/v1/me, audit log. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccessKeyView, Principal } from '../../domain/auth/identity.service.js';
 import type { User } from '../../domain/auth/ports.js';
-import { NcrError } from '../../oci/errors.js';
-import { actor, type ApiDeps, iso, NullableDate, PageQuery, pageOf, Paged, requireAdmin, requireUser, withErrors } from './common.js';
+import { require } from '../../domain/auth/permissions.js';
+import { actor, type ApiDeps, iso, NullableDate, PageQuery, pageOf, Paged, authorize, requireUser, withErrors } from './common.js';
 
 const UserOut = Type.Object({ username: Type.String(), role: Type.String(), createdAt: Type.String({ format: 'date-time' }), hasPassword: Type.Boolean() });
 const KeyOut = Type.Object({
@@ -22,12 +22,12 @@ const userView = (u: User) => ({ username: u.username, role: u.role, createdAt: 
 const keyView = (k: AccessKeyView) => ({ id: k.id, accessKey: k.accessKey, createdAt: iso(k.createdAt)!, lastUsedAt: iso(k.lastUsedAt), rotationDue: k.rotationDue });
 
 export function userRoutes(app: FastifyInstance, deps: ApiDeps) {
-  /** Admins act on anyone; others only on themselves ('me' names the caller). */
+  /** Everyone acts on themselves ('me' names the caller); on someone else only with user:manage. */
   async function subject(req: FastifyRequest): Promise<{ p: Principal; username: string }> {
     const p = await requireUser(deps, req);
     const raw = (req.params as { username: string }).username;
     const username = raw === 'me' ? p.username : raw;
-    if (username !== p.username && p.role !== 'admin') throw new NcrError('DENIED', `only admins manage other users' keys; you are ${p.username}`);
+    require(p, 'key:manage-own', { user: username });
     return { p, username };
   }
 
@@ -37,7 +37,7 @@ export function userRoutes(app: FastifyInstance, deps: ApiDeps) {
   });
 
   app.get('/users', { schema: { tags: ['users'], summary: 'List users (admins)', querystring: PageQuery, response: withErrors({ 200: Paged(UserOut) }) } }, async (req) => {
-    await requireAdmin(deps, req);
+    await authorize(deps, req, 'user:manage');
     const page = await deps.identity.listUsers(pageOf(req.query));
     return { ...page, items: page.items.map(userView) };
   });
@@ -53,7 +53,7 @@ export function userRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req, reply) => {
-      const p = await requireAdmin(deps, req);
+      const p = await authorize(deps, req, 'user:manage');
       const u = await deps.identity.createUser(req.body as { username: string; role: string; password?: string }, actor(req, p));
       return reply.code(201).send(userView(u));
     },
@@ -79,7 +79,7 @@ export function userRoutes(app: FastifyInstance, deps: ApiDeps) {
       const { p, username } = await subject(req);
       const body = req.body as { role?: string; password?: string };
       if (body.role !== undefined) {
-        if (p.role !== 'admin') throw new NcrError('DENIED', 'only admins change roles');
+        require(p, 'user:manage', { user: username });
         await deps.identity.setRole(username, body.role, actor(req, p));
       }
       if (body.password !== undefined) await deps.identity.setPassword(username, body.password, actor(req, p));
@@ -88,8 +88,9 @@ export function userRoutes(app: FastifyInstance, deps: ApiDeps) {
   );
 
   app.delete('/users/:username', { schema: { tags: ['users'], summary: 'Remove a user (admins)', params: UserParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
-    const p = await requireAdmin(deps, req);
-    await deps.identity.deleteUser((req.params as { username: string }).username, actor(req, p));
+    const { username } = req.params as { username: string };
+    const p = await authorize(deps, req, 'user:manage', { user: username });
+    await deps.identity.deleteUser(username, actor(req, p));
     return reply.code(204).send();
   });
 
@@ -126,7 +127,7 @@ export function userRoutes(app: FastifyInstance, deps: ApiDeps) {
       },
     },
     async (req) => {
-      await requireAdmin(deps, req);
+      await authorize(deps, req, 'audit:view');
       const q = req.query as { actor?: string; action?: string };
       const page = await deps.audit.list({ ...pageOf(req.query), actor: q.actor, action: q.action });
       return { ...page, items: page.items.map((e) => ({ ...e, at: iso(e.at), detail: e.detail ? JSON.parse(e.detail) : null })) };

@@ -1,4 +1,5 @@
 /** GET / HEAD / DELETE /v2/<name>/blobs/<digest>, with Range support. */
+import { parseDigest } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import { actorOf, type OciRequest } from './context.js';
 import { sendBlob } from './send-blob.js';
@@ -24,7 +25,9 @@ function parseRange(header: string | undefined, size: number): { start: number; 
 
 export async function getBlob(o: OciRequest) {
   const { req, reply, name, ref: digest, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'pull');
+  deps.auth.requireRepo(req, o.caller, name, 'image:pull');
+  // Checked before it is echoed in headers: a control character there would fail the whole response.
+  parseDigest(digest);
   reply.header('Docker-Content-Digest', digest).header('Accept-Ranges', 'bytes').header('Content-Type', 'application/octet-stream');
   reply.header('Cache-Control', 'max-age=31536000');
   reply.header('ETag', `"${digest}"`);
@@ -43,7 +46,7 @@ export async function getBlob(o: OciRequest) {
 
 export async function deleteBlob(o: OciRequest) {
   const { req, reply, name, ref: digest, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'delete');
+  deps.auth.requireRepo(req, o.caller, name, 'image:delete');
   await deps.blobs.delete(name, digest, actorOf(req, o.caller));
   return reply.code(202).header('Docker-Content-Digest', digest).header('Content-Length', 0).send();
 }

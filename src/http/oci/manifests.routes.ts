@@ -24,7 +24,7 @@ async function readBody(o: OciRequest, limit: number): Promise<Uint8Array> {
 
 export async function getManifest(o: OciRequest) {
   const { req, reply, name, ref, deps } = o;
-  const caller = deps.auth.requireRepo(req, o.caller, name, 'pull');
+  const caller = deps.auth.requireRepo(req, o.caller, name, 'image:pull');
   const accept = req.headers.accept;
   const m = req.method === 'HEAD' ? await deps.manifests.resolve(name, ref, accept) : await deps.manifests.pull(name, ref, accept, actorOf(req, caller));
   reply
@@ -39,7 +39,7 @@ export async function getManifest(o: OciRequest) {
 
 export async function putManifest(o: OciRequest) {
   const { req, reply, name, ref, deps } = o;
-  const caller = deps.auth.requireRepo(req, o.caller, name, 'push');
+  const caller = deps.auth.requireRepo(req, o.caller, name, 'image:push');
   const body = await readBody(o, MAX_MANIFEST_BYTES);
   const { digest, subject } = await deps.manifests.put(name, ref, body, req.headers['content-type'], actorOf(req, caller));
   reply.code(201).header('Location', `/v2/${name}/manifests/${digest}`).header('Docker-Content-Digest', digest).header('Content-Length', 0);
@@ -49,7 +49,8 @@ export async function putManifest(o: OciRequest) {
 
 export async function deleteManifest(o: OciRequest) {
   const { req, reply, name, ref, deps } = o;
-  const caller = deps.auth.requireRepo(req, o.caller, name, 'delete');
+  // By digest the artifact goes (with its tags); by tag only the tag.
+  const caller = deps.auth.requireRepo(req, o.caller, name, ref.includes(':') ? 'artifact:delete' : 'tag:delete');
   await deps.manifests.delete(name, ref, actorOf(req, caller));
   return reply.code(202).header('Content-Length', 0).send();
 }
@@ -60,7 +61,7 @@ function linkHeader(path: string, n: number, last: string): string {
 
 export async function listTags(o: OciRequest) {
   const { req, reply, name, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'pull');
+  deps.auth.requireRepo(req, o.caller, name, 'tag:view');
   const q = listParams(req);
   const n = q.n;
   const tags = await deps.manifests.tags(name, { last: q.last, n: n === undefined ? undefined : n + 1 });
@@ -71,7 +72,7 @@ export async function listTags(o: OciRequest) {
 
 export async function listReferrers(o: OciRequest) {
   const { req, reply, name, ref: digest, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'pull');
+  deps.auth.requireRepo(req, o.caller, name, 'artifact:view');
   const artifactType = (req.query as Record<string, string | undefined>).artifactType;
   const { index, filtered } = await deps.manifests.referrers(name, digest, artifactType || undefined);
   if (filtered) reply.header('OCI-Filters-Applied', 'artifactType');

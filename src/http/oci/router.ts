@@ -25,6 +25,15 @@ const ROUTES: Route[] = [
   { kind: 'referrers', pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/, methods: { GET: listReferrers } },
 ];
 
+/** A %-decoded path segment; a malformed escape is the caller's mistake (400), not a URIError (500). */
+function decodeSegment(segment: string, path: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new NcrError('VALIDATION_FAILED', `"${segment}" in ${path} is not valid percent-encoding: escape each byte as %XX of UTF-8`);
+  }
+}
+
 export function routeKind(url: string): string {
   const path = url.split('?')[0];
   if (/^\/v2\/?$/.test(path)) return 'base';
@@ -53,11 +62,10 @@ export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
   app.get('/v2', (_req, reply) => reply.redirect('/v2/', 301));
 
   app.get('/v2/_catalog', async (req, reply) => {
-    const caller = await deps.auth.authenticate(req);
-    if (!caller) throw deps.auth.challenge(req, 'registry:catalog:*');
+    deps.auth.requireCatalog(req, await deps.auth.authenticate(req));
     const q = listParams(req, 1000);
     const n = q.n ?? 100;
-    // Every role may pull, so every registry's repositories are listed; the filter is where narrower grants will plug in.
+    // Every role may view every registry, so all repositories are listed; the filter is where narrower grants will plug in.
     const names = await deps.registries.catalogPage({ last: q.last, n: n + 1 });
     const page = names.slice(0, n);
     if (names.length > n && page.length > 0) reply.header('Link', `</v2/_catalog?n=${n}&last=${encodeURIComponent(page[page.length - 1])}>; rel="next"`);
@@ -78,7 +86,7 @@ export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
           throw new NcrError('METHOD_NOT_ALLOWED', `${req.method} is not supported on ${path}; allowed: ${allowed}`, { headers: { Allow: allowed } });
         }
         const name = m[1];
-        const ref = m[2] ? decodeURIComponent(m[2]) : '';
+        const ref = m[2] ? decodeSegment(m[2], path) : '';
         const caller = await deps.auth.authenticate(req);
         return handler({ req, reply, caller, name, ref, deps });
       }

@@ -1,7 +1,7 @@
 /** The upload protocol: POST (start, monolithic, mount), PATCH (chunk), PUT (close), GET (status), DELETE (cancel). */
 import type { FastifyRequest } from 'fastify';
 import { NcrError } from '../../oci/errors.js';
-import { allowedRepoActions } from '../../domain/auth/roles.js';
+import { can } from '../../domain/auth/permissions.js';
 import { tokenAllows } from '../../domain/auth/scopes.js';
 import { rangeHeader, type OciRequest } from './context.js';
 
@@ -38,10 +38,10 @@ function digestParam(req: FastifyRequest): string | undefined {
 
 export async function startUpload(o: OciRequest) {
   const { req, reply, name, deps } = o;
-  const caller = deps.auth.requireRepo(req, o.caller, name, 'push');
+  const caller = deps.auth.requireRepo(req, o.caller, name, 'image:push');
   const q = req.query as Record<string, string | undefined>;
   if (q.mount && q.from) {
-    const mayPullFrom = allowedRepoActions(caller.principal.role).includes('pull') && (!caller.access || tokenAllows(caller.access, 'repository', q.from, 'pull'));
+    const mayPullFrom = can(caller.principal, 'image:pull', { repository: q.from }) && (!caller.access || tokenAllows(caller.access, 'repository', q.from, 'pull'));
     if (mayPullFrom && (await deps.blobs.mount(name, q.mount, q.from))) {
       return reply.code(201).header('Location', `/v2/${name}/blobs/${q.mount}`).header('Docker-Content-Digest', q.mount).header('Content-Length', 0).send();
     }
@@ -59,7 +59,7 @@ export async function startUpload(o: OciRequest) {
 
 export async function patchUpload(o: OciRequest) {
   const { req, reply, name, ref: id, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'push');
+  deps.auth.requireRepo(req, o.caller, name, 'image:push');
   const upload = await deps.uploads.append(name, id, req.raw, contentRange(req), contentLength(req));
   sessionHeaders(o, upload.id, upload.offset);
   return reply.code(202).send();
@@ -67,7 +67,7 @@ export async function patchUpload(o: OciRequest) {
 
 export async function putUpload(o: OciRequest) {
   const { req, reply, name, ref: id, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'push');
+  deps.auth.requireRepo(req, o.caller, name, 'image:push');
   const digest = digestParam(req);
   if (!digest) throw new NcrError('DIGEST_INVALID', 'closing an upload needs ?digest=<algorithm:hex> of the whole blob');
   const length = contentLength(req);
@@ -85,7 +85,7 @@ export async function putUpload(o: OciRequest) {
 
 export async function uploadStatus(o: OciRequest) {
   const { req, reply, name, ref: id, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'push');
+  deps.auth.requireRepo(req, o.caller, name, 'image:push');
   const upload = await deps.uploads.get(name, id);
   sessionHeaders(o, upload.id, upload.offset);
   return reply.code(204).send();
@@ -93,7 +93,7 @@ export async function uploadStatus(o: OciRequest) {
 
 export async function cancelUpload(o: OciRequest) {
   const { req, reply, name, ref: id, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'push');
+  deps.auth.requireRepo(req, o.caller, name, 'image:push');
   await deps.uploads.cancel(name, id);
   return reply.code(204).header('Content-Length', 0).send();
 }

@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { CodeMigrationProvider, type Dialect } from './migrations.js';
+import { withNulGuard } from './nul-guard.js';
 import type { Database } from './schema.js';
 
 // int8 and numeric come back as strings by default; every bigint here is a time, a size or an id that fits a double.
@@ -21,7 +22,7 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
   let dialect: Dialect;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 }) }) });
+    db = new Kysely<Database>({ dialect: withNulGuard(new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 }) })) });
   } else {
     dialect = 'sqlite';
     const file = opts.databaseUrl ? opts.databaseUrl.replace(/^sqlite:/, '') : join(opts.dataDir, 'ncr.db');
@@ -31,7 +32,7 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    db = new Kysely<Database>({ dialect: withNulGuard(new SqliteDialect({ database: withStatementCache(sqlite) })) });
   }
   const migrator = new Migrator({ db, provider: new CodeMigrationProvider(dialect) });
   const { error, results } = await migrator.migrateToLatest();
