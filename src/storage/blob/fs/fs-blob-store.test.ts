@@ -57,6 +57,16 @@ describe('FsBlobStore', () => {
     expect(await text((await store.read(sha('abc'))).stream)).toBe('abc');
   });
 
+  it('a commit recreates a blob directory removed since this process made it', async () => {
+    const s1 = await store.appendUpload('d1', await store.createUpload('d1'), from('one'), { flush: true });
+    await store.commitUpload('d1', s1, sha('one'));
+    await store.delete(sha('one'));
+    rmSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+    const s2 = await store.appendUpload('d2', await store.createUpload('d2'), from('one'), { flush: true });
+    await store.commitUpload('d2', s2, sha('one'));
+    expect(await text((await store.read(sha('one'))).stream)).toBe('one');
+  });
+
   it('a commit of an upload last written long ago stamps the blob with the commit time (GC safe window)', async () => {
     const s = await store.appendUpload('old', await store.createUpload('old'), from('old bytes'), { flush: true });
     const dayAgo = new Date(Date.now() - 24 * 3600_000);

@@ -243,8 +243,11 @@ export class FsBlobStore implements BlobStore {
       try {
         await rename(src, dest);
       } catch (err) {
-        if (isNotFound(err) && !(await statOrUndefined(src))) throw new UploadNotFoundError(id); // aborted meanwhile
-        throw err;
+        if (!isNotFound(err)) throw err;
+        if (!(await statOrUndefined(src))) throw new UploadNotFoundError(id); // aborted meanwhile
+        // the directory was removed since this process created it (an emptied prefix)
+        await mkdir(dir, { recursive: true });
+        await rename(src, dest);
       }
       await fsyncPath(dir);
     } finally {
