@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FsBlobStore } from '../../src/storage/blob/fs/fs-blob-store.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 import { basic, errorCode, OciClient, sha256, sha512 } from '../helpers/oci-client.js';
 
@@ -31,6 +34,7 @@ describe.each(DB_KINDS)('blobs and uploads (%s)', (db) => {
     expect((await s.api('POST', '/api/v1/registries', { name: 'team' })).status).toBe(201);
   });
   afterAll(async () => s?.close());
+  afterEach(() => vi.restoreAllMocks());
 
   it('monolithic push, HEAD, GET and Range', async () => {
     const data = 'hello blob '.repeat(50);
@@ -134,6 +138,85 @@ describe.each(DB_KINDS)('blobs and uploads (%s)', (db) => {
     await c.req('PATCH', location, { body: 'first-' });
     const done = await c.req('PUT', `${location}?digest=${sha256('first-second')}`, { body: 'second', headers: { 'content-type': 'application/octet-stream' } });
     expect(done.status).toBe(201);
+  });
+
+  it('a chunk shorter than its Content-Range is refused and leaves the upload where it was', async () => {
+    const start = await c.req('POST', '/v2/team/app/blobs/uploads/');
+    const location = start.headers.get('location')!;
+    await c.req('PATCH', location, { body: 'abc', headers: { 'content-range': '0-2' } });
+    // sent chunked, so only the Content-Range announces a length
+    const auth = `Bearer ${await c.token('repository:team/app:pull,push')}`;
+    const short = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${s.url}${location}`, { method: 'PATCH', headers: { authorization: auth, 'content-range': '3-102', 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      req.end(Buffer.alloc(50, 1));
+    });
+    expect(short.status).toBe(400);
+    expect(JSON.parse(short.body).errors[0].code).toBe('SIZE_INVALID');
+    expect((await c.req('GET', location)).headers.get('range')).toBe('0-2');
+    await c.req('PATCH', location, { body: 'def', headers: { 'content-range': '3-5' } });
+    expect((await c.req('PUT', `${location}?digest=${sha256('abcdef')}`)).status).toBe(201);
+  });
+
+  it('a storage failure mid-upload is a 503 that shows no server path, and the upload can go on', async () => {
+    const start = await c.req('POST', '/v2/team/app/blobs/uploads/');
+    const location = start.headers.get('location')!;
+    const id = location.split('/').pop()!;
+    await c.req('PATCH', location, { body: 'kept-', headers: { 'content-range': '0-4' } });
+    // the disk fails after part of the chunk is written, with an error that names the file (as node:fs errors do)
+    const path = join(s.dataDir, 'storage', 'uploads', id);
+    const append = FsBlobStore.prototype.appendUpload;
+    vi.spyOn(FsBlobStore.prototype, 'appendUpload').mockImplementationOnce(function (this: FsBlobStore, upload, state, source: Readable, opts) {
+      let n = 0;
+      const disk = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          if ((n += chunk.length) > 3) return cb(Object.assign(new Error(`EIO: i/o error, write '${path}'`), { code: 'EIO', path }));
+          cb(null, chunk);
+        },
+      });
+      source.on('error', (err) => disk.destroy(err));
+      return append.call(this, upload, state, source.pipe(disk), opts);
+    });
+    const failed = await c.req('PATCH', location, { body: 'lost bytes', headers: { 'content-range': '5-14' } });
+    // a failing disk is the server's trouble, not the request's: UNAVAILABLE, retry later
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toMatch(/^\d+$/);
+    const text = await failed.text();
+    expect(text).not.toContain(s.dataDir);
+    expect(text).not.toContain('/tmp/');
+    expect(text).not.toContain('EIO');
+    expect(JSON.parse(text).errors[0].code).toBe('UNAVAILABLE');
+    // none of the failed chunk stayed: the upload continues from where it was
+    expect((await c.req('GET', location)).headers.get('range')).toBe('0-4');
+    await c.req('PATCH', location, { body: 'more', headers: { 'content-range': '5-8' } });
+    expect((await c.req('PUT', `${location}?digest=${sha256('kept-more')}`)).status).toBe(201);
+
+    // the session's file removed behind the server's back: the client is told the session is gone, nothing more
+    const other = (await c.req('POST', '/v2/team/app/blobs/uploads/')).headers.get('location')!;
+    await c.req('PATCH', other, { body: 'abc' });
+    await rm(join(s.dataDir, 'storage', 'uploads', other.split('/').pop()!));
+    const gone = await c.req('PATCH', other, { body: 'def' });
+    expect(gone.status).toBe(404);
+    const goneText = await gone.text();
+    expect(JSON.parse(goneText).errors[0].code).toBe('BLOB_UPLOAD_UNKNOWN');
+    expect(goneText).not.toContain(s.dataDir);
+    expect(goneText).not.toContain('/tmp/');
+  });
+
+  it('GET redirects (307) when the store offers a URL for the blob; HEAD is still answered here', async () => {
+    const digest = await c.pushBlob('team/app', 'served elsewhere');
+    vi.spyOn(FsBlobStore.prototype, 'redirectUrl').mockResolvedValue('https://blobs.example/presigned?sig=1');
+    const res = await c.req('GET', `/v2/team/app/blobs/${digest}`);
+    expect(res.status).toBe(307);
+    expect(res.headers.get('location')).toBe('https://blobs.example/presigned?sig=1');
+    expect((await c.req('HEAD', `/v2/team/app/blobs/${digest}`)).status).toBe(200);
+    // only for blobs the repository links
+    const unlinked = await c.req('GET', `/v2/team/app/blobs/${sha256('not linked here')}`);
+    expect(unlinked.status).toBe(404);
   });
 
   it('cancel an upload', async () => {

@@ -1,15 +1,20 @@
 /** Reading, mounting and unlinking blobs through a repository: a blob is visible only where it is linked. */
-import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import { parseDigest } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
-import type { BlobStore } from '../../storage/blob/port.js';
+import { BlobNotFoundError, type BlobBody, type BlobStore } from '../../storage/blob/port.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import type { EventListeners } from '../outbox/dispatcher.js';
 import type { UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
+
+/** How long a redirect to the blob store (a presigned URL) stays valid: long enough for a slow client to start. */
+export const REDIRECT_TTL_SECONDS = 20 * 60;
+
+/** A blob's bytes: `release` gives a chunk of `stream` back to the store's buffer pool (see storage/blob/port.ts). */
+export type { BlobBody };
 
 export class BlobService {
   /**
@@ -54,17 +59,27 @@ export class BlobService {
     repoName: string,
     digest: string,
     rangeOf?: (size: number) => { start: number; end: number } | undefined,
-  ): Promise<{ size: number; range?: { start: number; end: number }; stream: Readable }> {
+  ): Promise<{ size: number; range?: { start: number; end: number } } & BlobBody> {
     const { size } = await this.stat(repoName, digest);
     const range = rangeOf?.(size);
     try {
       // the whole blob is read as the range [0, size): the stream then stops at the last byte without an EOF read
       const bytes = range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined);
-      return { size, range, stream: await this.blobStore.read(digest, bytes) };
+      const { stream, release } = await this.blobStore.read(digest, bytes);
+      return { size, range, stream, release };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw blobUnknown(repoName, digest);
+      if (err instanceof BlobNotFoundError) throw blobUnknown(repoName, digest);
       throw err;
     }
+  }
+
+  /**
+   * A URL the client may fetch the blob from directly (the store's presigned URL, for a 307), or undefined when the
+   * store serves its bytes only through `open`. BLOB_UNKNOWN when the blob is not linked into the repository.
+   */
+  async redirectUrl(repoName: string, digest: string): Promise<string | undefined> {
+    await this.stat(repoName, digest);
+    return this.blobStore.redirectUrl(digest, { expiresInSeconds: REDIRECT_TTL_SECONDS });
   }
 
   /** Links a blob from `from` into `repoName` when it exists there; false when it does not (caller opens a session). */

@@ -1,16 +1,18 @@
 /**
- * Blob uploads (the spec's POST / PATCH / PUT / GET / DELETE on /blobs/uploads). A session is its bytes in the
- * BlobStore's upload area, named by an id that starts with the repository's id: its offset is the stored size, so no
- * metadata write (and no database fsync) is paid per chunk, and any process sharing the storage can continue it.
- * Bytes stream through a SHA-256 kept in this process; when a session continues elsewhere (after a restart, or on
- * another node) the hash is rebuilt from the stored bytes, at the cost of one re-read.
+ * Blob uploads (the spec's POST / PATCH / PUT / GET / DELETE on /blobs/uploads). A session is an upload in the
+ * BlobStore, named by an id that starts with the repository's id; where it stands is the store's upload state (read
+ * afresh for each request), so no metadata write (and no database fsync) is paid per chunk, and any process sharing
+ * the storage can continue it. Bytes stream through a SHA-256 kept in this process; when a session continues elsewhere
+ * (after a restart, or on another node) the hash is rebuilt from the stored bytes, at the cost of one re-read.
+ * Writers to one session are serialised here in-process, and across processes by the store (a writer that finds the
+ * session moved gets 416 with the Range it is at).
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import { parseDigest, type DigestAlgorithm } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
-import type { BlobStore } from '../../storage/blob/port.js';
+import { UploadNotFoundError, UploadOffsetMismatchError, type BlobStore, type UploadState } from '../../storage/blob/port.js';
 import type { Clock } from '../clock.js';
 import type { RegistryCoreStores, Upload } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
@@ -34,20 +36,15 @@ export class UploadService {
   /** Opens a session in the repository (created on first push; its registry must exist). */
   async start(repoName: string): Promise<Upload> {
     const repo = await this.resolver.forPush(repoName);
-    const upload: Upload = { id: hex(repo.id) + newId(), repositoryId: repo.id, offset: 0 };
-    await this.blobStore.createUpload(upload.id);
-    return upload;
+    const id = hex(repo.id) + newId();
+    const state = await this.blobStore.createUpload(id);
+    return { id, repositoryId: repo.id, offset: state.size };
   }
 
   /** The session, checked to belong to the repository; throws BLOB_UPLOAD_UNKNOWN otherwise. */
   async get(repoName: string, id: string): Promise<Upload> {
-    const m = ID.exec(id);
-    const repo = m ? await this.stores.repositories.getByName(repoName) : undefined;
-    const offset = repo && hex(repo.id) === m![1] ? await this.blobStore.uploadSize(id) : undefined;
-    if (!repo || offset === undefined) {
-      throw new NcrError('BLOB_UPLOAD_UNKNOWN', `upload session ${id} is not known in ${repoName}: it was finished, cancelled or never started; start a new upload`);
-    }
-    return { id, repositoryId: repo.id, offset };
+    const { upload } = await this.session(repoName, id);
+    return upload;
   }
 
   /**
@@ -57,16 +54,14 @@ export class UploadService {
    */
   async append(repoName: string, id: string, body: Readable, range?: { start: number; end?: number }, length?: number): Promise<Upload> {
     return this.exclusive(id, async () => {
-      const upload = await this.get(repoName, id);
-      if (range && range.start !== upload.offset) {
+      const { upload, state } = await this.session(repoName, id);
+      if (range && range.start !== state.size) {
         body.resume();
-        throw new NcrError('RANGE_INVALID', `chunk starts at byte ${range.start} but the upload holds ${upload.offset} bytes: send the chunk that starts at ${upload.offset}`, {
-          detail: { uploadId: id, offset: upload.offset },
-        });
+        throw rangeInvalid(repoName, id, state.size, `chunk starts at byte ${range.start} but the upload holds ${state.size} bytes: send the chunk that starts at ${state.size}`);
       }
       const expected = length ?? (range?.end !== undefined ? range.end - range.start + 1 : undefined);
-      const offset = await this.write(upload.id, upload.offset, body, expected, false);
-      return { ...upload, offset };
+      const next = await this.write(repoName, id, state, body, expected, false);
+      return { ...upload, offset: next.size };
     });
   }
 
@@ -74,13 +69,14 @@ export class UploadService {
   async finish(repoName: string, id: string, digest: string, body?: Readable, length?: number): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
-      const upload = await this.get(repoName, id);
-      const size = body ? await this.write(id, upload.offset, body, length, true) : upload.offset;
-      await this.verify(id, size, algorithm, digest);
-      await this.blobStore.commitUpload(id, digest, size);
-      await this.stores.blobs.link(upload.repositoryId, digest, size, this.clock.now());
+      const session = await this.session(repoName, id);
+      const state = body ? await this.write(repoName, id, session.state, body, length, true) : session.state;
+      await this.verify(repoName, id, state, algorithm, digest);
+      await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
+      // the bytes are committed before the link row that references them (the GC ordering rule, storage/blob/port.ts)
+      await this.stores.blobs.link(session.upload.repositoryId, digest, state.size, this.clock.now());
       this.live.delete(id);
-      return { digest, size };
+      return { digest, size: state.size };
     });
   }
 
@@ -89,15 +85,15 @@ export class UploadService {
     const { algorithm } = parseDigest(digest);
     const repo = await this.resolver.forPush(repoName);
     const id = hex(repo.id) + newId();
-    await this.blobStore.createUpload(id);
+    const created = await this.blobStore.createUpload(id);
     try {
-      const size = await this.write(id, 0, body, length, true);
-      await this.verify(id, size, algorithm, digest);
-      await this.blobStore.commitUpload(id, digest, size);
-      await this.stores.blobs.link(repo.id, digest, size, this.clock.now());
-      return { digest, size };
+      const state = await this.write(repoName, id, created, body, length, true);
+      await this.verify(repoName, id, state, algorithm, digest);
+      await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
+      await this.stores.blobs.link(repo.id, digest, state.size, this.clock.now());
+      return { digest, size: state.size };
     } catch (err) {
-      await this.blobStore.deleteUpload(id).catch(() => undefined);
+      await this.blobStore.abortUpload(id).catch(() => undefined);
       throw err;
     } finally {
       this.live.delete(id);
@@ -105,39 +101,64 @@ export class UploadService {
   }
 
   async cancel(repoName: string, id: string): Promise<void> {
-    const upload = await this.get(repoName, id);
-    await this.blobStore.deleteUpload(upload.id);
+    const { upload } = await this.session(repoName, id);
+    await this.blobStore.abortUpload(upload.id);
     this.live.delete(upload.id);
   }
 
   /** Discards sessions idle for longer than `maxIdleMs` (abandoned pushes); returns how many. */
   async purgeStale(maxIdleMs: number): Promise<number> {
+    const before = this.clock.now() - maxIdleMs;
     let purged = 0;
-    for (;;) {
-      const ids = await this.blobStore.staleUploads(this.clock.now() - maxIdleMs, 500);
-      for (const id of ids) {
-        if (this.locks.has(id)) continue;
-        await this.blobStore.deleteUpload(id);
+    let cursor: string | undefined;
+    do {
+      const page = await this.blobStore.listUploads({ cursor, limit: 500 });
+      for (const { id, lastWrittenAt } of page.uploads) {
+        if (lastWrittenAt >= before || this.locks.has(id)) continue;
+        await this.blobStore.abortUpload(id);
         this.live.delete(id);
         purged++;
       }
-      if (ids.length < 500) return purged;
+      cursor = page.next;
+    } while (cursor !== undefined);
+    return purged;
+  }
+
+  /** The session and where it stands; BLOB_UPLOAD_UNKNOWN when it is not in this repository. */
+  private async session(repoName: string, id: string): Promise<{ upload: Upload; state: UploadState }> {
+    const m = ID.exec(id);
+    const repo = m ? await this.stores.repositories.getByName(repoName) : undefined;
+    let state: UploadState | undefined;
+    if (repo && hex(repo.id) === m![1]) {
+      try {
+        state = await this.blobStore.uploadStatus(id);
+      } catch (err) {
+        if (!(err instanceof UploadNotFoundError)) throw err;
+      }
     }
+    if (!repo || !state) throw uploadUnknown(repoName, id);
+    return { upload: { id, repositoryId: repo.id, offset: state.size }, state };
   }
 
   /**
-   * Streams `body` into the upload at `offset` through the running hash; resolves with the new size. `last`: the
-   * chunk a commit follows, so its bytes are flushed to disk as they are closed.
+   * Streams `body` into the upload after `state` through the running hash; resolves with the new state. `last`: the
+   * chunk a commit follows, so its bytes are flushed to disk as they are closed. A body that fails, or has more or
+   * fewer bytes than `expected`, leaves the upload at `state`.
    */
-  private async write(id: string, offset: number, body: Readable, expected: number | undefined, last: boolean): Promise<number> {
-    const hash = (await this.hashAt(id, offset)).copy();
+  private async write(repoName: string, id: string, state: UploadState, body: Readable, expected: number | undefined, last: boolean): Promise<UploadState> {
+    const hash = (await this.hashAt(repoName, id, state)).copy();
     let seen = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         seen += chunk.length;
-        if (expected !== undefined && seen > expected) return cb(new NcrError('SIZE_INVALID', `the body is longer than the ${expected} bytes its Content-Length or Content-Range announced`));
+        if (expected !== undefined && seen > expected) return cb(new NcrError('SIZE_INVALID', `the body is longer than the ${expected} bytes its Content-Length or Content-Range announced; resend the chunk from byte ${state.size}`));
         hash.update(chunk);
         cb(null, chunk);
+      },
+      // failing here, before the store sees the end, makes the store drop the short chunk
+      flush(cb) {
+        if (expected !== undefined && seen !== expected) return cb(new NcrError('SIZE_INVALID', `the body had ${seen} bytes but ${expected} were announced; resend the chunk from byte ${state.size}`));
+        cb();
       },
     });
     let bodyFailed = false;
@@ -145,38 +166,40 @@ export class UploadService {
       bodyFailed = true;
       tap.destroy(err);
     });
-    let size: number;
+    let next: UploadState;
     try {
-      size = await this.blobStore.appendUpload(id, offset, body.pipe(tap), { flush: last });
+      next = await this.blobStore.appendUpload(id, state, body.pipe(tap), { flush: last });
     } catch (err) {
+      // whatever the client still sends is read and dropped, so the response can go out on a usable connection
+      body.unpipe(tap);
+      body.resume();
       if (err instanceof NcrError) throw err;
-      // The store failing is not the client's doing: it goes up as it is (http/errors.ts answers UNAVAILABLE for a
-      // full or failing disk, INTERNAL otherwise) and its message, which may name paths, is logged, not shown.
-      if (!bodyFailed && !body.readableAborted && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw err;
-      throw new NcrError('BLOB_UPLOAD_INVALID', `the chunk was not received whole (the connection broke); the upload still holds ${offset} bytes, resend from there`, { cause: err });
+      if (bodyFailed) {
+        throw new NcrError('BLOB_UPLOAD_INVALID', `the request body broke off before the chunk was complete; the upload still holds ${state.size} bytes: resend the chunk from there`, { cause: err });
+      }
+      rethrow(err, repoName, id, state);
     }
-    if (expected !== undefined && seen !== expected) {
-      await this.blobStore.truncateUpload(id, offset).catch(() => undefined);
-      throw new NcrError('SIZE_INVALID', `the body had ${seen} bytes but ${expected} were announced; resend the chunk from byte ${offset}`);
-    }
-    this.live.set(id, { hash, offset: size });
-    return size;
+    this.live.set(id, { hash, offset: next.size });
+    return next;
   }
 
-  /** The SHA-256 of the upload's first `offset` bytes: the live one, or rebuilt from the stored bytes. */
-  private async hashAt(id: string, offset: number): Promise<Hash> {
+  /** The SHA-256 of the upload's bytes up to `state`: the live one, or rebuilt from the stored bytes. */
+  private async hashAt(repoName: string, id: string, state: UploadState): Promise<Hash> {
     const entry = this.live.get(id);
-    if (entry && entry.offset === offset) return entry.hash;
-    const hash = await hashStored(this.blobStore, id, offset, 'sha256');
-    this.live.set(id, { hash, offset });
+    if (entry && entry.offset === state.size) return entry.hash;
+    const hash = await hashStored(this.blobStore, id, state, 'sha256').catch((err: unknown) => rethrow(err, repoName, id, state));
+    this.live.set(id, { hash, offset: state.size });
     return hash;
   }
 
-  private async verify(id: string, size: number, algorithm: DigestAlgorithm, expected: string): Promise<void> {
-    const hash = algorithm === 'sha256' ? (await this.hashAt(id, size)).copy() : await hashStored(this.blobStore, id, size, algorithm);
+  private async verify(repoName: string, id: string, state: UploadState, algorithm: DigestAlgorithm, expected: string): Promise<void> {
+    const hash =
+      algorithm === 'sha256'
+        ? (await this.hashAt(repoName, id, state)).copy()
+        : await hashStored(this.blobStore, id, state, algorithm).catch((err: unknown) => rethrow(err, repoName, id, state));
     const actual = `${algorithm}:${hash.digest('hex')}`;
     if (actual !== expected) {
-      throw new NcrError('DIGEST_INVALID', `the uploaded ${size} bytes have digest ${actual}, not ${expected}: check what was sent and upload again`, { detail: { expected, actual } });
+      throw new NcrError('DIGEST_INVALID', `the uploaded ${state.size} bytes have digest ${actual}, not ${expected}: check what was sent and upload again`, { detail: { expected, actual } });
     }
   }
 
@@ -192,6 +215,32 @@ export class UploadService {
   }
 }
 
+function uploadUnknown(repoName: string, id: string): NcrError {
+  return new NcrError('BLOB_UPLOAD_UNKNOWN', `upload session ${id} is not known in ${repoName}: it was finished, cancelled or never started; start a new upload`);
+}
+
+/** http adds the Range, Location and Docker-Upload-UUID headers from the detail (http/errors.ts). */
+function rangeInvalid(_repoName: string, id: string, offset: number, message: string): NcrError {
+  return new NcrError('RANGE_INVALID', message, { detail: { uploadId: id, offset } });
+}
+
+/**
+ * A store failure as the client should see it: the typed ones as the spec's codes; anything else is the server's
+ * fault, logged with its cause by http/errors.ts, and the client is told only what to do (a storage error's message
+ * can name server paths).
+ */
+function rethrow(err: unknown, repoName: string, id: string, state: UploadState): never {
+  if (err instanceof NcrError) throw err;
+  if (err instanceof UploadNotFoundError) throw uploadUnknown(repoName, id);
+  if (err instanceof UploadOffsetMismatchError) {
+    const at = err.actual ?? state.size;
+    throw rangeInvalid(repoName, id, at, `another request to upload session ${id} moved it (or is writing to it) meanwhile: it holds ${at} bytes; send one chunk at a time, the next from byte ${at}`);
+  }
+  // the store failing is not the client's doing: it goes up as it is (http/errors.ts answers UNAVAILABLE for a full
+  // or failing disk, INTERNAL otherwise) and its message, which may name paths, is logged, not shown
+  throw err;
+}
+
 function newId(): string {
   return randomUUID().replace(/-/g, '');
 }
@@ -201,17 +250,10 @@ function hex(uuid: string): string {
   return uuid.replace(/-/g, '');
 }
 
-async function hashStored(store: BlobStore, id: string, limit: number, algorithm: DigestAlgorithm): Promise<Hash> {
+async function hashStored(store: BlobStore, id: string, state: UploadState, algorithm: DigestAlgorithm): Promise<Hash> {
   const hash = createHash(algorithm);
-  if (limit === 0) return hash;
-  const stream = await store.readUpload(id, 0);
-  let left = limit;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    hash.update(part);
-    left -= part.length;
-    if (left <= 0) break;
-  }
-  stream.destroy();
+  if (state.size === 0) return hash;
+  const stream = await store.readUpload(id, state);
+  for await (const chunk of stream as AsyncIterable<Buffer>) hash.update(chunk);
   return hash;
 }

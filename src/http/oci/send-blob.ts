@@ -1,20 +1,20 @@
 /**
- * Sends a blob stream as the response body, writing each chunk straight to the socket and giving pooled chunks back
- * (storage/blob/chunk-pool.ts) once the socket has taken them. Fastify's own stream sending pipes, which cannot tell
- * when a chunk has left; so the reply is hijacked after its status and headers are set (onResponse hooks still run).
+ * Sends a blob as the response body, writing each chunk straight to the socket and giving it back to the blob store's
+ * buffer pool (`release`) in the write's callback, once the socket has taken it: released any earlier, a buffer could
+ * be refilled while its bytes still wait to be sent. Fastify's own stream sending pipes, which cannot tell when a chunk
+ * has left; so the reply is hijacked after its status and headers are set (onResponse hooks still run).
  */
 import type { OutgoingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { releaseChunk } from '../../storage/blob/chunk-pool.js';
+import type { BlobBody } from '../../domain/registry/blob.service.js';
 
-export function sendBlob(reply: FastifyReply, source: Readable): FastifyReply {
+export function sendBlob(reply: FastifyReply, { stream: source, release }: BlobBody): FastifyReply {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
   source.on('data', (chunk: Buffer) => {
     const more = res.write(chunk, (err) => {
-      if (!err) releaseChunk(chunk);
+      if (!err) release(chunk);
     });
     if (!more) {
       source.pause();

@@ -1,9 +1,10 @@
 /**
  * Read buffers for blob streams, reused instead of allocated per read. A fresh 256 KiB buffer per read costs page
  * faults and garbage collection; pulling through reused buffers measured ~40% less server CPU per byte here
- * (bench/PROFILE.md). A store's stream lends each chunk it pushes; a consumer that knows when the bytes have left
- * (the HTTP layer, in the socket write's callback) gives the chunk back with `releaseChunk`. A consumer that does
- * not (a test reading the stream, a pipe) simply never releases, and the buffer is garbage-collected as usual.
+ * (bench/PROFILE.md). A store's stream lends each chunk it pushes, and hands `releaseChunk` out as the `release` of
+ * its BlobBody (port.ts): a consumer that knows when the bytes have left (the HTTP layer, in the socket write's
+ * callback) gives the chunk back through it. A consumer that does not (a test reading the stream, a pipe) simply
+ * never releases, and the buffer is garbage-collected as usual. Only drivers import this file.
  */
 export const CHUNK_SIZE = 256 * 1024;
 /** Free buffers kept at most (8 MiB): enough for dozens of pulls at once without holding memory after a burst. */
