@@ -76,6 +76,8 @@ export interface App {
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
   maintenance: { purgeUploads(maxIdleMs: number): Promise<number> };
+  /** Writes buffered pull records and delivers every pending outbox event now (tests, tools): no waiting on timers. */
+  flush(): Promise<void>;
   /** Listens on config.server.host:config.server.port; resolves with the URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -189,6 +191,10 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     executions,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
+    async flush() {
+      await pulls.flush();
+      await outbox.drain();
+    },
     async listen() {
       return fastify.listen({ host: config.server.host, port: config.server.port });
     },
