@@ -239,22 +239,24 @@ interface NewLink {
   now: number;
 }
 
+async function writeLinks(tx: Db, items: NewLink[]): Promise<void> {
+  await tx
+    .insertInto('blobs')
+    .values(items.map((l) => ({ digest: l.digest, size: l.size, created_at: l.now })))
+    .onConflict((oc) => oc.column('digest').doNothing())
+    .execute();
+  await tx
+    .insertInto('repository_blobs')
+    .values(items.map((l) => ({ repository_id: l.repositoryId, digest: l.digest, created_at: l.now })))
+    .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+    .execute();
+}
+
 export class KyselyBlobMetaStore implements BlobStoreMeta {
   private readonly links: GroupCommit<NewLink>;
 
   constructor(private readonly db: Db) {
-    this.links = new GroupCommit(db, async (tx, items) => {
-      await tx
-        .insertInto('blobs')
-        .values(items.map((l) => ({ digest: l.digest, size: l.size, created_at: l.now })))
-        .onConflict((oc) => oc.column('digest').doNothing())
-        .execute();
-      await tx
-        .insertInto('repository_blobs')
-        .values(items.map((l) => ({ repository_id: l.repositoryId, digest: l.digest, created_at: l.now })))
-        .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
-        .execute();
-    });
+    this.links = new GroupCommit(db, writeLinks);
   }
 
   async linkedSize(repositoryId: string, digest: string) {
@@ -285,9 +287,13 @@ export class KyselyBlobMetaStore implements BlobStoreMeta {
     return r ? Number(r.size) : undefined;
   }
 
-  /** Links are group-committed: the uploads that finish together share one transaction (see group-commit.ts). */
+  /**
+   * Links are group-committed: the uploads that finish together share one transaction (see group-commit.ts). Inside a
+   * unit of work the link is written in that transaction instead, so it commits or rolls back with it.
+   */
   link(repositoryId: string, digest: string, size: number, now: number) {
-    return this.links.submit({ repositoryId, digest, size, now });
+    const l = { repositoryId, digest, size, now };
+    return this.db.isTransaction ? writeLinks(this.db, [l]) : this.links.submit(l);
   }
 
   async unlink(repositoryId: string, digest: string) {
