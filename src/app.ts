@@ -94,7 +94,7 @@ function parseForm(body: string): Record<string, string | string[]> {
 
 export async function buildApp(config: Config, adapters: Adapters = {}): Promise<App> {
   const clock = adapters.clock ?? systemClock;
-  const meta = await openMetaDb({ databaseUrl: config.database.url, dataDir: config.dataDir, poolMax: config.database.pool.max });
+  const meta = await openMetaDb({ databaseUrl: config.database.url, dataDir: config.dataDir, poolMax: config.database.pool.max, onIdleError: (err) => fastify.log.warn({ err }, 'an idle database connection failed and was discarded') });
   const blobStore = new FsBlobStore(config.storage.fs.root);
   await blobStore.init();
 

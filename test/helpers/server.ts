@@ -43,6 +43,13 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
     async drop() {
       const c = new pg.Client({ connectionString: PG_ADMIN_URL });
       await c.connect();
+      // a closed pool's server connections may still be going away: a forced drop would kill them and make their
+      // clients report errors, so wait (a little) for them to leave first
+      for (let i = 0; i < 100; i++) {
+        const r = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if (r.rows[0]!.n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },

@@ -124,6 +124,7 @@ export class KyselyLoginFailureStore implements LoginFailureStore {
   constructor(private readonly db: Db) {}
 
   async add(keys: string[], at: number, forgetBefore: number) {
+    if (keys.length === 0) return;
     await this.db.insertInto('login_failures').values(keys.map((key) => ({ key, at }))).execute();
     await this.db.deleteFrom('login_failures').where('key', 'in', keys).where('at', '<', forgetBefore).execute();
   }

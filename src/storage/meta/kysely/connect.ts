@@ -17,12 +17,17 @@ export interface MetaDb {
   close(): Promise<void>;
 }
 
-export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; poolMax?: number }): Promise<MetaDb> {
+export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; onIdleError?: (err: Error) => void; poolMax?: number }): Promise<MetaDb> {
   let db: Kysely<Database>;
   let dialect: Dialect;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({ dialect: withNulGuard(new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 }) })) });
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
+    // An idle connection the server drops (restart, failover, admin) is an 'error' on the pool: without a listener
+    // Node would end the process. The pool discards that connection and opens a new one on the next query; a
+    // query that fails meanwhile answers UNAVAILABLE (http/errors.ts).
+    pool.on('error', (err) => opts.onIdleError?.(err));
+    db = new Kysely<Database>({ dialect: withNulGuard(new PostgresDialect({ pool })) });
   } else {
     dialect = 'sqlite';
     const file = opts.databaseUrl ? opts.databaseUrl.replace(/^sqlite:/, '') : join(opts.dataDir, 'ncr.db');

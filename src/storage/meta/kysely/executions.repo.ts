@@ -106,6 +106,8 @@ export class KyselyExecutionStore implements ExecutionStore {
   async addTasks(tasks: ExecutionTask[]) {
     if (tasks.length === 0) return;
     await withTx(this.db, async (tx) => {
+      // the execution's row lock serialises concurrent adds, so each task gets its own seq
+      await tx.selectFrom('executions').select('id').where('id', '=', tasks[0].executionId).$if(this.dialect === 'postgres', (q) => q.forUpdate()).executeTakeFirst();
       const r = await tx.selectFrom('execution_tasks').select((eb) => eb.fn.max('seq').as('m')).where('execution_id', '=', tasks[0].executionId).executeTakeFirst();
       const base = Number(r?.m ?? 0);
       await tx
@@ -137,7 +139,7 @@ export class KyselyExecutionStore implements ExecutionStore {
       if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
       if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
       if (patch.appendLog && patch.appendLog.length > 0) {
-        const row = await tx.selectFrom('execution_tasks').select('log').where('id', '=', id).executeTakeFirst();
+        const row = await tx.selectFrom('execution_tasks').select('log').where('id', '=', id).$if(this.dialect === 'postgres', (q) => q.forUpdate()).executeTakeFirst();
         set.log = toJson([...(fromJson<string[]>(row?.log) ?? []), ...patch.appendLog].slice(-1000));
       }
       if (Object.keys(set).length > 0) await tx.updateTable('execution_tasks').set(set).where('id', '=', id).execute();
