@@ -251,7 +251,8 @@ export function registryStoreContract(factory: MetaFactory): void {
 
       const stats = await s.registries.stats([registryId, other.registryId, empty, unknown]);
       expect(stats.get(registryId)).toEqual({ imageCount: 2, storageBytes: 100 + 7 + 50 + 30 });
-      expect(stats.get(other.registryId)).toEqual({ imageCount: 1, storageBytes: 100 });
+      // an image is a repository holding an artifact: other's repository holds only a blob
+      expect(stats.get(other.registryId)).toEqual({ imageCount: 0, storageBytes: 100 });
       expect(stats.get(empty)).toEqual({ imageCount: 0, storageBytes: 0 });
       expect(stats.get(unknown)).toEqual({ imageCount: 0, storageBytes: 0 });
       expect((await s.registries.stats([])).size).toBe(0);
@@ -316,7 +317,7 @@ export function repositoryStoreContract(factory: MetaFactory): void {
       const name = `${registry}/raced`;
       const got = await Promise.all(Array.from({ length: 8 }, (_, i) => s.repositories.ensure(registryId, name, 100 + i)));
       expect(new Set(got.map((r) => r.id)).size).toBe(1);
-      expect(await s.repositories.countInRegistry(registryId)).toBe(2);
+      expect(await s.repositories.getByName(name)).toEqual(got[0]);
     });
 
     it('lists a registry’s repositories by name with artifact and tag counts and the latest pull', async () => {
@@ -330,6 +331,8 @@ export function repositoryStoreContract(factory: MetaFactory): void {
       await s.artifacts.put(m2, 'v2', 2);
       await s.tags.put(a.id, 'latest', m2.digest, 3);
       await s.artifacts.put(manifest(b.id, 'b1'), undefined, 1);
+      await s.artifacts.put(manifest(c.id, 'c1'), undefined, 1);
+      await s.repositories.ensure(registryId, `${registry}/empty`, 10); // no artifact: not an image, not listed
       await s.artifacts.recordPulls([
         { repositoryId: a.id, digest: m1.digest, at: 500 },
         { repositoryId: a.id, digest: m2.digest, at: 900 },
@@ -344,7 +347,7 @@ export function repositoryStoreContract(factory: MetaFactory): void {
       ]);
       expect(page.items[0]).toMatchObject({ id: a.id, registryId, createdAt: 10 });
       const rest = await s.repositories.list({ registryId, page: 2, perPage: 2 });
-      expect(rest.items.map((r) => [r.name, r.artifactCount, r.tagCount, r.pulledAt])).toEqual([[c.name, 0, 0, null]]);
+      expect(rest.items.map((r) => [r.name, r.artifactCount, r.tagCount, r.pulledAt])).toEqual([[c.name, 1, 0, null]]);
       const found = await s.repositories.list({ registryId, search: 'c_', page: 1, perPage: 10 });
       expect(found.items.map((r) => r.name)).toEqual([c.name]);
       expect(found.total).toBe(1);
@@ -355,9 +358,16 @@ export function repositoryStoreContract(factory: MetaFactory): void {
       const s = stores();
       const { registryId, registry, repo } = await newRepo(s, 'a');
       const names = [repo.name];
-      for (const image of ['ab', 'a-b', 'a.b', 'a_b', 'a/b', 'a0', 'b']) names.push((await s.repositories.ensure(registryId, `${registry}/${image}`, 1)).name);
+      await s.artifacts.put(manifest(repo.id, 'c0'), undefined, 1);
+      for (const image of ['ab', 'a-b', 'a.b', 'a_b', 'a/b', 'a0', 'b']) {
+        const r = await s.repositories.ensure(registryId, `${registry}/${image}`, 1);
+        await s.artifacts.put(manifest(r.id, `c-${image}`), undefined, 1);
+        names.push(r.name);
+      }
+      await s.repositories.ensure(registryId, `${registry}/empty`, 1); // holds no artifact: not in the catalog
       const sorted = [...names].sort();
       const other = await newRepo(s, 'z');
+      await s.artifacts.put(manifest(other.repo.id, 'cz'), undefined, 1);
 
       expect(await s.repositories.catalog({ n: 100, registryNames: [registry] })).toEqual(sorted);
       expect(await s.repositories.catalog({ n: 3, registryNames: [registry] })).toEqual(sorted.slice(0, 3));
@@ -383,6 +393,9 @@ export function repositoryStoreContract(factory: MetaFactory): void {
       const s = stores();
       const { registryId, registry, repo } = await newRepo(s);
       const second = await s.repositories.ensure(registryId, `${registry}/second`, 10);
+      expect(await s.repositories.countInRegistry(registryId)).toBe(0); // images are repositories holding artifacts
+      await s.artifacts.put(manifest(second.id, 'second'), undefined, 10);
+      await s.artifacts.put(manifest(repo.id, 'first'), undefined, 1);
       expect(await s.repositories.countInRegistry(registryId)).toBe(2);
       expect(await s.repositories.countInRegistry(uniq('nope'))).toBe(0);
 
