@@ -21,7 +21,11 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
   let dialect: Dialect;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     dialect = 'postgres';
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 }) }) });
+    const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
+    // An idle connection the server closed (restart, failover, pg_terminate_backend, idle timeout) is dropped from the
+    // pool, which opens a new one when next needed; unheard, the pool's 'error' event would crash the process.
+    pool.on('error', () => undefined);
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     dialect = 'sqlite';
     const file = opts.databaseUrl ? opts.databaseUrl.replace(/^sqlite:/, '') : join(opts.dataDir, 'ncr.db');
