@@ -54,6 +54,9 @@ const RUN = randomBytes(3).toString('hex');
 /** A name no other test uses (lowercase, so it is a valid registry, repository or tag name). */
 const uniq = (prefix: string) => `${prefix}${++counter}x${RUN}`;
 
+/** Declares nothing: for tests that only apply to some databases (a skipped test would count as missing). */
+const none = (..._args: Parameters<typeof it>): void => undefined;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function digestOf(data: string | Uint8Array): string {
@@ -1388,7 +1391,7 @@ export function unitOfWorkContract(factory: MetaFactory, traits: DriverTraits): 
       expect((await s.executions.get(e.id))?.message).toBe('2');
     });
 
-    it.runIf(traits.concurrentTransactions)('without the lock the same increments lose one (the check above can fail)', async () => {
+    (traits.concurrentTransactions ? it : none)('without the lock the same increments lose one (the check above can fail)', async () => {
       const s = stores();
       const e = execution({ message: '0' });
       await s.executions.create(e);
@@ -1403,7 +1406,7 @@ export function unitOfWorkContract(factory: MetaFactory, traits: DriverTraits): 
       expect((await s.executions.get(e.id))?.message).toBe('1');
     });
 
-    it.runIf(traits.concurrentTransactions)('a transaction that deadlocks is retried: both commit, each change once', async () => {
+    (traits.concurrentTransactions ? it : none)('a transaction that deadlocks is retried: both commit, each change once', async () => {
       const s = stores();
       const e = execution();
       await s.executions.create(e);
