@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { rm, utimes } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -230,8 +230,10 @@ describe.each(DB_KINDS)('blobs and uploads (%s)', (db) => {
     const old = await c.req('POST', '/v2/team/app/blobs/uploads/');
     const oldLoc = old.headers.get('location')!;
     await c.req('PATCH', oldLoc, { body: 'abandoned' });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(await s.app.maintenance.purgeUploads(30)).toBeGreaterThanOrEqual(1);
+    // last written an hour ago (upload ages are the storage's own times)
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    await utimes(join(s.dataDir, 'storage', 'uploads', oldLoc.split('/').pop()!), anHourAgo, anHourAgo);
+    expect(await s.app.maintenance.purgeUploads(60_000)).toBeGreaterThanOrEqual(1);
     expect((await c.req('GET', oldLoc)).status).toBe(404);
     const fresh = await c.req('POST', '/v2/team/app/blobs/uploads/');
     expect(await s.app.maintenance.purgeUploads(60_000)).toBe(0);
