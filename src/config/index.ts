@@ -82,7 +82,7 @@ export const ConfigSchema = Type.Object(
     jobs: group('the background job queue', {
       pollIntervalMs: Type.Integer({ minimum: 10, default: 1000, description: 'how often an idle node looks for due jobs and schedules' }),
       concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'jobs of one kind run at once per node, unless the kind says otherwise' }),
-      executionRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'finished executions, jobs and delivered events are kept this long' }),
+      executionRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'finished executions and jobs are kept this long (delivered outbox events: one hour)' }),
       eventsPollIntervalMs: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is read for events from other nodes (PostgreSQL also wakes nodes at once)' }),
     }),
     uploads: group('blob uploads', {
