@@ -13,6 +13,9 @@ import type { Clock } from '../clock.js';
 import { orderingKey, type DomainEvent, type DomainEventType, type StoredEvent } from '../events.js';
 import type { OutboxStore } from './ports.js';
 
+/** Commits within this many ms are delivered in one pass. */
+const WAKE_DELAY_MS = 10;
+
 export type EventHandler = (e: StoredEvent) => Promise<void> | void;
 
 export interface SubscriberOptions {
@@ -59,6 +62,8 @@ export class OutboxDispatcher implements EventListeners {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** when the pending timer fires (real time: it paces I/O, it is not domain time) */
+  private dueAt = 0;
   private unwatch: (() => Promise<void>) | undefined;
   /** registrations of subscribers added after start, awaited before the next delivery */
   private ensuring: Promise<void>[] = [];
@@ -119,9 +124,18 @@ export class OutboxDispatcher implements EventListeners {
     this.wake();
   }
 
-  /** Something was committed: deliver soon. */
+  /**
+   * Something was committed: deliver soon. Wake-ups within `WAKE_DELAY_MS` share one pass, so a burst of commits
+   * costs one read of the outbox, not one per commit.
+   */
   wake(): void {
-    if (this.started && !this.stopped) this.schedule(0);
+    if (!this.started || this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer && this.dueAt <= Date.now() + WAKE_DELAY_MS) return;
+    this.schedule(WAKE_DELAY_MS);
   }
 
   /** Delivers everything deliverable now (due retries included) and resolves when nothing is left; for tests and close. */
@@ -136,6 +150,10 @@ export class OutboxDispatcher implements EventListeners {
         await this.running;
       } finally {
         this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.schedule(WAKE_DELAY_MS);
+        }
       }
       return;
     }
@@ -152,7 +170,11 @@ export class OutboxDispatcher implements EventListeners {
   private schedule(delay: number) {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.loop(), delay);
+    this.dueAt = Date.now() + delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.loop();
+    }, delay);
     this.timer.unref();
   }
 

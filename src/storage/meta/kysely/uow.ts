@@ -33,21 +33,26 @@ export async function advisoryLock(db: Db, dialect: Dialect, key: string): Promi
 export async function appendEvents(db: Db, dialect: Dialect, events: DomainEvent[], auditOf: OutboxHooks['auditOf']): Promise<void> {
   if (events.length === 0) return;
   await advisoryLock(db, dialect, OUTBOX_LOCK);
-  await db
-    .insertInto('events')
-    .values(events.map((e) => ({ id: randomUUID(), type: e.type, key: orderingKey(e), at: e.at, data: JSON.stringify(e) })))
-    .execute();
+  // in slices: a second of pulls can be thousands of events, more than one statement may bind (SQLite: 32766)
+  for (let i = 0; i < events.length; i += INSERT_SLICE) {
+    await db
+      .insertInto('events')
+      .values(events.slice(i, i + INSERT_SLICE).map((e) => ({ id: randomUUID(), type: e.type, key: orderingKey(e), at: e.at, data: JSON.stringify(e) })))
+      .execute();
+  }
   const audit = events.map(auditOf).filter((a): a is Omit<AuditEntry, 'id'> => a !== undefined);
-  if (audit.length > 0) {
+  for (let i = 0; i < audit.length; i += INSERT_SLICE) {
     await db
       .insertInto('audit_log')
-      .values(audit.map((a) => ({ at: a.at, actor: a.actor, action: a.action, target: a.target, detail: a.detail, remote_addr: a.remoteAddr })))
+      .values(audit.slice(i, i + INSERT_SLICE).map((a) => ({ at: a.at, actor: a.actor, action: a.action, target: a.target, detail: a.detail, remote_addr: a.remoteAddr })))
       .execute();
   }
   if (dialect === 'postgres') await sql`select pg_notify('ncr_events', '')`.execute(db);
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
+/** rows per INSERT statement (6 values each, well under every driver's bind limit) */
+const INSERT_SLICE = 500;
 
 export class KyselyUnitOfWork<S extends object> implements UnitOfWork<S> {
   constructor(
