@@ -33,6 +33,21 @@ export function outboxContract(open: () => Promise<Harness>) {
     expect(new Set(stored.map((e) => e.id)).size).toBe(2);
   }));
 
+  it('one transaction can publish thousands of events (a second of pulls), all stored in order', withHarness(async () => {
+    const a = await h.node();
+    await a.uow.transaction(async (tx) => {
+      for (let i = 1; i <= 6000; i++) tx.publish(pushed(h.clock, 'r', i));
+    });
+    const stored = [];
+    for (let cursor = 0; ; ) {
+      const page = await a.outboxStore.after(cursor, 1000);
+      if (page.length === 0) break;
+      stored.push(...page);
+      cursor = page[page.length - 1].seq;
+    }
+    expect(seen(stored)).toEqual(Array.from({ length: 6000 }, (_, i) => i + 1));
+  }));
+
   it('delivers each event once to a durable subscriber, in order, and resumes from its cursor after a restart', withHarness(async () => {
     const a = await h.node();
     const got: number[] = [];
