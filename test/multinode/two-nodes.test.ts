@@ -215,6 +215,18 @@ describe.skipIf(!DB_KINDS.includes('postgres'))('two nodes on one PostgreSQL dat
     const gone = await until(v2, 401, 6000);
     expect(gone.last).toBe(401);
     expect(gone.ms).toBeLessThanOrEqual(5000);
+    // each node's LISTEN connection (cross-node wake-ups) came back by itself
+    const listening = async () => {
+      const c = new pgClient.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      try {
+        const r = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query = 'LISTEN ncr_events'", [new URL(p.pgUrl).pathname.slice(1)]);
+        return r.rows[0]!.n;
+      } finally {
+        await c.end();
+      }
+    };
+    expect((await until(listening, 2, 10_000)).last).toBe(2);
   });
 
   it('a durable subscriber registered on both nodes under one name gets every event exactly once', async () => {

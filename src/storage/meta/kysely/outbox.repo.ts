@@ -104,18 +104,34 @@ export class KyselyOutboxStore implements OutboxStore {
     if (this.dialect !== 'postgres' || !this.pgUrl) return async () => undefined;
     let client: pg.Client | undefined;
     let closed = false;
-    const connect = async () => {
+    let retryMs = 500;
+    const connect = async (): Promise<void> => {
       if (closed) return;
       const c = new pg.Client({ connectionString: this.pgUrl });
       c.on('notification', () => wake());
       c.on('error', () => {
-        // reconnect after a dropped connection; polling covers the gap
-        client = undefined;
-        setTimeout(() => void connect().catch(() => undefined), 1000).unref();
+        // the connection dropped: polling covers the gap; reconnect (and catch up at once) with backoff
+        if (client === c) client = undefined;
+        void c.end().catch(() => undefined);
+        reconnect();
       });
       await c.connect();
       await c.query('LISTEN ncr_events');
+      if (closed) return void (await c.end().catch(() => undefined));
       client = c;
+      retryMs = 500;
+      wake();
+    };
+    let scheduled = false;
+    const reconnect = () => {
+      if (closed || scheduled) return;
+      scheduled = true;
+      const t = setTimeout(() => {
+        scheduled = false;
+        void connect().catch(() => reconnect());
+      }, retryMs);
+      t.unref();
+      retryMs = Math.min(retryMs * 2, 30_000);
     };
     await connect();
     return async () => {
