@@ -1,5 +1,5 @@
 /**
- * Client commands over /api/v1: registries, images, users and access keys. Credentials from flags or env
+ * Client commands over /api/v1: registries, images, users and access keys, executions and (admins) jobs. Credentials from flags or env
  * (NCR_URL, NCR_ACCESS_KEY, NCR_SECRET_KEY). Output is a plain table, or JSON with --json.
  */
 import type { Command } from 'commander';
@@ -138,5 +138,49 @@ export function clientCommands(program: Command) {
     const c = conn(cmd);
     await call(c, 'DELETE', `/users/${who(o)}/access-keys/${enc(ak)}`);
     process.stdout.write(`deleted access key ${ak}\n`);
+  });
+
+  const exe = program.command('execution').description('runs of cleanup, replication, scanning, GC: list, show, stop');
+  exe
+    .command('list')
+    .option('--kind <kind>')
+    .option('--registry <name>', 'only runs on this registry')
+    .option('--status <status>', 'queued, running, succeeded, failed or stopped')
+    .action(async (o: { kind?: string; registry?: string; status?: string }, cmd: Command) => {
+      const c = conn(cmd);
+      const q = new URLSearchParams({ perPage: '100', ...(o.kind ? { kind: o.kind } : {}), ...(o.registry ? { subject: o.registry } : {}), ...(o.status ? { status: o.status } : {}) });
+      out(c, await call(c, 'GET', `/executions?${q}`), ['id', 'kind', 'subject', 'trigger', 'status', 'createdAt', 'endedAt']);
+    });
+  exe.command('show <id>').action(async (id: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    const e = await call(c, 'GET', `/executions/${enc(id)}`);
+    const tasks = await call(c, 'GET', `/executions/${enc(id)}/tasks?perPage=100`);
+    if (c.json) return out(c, { ...e, tasks: tasks.items });
+    out(c, e, ['id', 'kind', 'subject', 'trigger', 'status', 'createdBy', 'createdAt', 'endedAt']);
+    process.stdout.write(`counts: ${JSON.stringify(e.counts)}${e.message ? `\nmessage: ${e.message}` : ''}\n`);
+    out(c, tasks, ['subject', 'status', 'message']);
+  });
+  exe.command('stop <id>').action(async (id: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'POST', `/executions/${enc(id)}/stop`), ['id', 'kind', 'status', 'stopRequested']);
+  });
+
+  const job = program.command('job').description('the background job queue and its schedules (admins)');
+  job
+    .command('list')
+    .option('--kind <kind>')
+    .option('--status <status>', 'queued, running, succeeded, failed or cancelled')
+    .action(async (o: { kind?: string; status?: string }, cmd: Command) => {
+      const c = conn(cmd);
+      const q = new URLSearchParams({ perPage: '100', ...(o.kind ? { kind: o.kind } : {}), ...(o.status ? { status: o.status } : {}) });
+      out(c, await call(c, 'GET', `/jobs?${q}`), ['id', 'kind', 'status', 'attempts', 'runAt', 'finishedAt', 'lastError']);
+    });
+  job.command('cancel <id>').action(async (id: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'POST', `/jobs/${enc(id)}/cancel`), ['id', 'kind', 'status', 'cancelRequested']);
+  });
+  job.command('schedules').action(async (_o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'GET', '/schedules'), ['name', 'cron', 'kind', 'enabled', 'nextAt', 'lastFiredAt']);
   });
 }

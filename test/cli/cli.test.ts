@@ -54,6 +54,22 @@ describe('ncr client commands', () => {
     expect((await ncr(['user', 'set-role', 'vera', 'member'], env)).stdout).toContain('member');
   });
 
+  it('lists, shows and stops executions; shows the job queue and its schedules', async () => {
+    const e = await s.app.executions.start({ kind: 'cli-demo', jobKind: 'cli-unworked', trigger: 'manual', subject: 'team', actor: { userId: null, username: 'admin' } });
+    const list = await ncr(['execution', 'list', '--kind', 'cli-demo'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${e.id}\\s+cli-demo\\s+team\\s+manual\\s+queued`));
+    const stopped = await ncr(['execution', 'stop', e.id, '--json'], env);
+    expect(JSON.parse(stopped.stdout)).toMatchObject({ id: e.id, status: 'stopped' });
+    const shown = await ncr(['execution', 'show', e.id], env);
+    expect(shown.stdout).toContain('stopped before it started');
+    const jobs = await ncr(['job', 'list', '--kind', 'cli-unworked', '--json'], env);
+    expect(JSON.parse(jobs.stdout).items.map((j: { status: string }) => j.status)).toEqual(['cancelled']);
+    const schedules = await ncr(['job', 'schedules'], env);
+    expect(schedules.stdout).toMatch(/system:upload-purge\s+17 \* \* \* \*\s+upload-purge\s+true/);
+    expect((await ncr(['execution', 'stop', e.id], env)).stderr).toMatch(/CONFLICT: execution .* already stopped/);
+  });
+
   it('says what is missing without credentials', async () => {
     const res = await ncr(['registry', 'list'], { NCR_URL: s.url, NCR_ACCESS_KEY: '', NCR_SECRET_KEY: '' });
     expect(res.code).toBe(1);
