@@ -3,10 +3,14 @@
  * same transaction as the change, and the outbox dispatcher (outbox/dispatcher.ts) delivers them at least once to
  * durable subscribers (webhooks, replication, scanning, ...) and to every node's in-memory listeners (caches).
  */
+import type { Role } from './auth/roles.js';
+
 export interface Actor {
   /** user id, or null for the system */
   userId: string | null;
   username: string | null;
+  /** the user's role, which services check the permission table against; absent for the system (jobs, first start) */
+  role?: Role;
   /** client address the request came from */
   remoteAddr?: string | null;
 }

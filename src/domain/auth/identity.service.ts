@@ -10,6 +10,7 @@ import type { Actor } from '../events.js';
 import type { EventListeners } from '../outbox/dispatcher.js';
 import type { Page, PageRequest } from '../pagination.js';
 import type { UnitOfWork } from '../uow.js';
+import { requireActor } from './permissions.js';
 import type { AccessKey, AccessKeyStore, User, UserStore } from './ports.js';
 import type { SessionStore } from './session.service.js';
 import { isRole, type Role } from './roles.js';
@@ -69,6 +70,7 @@ export class IdentityService {
   }
 
   async createUser(input: { username: string; role: string; password?: string }, actor: Actor): Promise<User> {
+    requireActor(actor, 'user:manage', { user: input.username });
     if (!USERNAME.test(input.username)) {
       throw new NcrError('VALIDATION_FAILED', `username "${input.username}" is invalid: use 2-63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit`);
     }
@@ -95,6 +97,7 @@ export class IdentityService {
   }
 
   async setRole(username: string, role: string, actor: Actor): Promise<User> {
+    requireActor(actor, 'user:manage', { user: username });
     if (!isRole(role)) throw new NcrError('VALIDATION_FAILED', `role "${role}" is invalid: use admin, member or viewer`);
     const user = await this.uow.transaction(async (tx) => {
       // every change that can remove an admin takes this lock: two of them cannot both see "another admin is left"
@@ -112,6 +115,7 @@ export class IdentityService {
   }
 
   async deleteUser(username: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'user:manage', { user: username });
     await this.uow.transaction(async (tx) => {
       await tx.lock('users:admins');
       const user = await this.userIn(tx.users, username);
@@ -125,6 +129,7 @@ export class IdentityService {
   }
 
   async setPassword(username: string, password: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'key:manage-own', { user: username });
     checkPassword(password);
     const passwordHash = await hashSecret(password);
     await this.uow.transaction(async (tx) => {
@@ -145,6 +150,7 @@ export class IdentityService {
 
   /** Creates a key for the user (at most maxKeysPerUser); the secret is in the result and nowhere else. */
   async createKey(username: string, actor: Actor, fixed?: { accessKey: string; secretKey: string }): Promise<AccessKeyView & { secretKey: string }> {
+    requireActor(actor, 'key:manage-own', { user: username });
     const secretKey = fixed?.secretKey ?? newSecretKey();
     const secretHash = await hashSecret(secretKey);
     const max = this.limits.maxKeysPerUser;
@@ -178,6 +184,7 @@ export class IdentityService {
   }
 
   async regenerateKey(username: string, idOrAccessKey: string, actor: Actor): Promise<AccessKeyView & { secretKey: string }> {
+    requireActor(actor, 'key:manage-own', { user: username });
     const k = await this.getKey(username, idOrAccessKey);
     const secretKey = newSecretKey();
     const secretHash = await hashSecret(secretKey);
@@ -191,6 +198,7 @@ export class IdentityService {
   }
 
   async deleteKey(username: string, idOrAccessKey: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'key:manage-own', { user: username });
     const k = await this.getKey(username, idOrAccessKey);
     await this.uow.transaction(async (tx) => {
       await tx.keys.delete(k.id);

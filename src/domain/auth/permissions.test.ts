@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isNcrError } from '../../oci/errors.js';
-import { ACTIONS, allowedRepoActions, can, PERMISSIONS, require } from './permissions.js';
+import { ACTIONS, allowedRepoActions, can, PERMISSIONS, require, requireActor } from './permissions.js';
 import { ROLES } from './roles.js';
 
 /** The guide's "Service Permission" table, row by row: true when the Service Viewer has a tick. */
@@ -76,5 +76,13 @@ describe('permissions', () => {
     expect(allowedRepoActions('viewer')).toEqual(['pull']);
     expect(allowedRepoActions('member')).toEqual(['pull', 'push', 'delete']);
     expect(allowedRepoActions('admin')).toEqual(['pull', 'push', 'delete']);
+  });
+
+  it('services check the actor a change is recorded as: users by the table, the system (no role) always', () => {
+    expect(() => requireActor({ username: null }, 'registry:delete')).not.toThrow();
+    expect(() => requireActor({ username: 'vera', role: 'viewer' }, 'registry:delete', { registry: 'team' })).toThrow(/vera has the viewer role, which may not delete registries \(registry:delete\) on team/);
+    expect(() => requireActor({ username: 'mo', role: 'member' }, 'tag:create', { repository: 'team/app' })).not.toThrow();
+    expect(() => requireActor({ username: 'mo', role: 'member' }, 'key:manage-own', { user: 'ann' })).toThrow(/\(user:manage\) on ann/);
+    expect(() => requireActor({ username: 'mo', role: 'member' }, 'key:manage-own', { user: 'mo' })).not.toThrow();
   });
 });

@@ -115,6 +115,15 @@ export function require(principal: Subject, action: Action, resource: Resource =
   );
 }
 
+/**
+ * What services call before a write: the same table, applied to whoever the change is recorded as. The system (jobs,
+ * first start: an actor without a role) may do what its code does; a user must be allowed by `can`.
+ */
+export function requireActor(actor: { username: string | null; role?: Role }, action: Action, resource: Resource = {}): void {
+  if (actor.role === undefined) return;
+  require({ username: actor.username ?? '(unknown)', role: actor.role }, action, resource);
+}
+
 /** The repository actions (token scope actions) a role may ever take: what a token for it is granted at most. */
 export function allowedRepoActions(role: Role): RepoAction[] {
   const out = new Set<RepoAction>();

@@ -6,6 +6,7 @@ import { BlobNotFoundError, type BlobBody, type BlobStore } from '../../storage/
 import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import type { EventListeners } from '../outbox/dispatcher.js';
+import { requireActor } from '../auth/permissions.js';
 import type { UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores } from './ports.js';
 import type { RepositoryResolver } from './repository-resolver.js';
@@ -96,6 +97,7 @@ export class BlobService {
 
   /** Unlinks the blob from the repository; the bytes stay until garbage collection finds them unused. */
   async delete(repoName: string, digest: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'artifact:delete', { repository: repoName });
     parseDigest(digest);
     const repo = await this.resolver.forRead(repoName);
     this.linked.delete(`${repoName}\0${digest}`);

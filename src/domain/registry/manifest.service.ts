@@ -7,6 +7,7 @@ import { parseReference, validateTag } from '../../oci/reference.js';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
+import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
 import type { PullRecorder } from './pull-recorder.js';
@@ -32,6 +33,7 @@ export class ManifestService {
 
   /** Validates and stores a manifest exactly as pushed; tags it when the reference is a tag. */
   async put(repoName: string, reference: string, content: Uint8Array, contentType: string | undefined, actor: Actor): Promise<{ digest: string; subject?: string }> {
+    requireActor(actor, 'image:push', { repository: repoName });
     const ref = parseReference(reference);
     const parsed = parseManifest(content, contentType);
     const digest = ref.kind === 'digest' ? digestOf(content, parseDigest(ref.digest).algorithm) : digestOf(content);
@@ -133,6 +135,7 @@ export class ManifestService {
   }
 
   async deleteArtifact(repo: Repository, digest: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'artifact:delete', { repository: repo.name });
     await this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
       if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
@@ -144,6 +147,7 @@ export class ManifestService {
   }
 
   async deleteTag(repo: Repository, tag: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'tag:delete', { repository: repo.name });
     await this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
       const existing = await tx.tags.get(repo.id, tag);
@@ -154,6 +158,7 @@ export class ManifestService {
 
   /** Points a (new or existing) tag at an artifact that is already in the repository. */
   async createTag(repo: Repository, tag: string, digest: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'tag:create', { repository: repo.name });
     validateTag(tag);
     parseDigest(digest);
     await this.uow.transaction(async (tx) => {

@@ -6,6 +6,7 @@ import { validateRegistryName } from '../../oci/reference.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import type { Page, PageRequest } from '../pagination.js';
+import { requireActor } from '../auth/permissions.js';
 import type { UnitOfWork } from '../uow.js';
 import type { Artifact, Registry, RegistryCoreStores, RegistryStats, Repository, RepositorySummary, Tag } from './ports.js';
 
@@ -19,6 +20,7 @@ export class RegistryService {
   ) {}
 
   async create(name: string, actor: Actor, registryAddress?: string): Promise<RegistryView> {
+    requireActor(actor, 'registry:create', { registry: name });
     validateRegistryName(name, registryAddress);
     const reg: Registry = { id: randomUUID(), name, createdAt: this.clock.now(), createdBy: actor.username };
     await this.uow.transaction(async (tx) => {
@@ -43,6 +45,7 @@ export class RegistryService {
 
   /** Refused while the registry holds images, unless `force`. */
   async delete(name: string, force: boolean, actor: Actor): Promise<void> {
+    requireActor(actor, 'registry:delete', { registry: name });
     await this.uow.transaction(async (tx) => {
       const reg = await tx.registries.getByName(name);
       if (!reg) throw new NcrError('NOT_FOUND', `registry "${name}" does not exist`);
@@ -75,6 +78,7 @@ export class RegistryService {
   }
 
   async deleteImage(registryName: string, image: string, actor: Actor): Promise<void> {
+    requireActor(actor, 'image:delete', { repository: `${registryName}/${image}` });
     const repo = await this.image(registryName, image);
     await this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);

@@ -84,7 +84,7 @@ export async function authorize(deps: ApiDeps, req: FastifyRequest, action: Acti
 }
 
 export function actor(req: FastifyRequest, p: Principal): Actor {
-  return { userId: p.userId, username: p.username, remoteAddr: req.ip };
+  return { userId: p.userId, username: p.username, role: p.role, remoteAddr: req.ip };
 }
 
 /** Responses every route may give, for the OpenAPI document. */

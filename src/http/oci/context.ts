@@ -26,7 +26,7 @@ export interface OciRequest {
 }
 
 export function actorOf(req: FastifyRequest, caller: Caller | undefined): Actor {
-  return { userId: caller?.principal.userId ?? null, username: caller?.principal.username ?? null, remoteAddr: req.ip };
+  return { userId: caller?.principal.userId ?? null, username: caller?.principal.username ?? null, role: caller?.principal.role, remoteAddr: req.ip };
 }
 
 /** The spec's Range header of an upload session holding `offset` bytes (`0-<last byte>`; `0-0` when empty). */
