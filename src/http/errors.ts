@@ -29,14 +29,16 @@ const UNAVAILABLE_CODES = new Set([
   // the network between ncr and PostgreSQL
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
   // PostgreSQL shutting down, crashed, starting up, out of connections; connection exceptions (class 08)
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+  '57P01', '57P02', '57P03', '57P04', '53300', '08000', '08001', '08003', '08004', '08006',
+  // the database does not exist (dropped, or not created yet)
+  '3D000',
   // the file system under the data directory
   'EIO', 'ENOSPC', 'EROFS', 'EDQUOT',
 ]);
 /** SQLite's codes for a locked, failing, full, unopenable or read-only database file (extended codes included). */
 const UNAVAILABLE_SQLITE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY)(_|$)/;
 /** node-postgres reports a dropped or impossible connection by message only. */
-const UNAVAILABLE_PG_MESSAGE = /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end/;
+const UNAVAILABLE_PG_MESSAGE = /^Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|is not currently accepting connections/;
 
 /** True when `err`, or an error it wraps, says the database or the storage is unreachable (see the lists above). */
 export function isUnavailable(err: unknown, depth = 0): boolean {
