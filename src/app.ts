@@ -132,7 +132,12 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const queue = new JobQueue(jobStore, scheduleStore, clock);
   const runner = new JobRunner(jobStore, scheduleStore, uowOf(jobStores), clock, { pollIntervalMs: config.jobs.pollIntervalMs, concurrency: config.jobs.concurrency }, fastify.log);
   queue.onEnqueue(() => runner.wake());
-  const executions = new ExecutionService(new KyselyExecutionStore(meta.db, meta.dialect), queue, clock);
+  const executions = new ExecutionService(
+    new KyselyExecutionStore(meta.db, meta.dialect),
+    queue,
+    uowOf((db) => ({ executions: new KyselyExecutionStore(db, meta.dialect), jobs: new KyselyJobStore(db, meta.dialect) })),
+    clock,
+  );
 
   // --- identity and tokens ------------------------------------------------------------------------------------------
   const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), uowOf(identityStores), outbox, clock, {

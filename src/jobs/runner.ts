@@ -160,6 +160,11 @@ export class JobRunner {
     }, Math.max(50, Math.floor(leaseMs / 3)));
     beat.unref();
     try {
+      if (job.attempts > job.maxAttempts) {
+        // claimed again after its lease ran out more often than it may be tried: its runs keep dying (or hanging)
+        await this.jobs.fail(job.id, this.owner, this.clock.now(), `gave up after ${job.maxAttempts} attempt(s): each time, the node running it stopped answering`, undefined);
+        return;
+      }
       if (job.cancelRequested) ctrl.abort();
       const ctx: JobContext = { job, signal: ctrl.signal, progress: (p) => this.jobs.progress(job.id, this.owner, p, this.clock.now()) };
       const result = ctrl.signal.aborted ? undefined : await h.run(job.payload, ctx);

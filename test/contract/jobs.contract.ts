@@ -116,6 +116,22 @@ export function jobsContract(open: () => Promise<Harness>) {
     expect([j.status, j.attempts, j.progress]).toEqual(['succeeded', 2, { done: 1, of: 1 }]);
   }));
 
+  it('a job whose runs keep dying is given up after maxAttempts, not run forever', withHarness(async () => {
+    const a = await h.node();
+    const job = await a.queue.enqueue({ kind: 'doomed', maxAttempts: 2 });
+    for (let i = 0; i < 2; i++) {
+      expect((await a.jobs.claim(['doomed'], `dying-node-${i}`, h.clock.now(), h.clock.now() + 1000, 1)).length).toBe(1);
+      h.clock.advance(1001);
+    }
+    const runs: string[] = [];
+    recorder(a, 'doomed', runs);
+    await a.runner.runDue();
+    expect(runs).toEqual([]);
+    const j = await a.queue.get(job.id);
+    expect([j.status, j.attempts]).toEqual(['failed', 3]);
+    expect(j.lastError).toMatch(/gave up after 2 attempt\(s\)/);
+  }));
+
   it('two nodes share the queue: every job runs exactly once', withHarness(async () => {
     const a = await h.node();
     const b = await h.node();

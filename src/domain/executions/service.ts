@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { NcrError } from '../../oci/errors.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
+import type { JobStore } from '../queue/ports.js';
 import type { JobQueue } from '../queue/queue.js';
+import type { UnitOfWork } from '../uow.js';
 import type { Page, PageRequest } from '../pagination.js';
 import type { Execution, ExecutionStatus, ExecutionStore, ExecutionTask, ExecutionTrigger, TaskStatus } from './ports.js';
 
@@ -13,10 +15,11 @@ export class ExecutionService {
   constructor(
     private readonly store: ExecutionStore,
     private readonly jobs: JobQueue,
+    private readonly uow: UnitOfWork<{ executions: ExecutionStore; jobs: JobStore }>,
     private readonly clock: Clock,
   ) {}
 
-  /** Records a queued execution and enqueues the job `jobKind` with `{ executionId, ...payload }`. */
+  /** Records a queued execution and enqueues the job `jobKind` with `{ executionId, ...payload }`, in one transaction. */
   async start(s: { kind: string; jobKind: string; trigger: ExecutionTrigger; subject?: string | null; params?: unknown; payload?: Record<string, unknown>; actor: Actor }): Promise<Execution> {
     const e: Execution = {
       id: randomUUID(),
@@ -34,10 +37,14 @@ export class ExecutionService {
       stopRequested: false,
       jobId: null,
     };
-    await this.store.create(e);
-    const job = await this.jobs.enqueue({ kind: s.jobKind, payload: { executionId: e.id, ...(s.payload ?? {}) }, maxAttempts: 1 });
-    await this.store.update(e.id, { jobId: job.id });
-    return { ...e, jobId: job.id };
+    const jobId = await this.uow.transaction(async (tx) => {
+      await tx.executions.create(e);
+      const { job } = await tx.jobs.enqueue({ kind: s.jobKind, payload: { executionId: e.id, ...(s.payload ?? {}) }, maxAttempts: 1 }, e.createdAt);
+      await tx.executions.update(e.id, { jobId: job.id });
+      return job.id;
+    });
+    this.jobs.poke();
+    return { ...e, jobId };
   }
 
   async get(id: string): Promise<Execution> {

@@ -238,6 +238,14 @@ export class OutboxDispatcher implements EventListeners {
     const now = this.clock.now();
     const cursor = await this.store.lease(s.name, this.owner, now, now + this.opts.leaseMs);
     if (cursor === undefined) return false;
+    let leasedAt = now;
+    // a slow handler must not let the lease lapse under it (another node would deliver the same events meanwhile)
+    const keepLease = async (): Promise<boolean> => {
+      const t = this.clock.now();
+      if (t - leasedAt < this.opts.leaseMs / 2) return true;
+      leasedAt = t;
+      return (await this.store.lease(s.name, this.owner, t, t + this.opts.leaseMs)) !== undefined;
+    };
     let progressed = false;
     const blocked = new Set<string>();
     for (const p of await this.store.parked(s.name)) {
@@ -261,7 +269,10 @@ export class OutboxDispatcher implements EventListeners {
       }
     }
     const events = await this.store.after(cursor, this.opts.batchSize);
+    let handled = 0;
     for (const e of events) {
+      if (!(await keepLease())) break;
+      handled++;
       if (s.types && !s.types.has(e.event.type)) continue;
       const key = orderingKey(e.event);
       if (blocked.has(key)) {
@@ -276,8 +287,8 @@ export class OutboxDispatcher implements EventListeners {
         this.onError(err, { subscriber: s.name, seq: e.seq });
       }
     }
-    if (events.length > 0) {
-      if (!(await this.store.advance(s.name, this.owner, events[events.length - 1].seq))) return false;
+    if (handled > 0) {
+      if (!(await this.store.advance(s.name, this.owner, events[handled - 1].seq))) return false;
       progressed = true;
     }
     return progressed;

@@ -24,8 +24,13 @@ export class JobQueue {
 
   async enqueue(spec: JobSpec): Promise<Job> {
     const { job } = await this.jobs.enqueue(spec, this.clock.now());
-    for (const w of this.wakers) w();
+    this.poke();
     return job;
+  }
+
+  /** Something was enqueued (maybe in another service's transaction): wake this node's runner. */
+  poke(): void {
+    for (const w of this.wakers) w();
   }
 
   async get(id: string): Promise<Job> {
