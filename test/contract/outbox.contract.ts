@@ -48,6 +48,22 @@ export function outboxContract(open: () => Promise<Harness>) {
     expect(seen(stored)).toEqual(Array.from({ length: 6000 }, (_, i) => i + 1));
   }));
 
+  it('a subscriber of some types gets only those, and its cursor moves past the rest', withHarness(async () => {
+    const a = await h.node();
+    const got: string[] = [];
+    a.dispatcher.subscribe('t.typed', (e) => void got.push(e.event.type), { types: ['ArtifactDeleted'] });
+    await a.dispatcher.start();
+    await a.uow.transaction(async (tx) => {
+      for (let i = 1; i <= 450; i++) tx.publish(pushed(h.clock, 'r', i));
+      tx.publish({ type: 'ArtifactDeleted', at: h.clock.now(), actor: { userId: null, username: 'system' }, repository: 'r/app', digest: `sha256:${'9'.repeat(64)}` });
+      for (let i = 451; i <= 500; i++) tx.publish(pushed(h.clock, 'r', i));
+    });
+    await a.dispatcher.drain();
+    expect(got).toEqual(['ArtifactDeleted']);
+    const latest = await a.outboxStore.latestSeq();
+    expect(await a.outboxStore.lease('t.typed', 'other-owner', h.clock.now() + 60_000, h.clock.now() + 90_000)).toBe(latest);
+  }));
+
   it('delivers each event once to a durable subscriber, in order, and resumes from its cursor after a restart', withHarness(async () => {
     const a = await h.node();
     const got: number[] = [];

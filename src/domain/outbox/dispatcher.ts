@@ -213,12 +213,30 @@ export class OutboxDispatcher implements EventListeners {
     }
   }
 
-  private async deliverToListeners(): Promise<boolean> {
-    if (this.listeners.length === 0) {
-      this.localCursor = Math.max(this.localCursor, await this.store.latestSeq());
-      return false;
+  /**
+   * The next events of `types` (all when null) after `cursor`, and where the cursor may move once they are handled:
+   * past every event of other types up to the newest stored, so nobody reads (or parses) what they do not want,
+   * such as the thousands of pull events a busy second writes.
+   */
+  private async read(cursor: number, types: Set<string> | null): Promise<{ events: StoredEvent[]; next: number; more: boolean }> {
+    const upTo = await this.store.latestSeq();
+    if (upTo <= cursor) return { events: [], next: cursor, more: false };
+    const events = await this.store.after(cursor, this.opts.batchSize, { types: types ? [...types] : undefined, upTo });
+    const more = events.length === this.opts.batchSize;
+    return { events, next: more ? events[events.length - 1].seq : upTo, more };
+  }
+
+  private listenerTypes(): Set<string> | null {
+    const all = new Set<string>();
+    for (const l of this.listeners) {
+      if (!l.types) return null;
+      for (const t of l.types) all.add(t);
     }
-    const events = await this.store.after(this.localCursor, this.opts.batchSize);
+    return all;
+  }
+
+  private async deliverToListeners(): Promise<boolean> {
+    const { events, next, more } = await this.read(this.localCursor, this.listeners.length === 0 ? new Set() : this.listenerTypes());
     for (const e of events) {
       for (const l of this.listeners) {
         if (l.types && !l.types.has(e.event.type)) continue;
@@ -230,7 +248,8 @@ export class OutboxDispatcher implements EventListeners {
       }
       this.localCursor = e.seq;
     }
-    return events.length === this.opts.batchSize;
+    this.localCursor = Math.max(this.localCursor, next);
+    return more;
   }
 
   /** One pass for one subscriber: due retries, then new events. True when it made progress and more may be waiting. */
@@ -268,12 +287,11 @@ export class OutboxDispatcher implements EventListeners {
         this.onError(err, { subscriber: s.name, seq: p.seq });
       }
     }
-    const events = await this.store.after(cursor, this.opts.batchSize);
+    const { events, next, more } = await this.read(cursor, s.types);
     let handled = 0;
     for (const e of events) {
       if (!(await keepLease())) break;
       handled++;
-      if (s.types && !s.types.has(e.event.type)) continue;
       const key = orderingKey(e.event);
       if (blocked.has(key)) {
         await this.store.park(s.name, { seq: e.seq, key, attempts: 0, nextAt: now, lastError: null, dead: false });
@@ -287,9 +305,10 @@ export class OutboxDispatcher implements EventListeners {
         this.onError(err, { subscriber: s.name, seq: e.seq });
       }
     }
-    if (handled > 0) {
-      if (!(await this.store.advance(s.name, this.owner, events[handled - 1].seq))) return false;
-      progressed = true;
+    const to = handled === events.length ? next : events[handled - 1]?.seq ?? cursor;
+    if (to > cursor) {
+      if (!(await this.store.advance(s.name, this.owner, to))) return false;
+      progressed = more || handled > 0 || progressed;
     }
     return progressed;
   }

@@ -17,8 +17,11 @@ export interface ParkedEvent {
 }
 
 export interface OutboxStore {
-  /** Events with seq > `after`, in seq order, at most `limit`. */
-  after(after: number, limit: number): Promise<StoredEvent[]>;
+  /**
+   * Events with seq > `after`, in seq order, at most `limit`; only of `types` and only up to seq `upTo` when given
+   * (so a reader can skip what it does not want without reading it).
+   */
+  after(after: number, limit: number, filter?: { types?: readonly string[]; upTo?: number }): Promise<StoredEvent[]>;
   /** Events by seq (for parked retries); missing ones are left out. */
   bySeq(seqs: number[]): Promise<StoredEvent[]>;
   /** The highest seq stored (0 when none). */

@@ -15,8 +15,14 @@ export class KyselyOutboxStore implements OutboxStore {
     private readonly pgUrl?: string,
   ) {}
 
-  async after(after: number, limit: number) {
-    const rows = await this.db.selectFrom('events').select(['seq', 'id', 'data']).where('seq', '>', after).orderBy('seq').limit(limit).execute();
+  async after(after: number, limit: number, filter: { types?: readonly string[]; upTo?: number } = {}) {
+    let q = this.db.selectFrom('events').select(['seq', 'id', 'data']).where('seq', '>', after);
+    if (filter.upTo !== undefined) q = q.where('seq', '<=', filter.upTo);
+    if (filter.types) {
+      if (filter.types.length === 0) return [];
+      q = q.where('type', 'in', [...filter.types]);
+    }
+    const rows = await q.orderBy('seq').limit(limit).execute();
     return rows.map(toStored);
   }
 
