@@ -10,6 +10,10 @@
  * The parsers (reference, digest, manifest) either return or throw NcrError, never anything else.
  *
  * Counterexamples the fuzzer found are kept as fixed examples (`examples` in each property) so they stay fixed.
+ *
+ * The server is one of its own, not the run's shared one (test/helpers/shared.ts): the fuzzer writes at random to what
+ * every file on a shared server depends on (it may create a second admin and then demote or delete "admin", fill the
+ * admin's access keys, change roles) and fails logins by the hundred.
  */
 import http from 'node:http';
 import fc from 'fast-check';

@@ -56,6 +56,25 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
   };
 }
 
+/** The `api` of a server at `url`: JSON to /api/v1 with Basic auth, `defaultCreds` unless creds are given. */
+export function apiCaller(url: string, defaultCreds: { accessKey: string; secretKey: string }): TestServer['api'] {
+  return async (method, path, body, creds = defaultCreds) => {
+    const headers: Record<string, string> = {
+      authorization: 'Basic ' + Buffer.from(`${creds.accessKey}:${creds.secretKey}`).toString('base64'),
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  };
+}
+
 /** `config` is deep-merged over the test defaults, e.g. `{ auth: { login: { failureLimit: 3 } } }`. */
 export async function startServer(opts: { db?: DbKind; config?: DeepPartial<Config>; dataDir?: string; adapters?: Adapters; pgUrl?: string } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'ncr-test-')));
@@ -87,21 +106,7 @@ export async function startServer(opts: { db?: DbKind; config?: DeepPartial<Conf
     admin,
     app,
     dataDir,
-    async api(method, path, body, creds = admin) {
-      const headers: Record<string, string> = {
-        authorization: 'Basic ' + Buffer.from(`${creds.accessKey}:${creds.secretKey}`).toString('base64'),
-      };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      let parsed: any = text;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        /* not JSON: keep the text */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
-    },
+    api: apiCaller(url, admin),
     async close() {
       await app.close();
       if (pgDb) await pgDb.drop();

@@ -6,6 +6,8 @@
  * Each identity (admin, viewer) has its own DOCKER_CONFIG. ncr listens on plain http on 127.0.0.1, which dockerd
  * treats as an insecure registry by default; `docker manifest` needs --insecure for it.
  *
+ * The ncr server is the run's shared one (test/helpers/shared.ts): this file's registry and user have unique names.
+ *
  * Set NCR_SKIP_REAL_CLIENTS=1 to skip this file when docker.io cannot be installed (or without root).
  */
 import { createHash } from 'node:crypto';
@@ -14,9 +16,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerConfigAuths, dockerEngineUnavailable, dockerLogin, startDockerEngine, type DockerEngine, type DockerRunOptions } from '../helpers/docker.js';
 import { createTar } from '../helpers/oci-image.js';
-import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
+import { DB_KINDS } from '../helpers/server.js';
+import { sharedServer, unique, type SharedServer } from '../helpers/shared.js';
 
 const SKIP = process.env.NCR_SKIP_REAL_CLIENTS === '1';
+
+// this file's registry and viewer on the shared server
+const TEAM = unique('team');
+const VERA = unique('vera');
 
 const MT_DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const MT_DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
@@ -50,7 +57,7 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
   });
 
   describe.each(DB_KINDS)('on %s', { timeout: 120_000 }, (db) => {
-    let server: TestServer;
+    let server: SharedServer;
     let HOST: string;
     let admin: Creds;
     /** DOCKER_CONFIG of the admin identity, logged in once in beforeAll. */
@@ -107,9 +114,9 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
       base ??= (async () => {
         const tarPath = join(workDir, 'base.tar');
         await writeFile(tarPath, baseTar);
-        await docker(['import', tarPath, `${HOST}/team/base:import`]);
-        await docker(['tag', `${HOST}/team/base:import`, `${HOST}/team/base:1`]);
-        const push = await docker(['push', `${HOST}/team/base:1`]);
+        await docker(['import', tarPath, `${HOST}/${TEAM}/base:import`]);
+        await docker(['tag', `${HOST}/${TEAM}/base:import`, `${HOST}/${TEAM}/base:1`]);
+        const push = await docker(['push', `${HOST}/${TEAM}/base:1`]);
         return { digest: pushedDigest(push.stdout) };
       })();
       return base;
@@ -122,13 +129,13 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
       app ??= (async () => {
         await pushBase();
         // Without a local copy, the builder has to pull the base from ncr with the login's credentials.
-        await removeLocal(`${HOST}/team/base:1`, `${HOST}/team/base:import`);
+        await removeLocal(`${HOST}/${TEAM}/base:1`, `${HOST}/${TEAM}/base:import`);
         const ctx = await mkdtemp(join(workDir, 'ctx-'));
-        await writeFile(join(ctx, 'Dockerfile'), `FROM ${HOST}/team/base:1\nCOPY message.txt /srv/message.txt\n`);
+        await writeFile(join(ctx, 'Dockerfile'), `FROM ${HOST}/${TEAM}/base:1\nCOPY message.txt /srv/message.txt\n`);
         await writeFile(join(ctx, 'message.txt'), MESSAGE);
         // The legacy builder: no BuildKit, no buildx, nothing to fetch.
-        const build = await docker(['build', '--tag', `${HOST}/team/app:1`, ctx], { env: { DOCKER_BUILDKIT: '0' } });
-        const push = await docker(['push', `${HOST}/team/app:1`]);
+        const build = await docker(['build', '--tag', `${HOST}/${TEAM}/app:1`, ctx], { env: { DOCKER_BUILDKIT: '0' } });
+        const push = await docker(['push', `${HOST}/${TEAM}/app:1`]);
         return { digest: pushedDigest(push.stdout), build: build.stdout };
       })();
       return app;
@@ -136,10 +143,10 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
 
     beforeAll(async () => {
       workDir = await mkdtemp(join(engine.baseDir, `work-${db}-`));
-      server = await startServer({ db });
+      server = sharedServer(db);
       HOST = server.host;
       admin = { accessKey: server.admin.accessKey, secretKey: server.admin.secretKey };
-      const created = await server.api('POST', '/api/v1/registries', { name: 'team' });
+      const created = await server.api('POST', '/api/v1/registries', { name: TEAM });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       adminConfig = await engine.newConfig(`admin-${db}`);
       const login = await dockerLogin(engine, HOST, admin, adminConfig);
@@ -147,7 +154,6 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
     });
 
     afterAll(async () => {
-      await server?.close();
       if (workDir) await rm(workDir, { recursive: true, force: true });
     });
 
@@ -170,7 +176,7 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
 
     it('b. docker import + push: ncr serves the Docker manifest under the pushed digest, with the imported tar as its layer', async () => {
       const { digest } = await pushBase();
-      const res = await getManifest('team/base', '1', [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST]);
+      const res = await getManifest(`${TEAM}/base`, '1', [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST]);
       expect(res.status).toBe(200);
       expect(res.headers.get('docker-content-digest')).toBe(digest);
       expect(sha256(res.body)).toBe(digest);
@@ -179,7 +185,7 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
       expect(manifest.layers).toHaveLength(1);
 
       // The config's only diff_id is the tar this test wrote: docker kept it byte for byte.
-      const config = await fetch(`${server.url}/v2/team/base/blobs/${manifest.config.digest}`, {
+      const config = await fetch(`${server.url}/v2/${TEAM}/base/blobs/${manifest.config.digest}`, {
         headers: { authorization: 'Basic ' + Buffer.from(`${admin.accessKey}:${admin.secretKey}`).toString('base64') },
       });
       expect(config.status).toBe(200);
@@ -188,7 +194,7 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
       expect(configJson.architecture).toBe('amd64');
       expect(configJson.os).toBe('linux');
 
-      const tags = await getTags('team/base');
+      const tags = await getTags(`${TEAM}/base`);
       expect(tags).toContain('1');
     });
 
@@ -204,21 +210,21 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
       const { digest: baseDigest } = await pushBase();
       const { digest, build } = await pushApp();
       // The builder had no local base: it pulled it from ncr.
-      expect(build).toMatch(new RegExp(`Downloaded newer image for ${HOST.replace(/[.]/g, '\\.')}/team/base:1`));
+      expect(build).toMatch(new RegExp(`Downloaded newer image for ${HOST.replace(/[.]/g, '\\.')}/${TEAM}/base:1`));
       expect(digest).not.toBe(baseDigest);
 
-      await removeLocal(`${HOST}/team/app:1`, `${HOST}/team/base:1`);
-      const pull = await docker(['pull', `${HOST}/team/app:1`]);
+      await removeLocal(`${HOST}/${TEAM}/app:1`, `${HOST}/${TEAM}/base:1`);
+      const pull = await docker(['pull', `${HOST}/${TEAM}/app:1`]);
       expect(pull.stdout).toContain(`Digest: ${digest}`);
       expect(pull.stdout).toMatch(/Downloaded newer image/);
-      const repoDigests = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${HOST}/team/app:1`])).stdout);
-      expect(repoDigests).toContain(`${HOST}/team/app@${digest}`);
+      const repoDigests = JSON.parse((await docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', `${HOST}/${TEAM}/app:1`])).stdout);
+      expect(repoDigests).toContain(`${HOST}/${TEAM}/app@${digest}`);
 
-      expect(await readFromImage(`${HOST}/team/app:1`, '/srv/message.txt')).toBe(MESSAGE);
+      expect(await readFromImage(`${HOST}/${TEAM}/app:1`, '/srv/message.txt')).toBe(MESSAGE);
       // The base's layer came along.
-      expect(await readFromImage(`${HOST}/team/app:1`, '/etc/base-release')).toBe(BASE_RELEASE);
+      expect(await readFromImage(`${HOST}/${TEAM}/app:1`, '/etc/base-release')).toBe(BASE_RELEASE);
 
-      const manifest = await getManifest('team/app', '1', [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST]);
+      const manifest = await getManifest(`${TEAM}/app`, '1', [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST]);
       expect(manifest.status).toBe(200);
       expect(manifest.headers.get('docker-content-digest')).toBe(digest);
       expect(manifest.json().layers).toHaveLength(2);
@@ -227,15 +233,15 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
     it('d. docker manifest create + push makes a manifest list that ncr serves with both images', async () => {
       const { digest: baseDigest } = await pushBase();
       const { digest: appDigest } = await pushApp();
-      await docker(['manifest', 'create', '--insecure', `${HOST}/team/multi:1`, `${HOST}/team/base:1`, `${HOST}/team/app:1`]);
-      const push = await docker(['manifest', 'push', '--insecure', `${HOST}/team/multi:1`]);
+      await docker(['manifest', 'create', '--insecure', `${HOST}/${TEAM}/multi:1`, `${HOST}/${TEAM}/base:1`, `${HOST}/${TEAM}/app:1`]);
+      const push = await docker(['manifest', 'push', '--insecure', `${HOST}/${TEAM}/multi:1`]);
       // "Pushed ref <name>@<child> with digest: <child>" per child (mounted into team/multi), then the list's digest.
-      expect(push.stdout).toContain(`Pushed ref ${HOST}/team/multi@${baseDigest} with digest: ${baseDigest}`);
-      expect(push.stdout).toContain(`Pushed ref ${HOST}/team/multi@${appDigest} with digest: ${appDigest}`);
+      expect(push.stdout).toContain(`Pushed ref ${HOST}/${TEAM}/multi@${baseDigest} with digest: ${baseDigest}`);
+      expect(push.stdout).toContain(`Pushed ref ${HOST}/${TEAM}/multi@${appDigest} with digest: ${appDigest}`);
       const listDigest = /^(sha256:[0-9a-f]{64})$/m.exec(push.stdout)?.[1];
       expect(listDigest, push.stdout).toBeDefined();
 
-      const res = await getManifest('team/multi', '1', [MT_DOCKER_LIST, MT_OCI_INDEX]);
+      const res = await getManifest(`${TEAM}/multi`, '1', [MT_DOCKER_LIST, MT_OCI_INDEX]);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe(MT_DOCKER_LIST);
       expect(res.headers.get('docker-content-digest')).toBe(listDigest);
@@ -250,38 +256,38 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
       }
       // Each child is there by digest.
       for (const d of [baseDigest, appDigest]) {
-        const child = await getManifest('team/multi', d, [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST]);
-        expect(child.status, `team/multi@${d}`).toBe(200);
+        const child = await getManifest(`${TEAM}/multi`, d, [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST]);
+        expect(child.status, `${TEAM}/multi@${d}`).toBe(200);
         expect(sha256(child.body)).toBe(d);
       }
     });
 
     it('e. a viewer can docker pull but docker push is denied', async () => {
       const { digest } = await pushApp();
-      const user = await server.api('POST', '/api/v1/users', { username: 'vera', role: 'viewer', password: 'vera-Passw0rd-long-enough' });
+      const user = await server.api('POST', '/api/v1/users', { username: VERA, role: 'viewer', password: 'vera-Passw0rd-long-enough' });
       expect(user.status, JSON.stringify(user.body)).toBe(201);
-      const key = await server.api('POST', '/api/v1/users/vera/access-keys');
+      const key = await server.api('POST', `/api/v1/users/${VERA}/access-keys`);
       expect(key.status, JSON.stringify(key.body)).toBe(201);
       const viewer: Creds = { accessKey: key.body.accessKey, secretKey: key.body.secretKey };
       const config = await engine.newConfig(`vera-${db}`);
       const login = await dockerLogin(engine, HOST, viewer, config);
       expect(login.code, login.stderr).toBe(0);
 
-      await removeLocal(`${HOST}/team/app:1`);
-      const pull = await docker(['pull', `${HOST}/team/app:1`], { config });
+      await removeLocal(`${HOST}/${TEAM}/app:1`);
+      const pull = await docker(['pull', `${HOST}/${TEAM}/app:1`], { config });
       expect(pull.stdout).toContain(`Digest: ${digest}`);
-      expect(await readFromImage(`${HOST}/team/app:1`, '/srv/message.txt', { config })).toBe(MESSAGE);
+      expect(await readFromImage(`${HOST}/${TEAM}/app:1`, '/srv/message.txt', { config })).toBe(MESSAGE);
 
       // A new layer (so the push has to upload a blob) under a new tag.
       const tarPath = join(workDir, 'vera.tar');
       await writeFile(tarPath, createTar([{ name: 'vera.txt', type: 'file', data: Buffer.from(`vera on ${db}\n`) }]));
-      await docker(['import', tarPath, `${HOST}/team/app:vera`], { config });
-      const push = await engine.dockerResult(['push', `${HOST}/team/app:vera`], { config });
+      await docker(['import', tarPath, `${HOST}/${TEAM}/app:vera`], { config });
+      const push = await engine.dockerResult(['push', `${HOST}/${TEAM}/app:vera`], { config });
       expect(push.code, `viewer push unexpectedly succeeded:\n${push.stdout}`).not.toBe(0);
       expect(push.stderr).toMatch(/denied/i);
       expect(push.stdout).not.toMatch(/digest: sha256:/);
-      expect(await getTags('team/app')).not.toContain('vera');
-      expect((await getManifest('team/app', 'vera', [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST])).status).toBe(404);
+      expect(await getTags(`${TEAM}/app`)).not.toContain('vera');
+      expect((await getManifest(`${TEAM}/app`, 'vera', [MT_DOCKER_MANIFEST, MT_OCI_MANIFEST])).status).toBe(404);
     });
 
     it('f. after docker logout the same pull is refused as unauthorized', async () => {
@@ -290,19 +296,19 @@ describe.skipIf(SKIP)('real Docker engine against ncr', () => {
       const login = await dockerLogin(engine, HOST, admin, config);
       expect(login.code, login.stderr).toBe(0);
       expect(Object.keys(await dockerConfigAuths(config))).toContain(HOST);
-      await removeLocal(`${HOST}/team/app:1`);
+      await removeLocal(`${HOST}/${TEAM}/app:1`);
       // Logged in, the pull works...
-      await docker(['pull', `${HOST}/team/app:1`], { config });
-      await removeLocal(`${HOST}/team/app:1`);
+      await docker(['pull', `${HOST}/${TEAM}/app:1`], { config });
+      await removeLocal(`${HOST}/${TEAM}/app:1`);
 
       await docker(['logout', HOST], { config });
       expect(Object.keys(await dockerConfigAuths(config))).not.toContain(HOST);
       // ...logged out, it does not.
-      const pull = await engine.dockerResult(['pull', `${HOST}/team/app:1`], { config });
+      const pull = await engine.dockerResult(['pull', `${HOST}/${TEAM}/app:1`], { config });
       expect(pull.code, `pull after logout unexpectedly succeeded:\n${pull.stdout}`).not.toBe(0);
       expect(pull.stderr).toMatch(/unauthorized/i);
       const left = (await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n');
-      expect(left).not.toContain(`${HOST}/team/app:1`);
+      expect(left).not.toContain(`${HOST}/${TEAM}/app:1`);
     });
   });
 });

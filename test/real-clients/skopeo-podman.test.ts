@@ -5,6 +5,8 @@
  * with a private vfs store per test and its own REGISTRY_AUTH_FILE (test/helpers/clients.ts). The server listens on
  * plain http on loopback, hence the --tls-verify=false family of flags everywhere.
  *
+ * The server is the run's shared one (test/helpers/shared.ts): this file's registry and user have unique names.
+ *
  * Set NCR_SKIP_REAL_CLIENTS=1 to skip this file when skopeo/podman cannot be installed.
  */
 import { createHash } from 'node:crypto';
@@ -12,11 +14,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
+import { DB_KINDS } from '../helpers/server.js';
+import { sharedServer, unique, type SharedServer } from '../helpers/shared.js';
 import { buildImage, buildIndex, readLayoutBlob, readLayoutTag, type BuiltImage, type BuiltIndex } from '../helpers/oci-image.js';
 import { haveTool, podman, podmanResult, removePodmanStore, skopeo, skopeoResult } from '../helpers/clients.js';
 
 const SKIP = process.env.NCR_SKIP_REAL_CLIENTS === '1';
+
+// this file's registry and viewer on the shared server; NOSUCHREG is never created
+const TEAM = unique('team');
+const VERA = unique('vera');
+const NOSUCHREG = unique('nosuchreg');
 
 function sha256(data: string | Uint8Array): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
@@ -26,7 +34,7 @@ type Creds = { accessKey: string; secretKey: string };
 const credStr = (c: Creds): string => `${c.accessKey}:${c.secretKey}`;
 
 describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr on %s', { timeout: 180_000 }, (db) => {
-  let server: TestServer;
+  let server: SharedServer;
   let workDir: string;
   let HOST: string;
   let admin: Creds;
@@ -52,7 +60,7 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
   let app: BuiltImage;
   let appPushed: Promise<void> | undefined;
   function pushApp(): Promise<void> {
-    appPushed ??= skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(admin), app.ref, `docker://${HOST}/team/app:1.0`]).then(
+    appPushed ??= skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(admin), app.ref, `docker://${HOST}/${TEAM}/app:1.0`]).then(
       () => undefined,
     );
     return appPushed;
@@ -67,7 +75,7 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
       '--dest-creds',
       credStr(admin),
       multi.ref,
-      `docker://${HOST}/team/multi:1.0`,
+      `docker://${HOST}/${TEAM}/multi:1.0`,
     ]).then(() => undefined);
     return multiPushed;
   }
@@ -83,12 +91,12 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
       }
     }
     workDir = await mkdtemp(join(tmpdir(), `ncr-real-clients-${db}-`));
-    server = await startServer({ db });
+    server = sharedServer(db);
     HOST = server.host;
     admin = { accessKey: server.admin.accessKey, secretKey: server.admin.secretKey };
-    const created = await server.api('POST', '/api/v1/registries', { name: 'team' });
+    const created = await server.api('POST', '/api/v1/registries', { name: TEAM });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body.name).toBe('team');
+    expect(created.body.name).toBe(TEAM);
     app = await buildImage({ dir: join(workDir, 'app-layout'), tag: '1.0', layers: 2, layerSize: 64 * 1024, seed: `app-${db}` });
     multi = await buildIndex({
       dir: join(workDir, 'multi-layout'),
@@ -102,7 +110,6 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
   });
 
   afterAll(async () => {
-    await server?.close();
     if (workDir) await rm(workDir, { recursive: true, force: true });
   });
 
@@ -128,18 +135,18 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
 
   it('b. skopeo copy oci → ncr → oci keeps the manifest digest, the tag and the blobs', async () => {
     await pushApp();
-    const raw = await inspectRaw(`${HOST}/team/app:1.0`);
+    const raw = await inspectRaw(`${HOST}/${TEAM}/app:1.0`);
     expect(sha256(raw)).toBe(app.manifestDigest);
     expect(JSON.parse(raw).mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
 
-    const info = JSON.parse((await skopeo(['inspect', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/team/app:1.0`])).stdout);
+    const info = JSON.parse((await skopeo(['inspect', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/${TEAM}/app:1.0`])).stdout);
     expect(info.Digest).toBe(app.manifestDigest);
     expect(info.RepoTags).toContain('1.0');
     expect(info.Architecture).toBe('amd64');
     expect(info.Layers).toEqual(app.layers.map((l) => l.digest));
 
     const back = await tempDir('app-back');
-    await skopeo(['copy', '--src-tls-verify=false', '--src-creds', credStr(admin), `docker://${HOST}/team/app:1.0`, `oci:${back}:1.0`]);
+    await skopeo(['copy', '--src-tls-verify=false', '--src-creds', credStr(admin), `docker://${HOST}/${TEAM}/app:1.0`, `oci:${back}:1.0`]);
     const desc = await readLayoutTag(back, '1.0');
     expect(desc?.digest).toBe(app.manifestDigest);
     expect(Buffer.from(await readLayoutBlob(back, app.manifestDigest)).equals(Buffer.from(app.manifest))).toBe(true);
@@ -154,20 +161,20 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
   it('c. podman pull HOST/team/app:1.0 stores the image with the expected architecture and digest', async () => {
     await pushApp();
     const store = await podmanStore('podman-pull');
-    await podman(['pull', '--tls-verify=false', '--creds', credStr(admin), `${HOST}/team/app:1.0`], store);
-    const inspected = JSON.parse((await podman(['image', 'inspect', `${HOST}/team/app:1.0`], store)).stdout);
+    await podman(['pull', '--tls-verify=false', '--creds', credStr(admin), `${HOST}/${TEAM}/app:1.0`], store);
+    const inspected = JSON.parse((await podman(['image', 'inspect', `${HOST}/${TEAM}/app:1.0`], store)).stdout);
     expect(inspected).toHaveLength(1);
     expect(inspected[0].Architecture).toBe('amd64');
     expect(inspected[0].Os).toBe('linux');
     expect(inspected[0].Digest).toBe(app.manifestDigest);
-    expect(inspected[0].RepoDigests).toContain(`${HOST}/team/app@${app.manifestDigest}`);
+    expect(inspected[0].RepoDigests).toContain(`${HOST}/${TEAM}/app@${app.manifestDigest}`);
     // podman unpacked every layer and checked it against rootfs.diff_ids.
     expect(inspected[0].RootFS?.Layers).toEqual(app.diffIds);
   });
 
   it('d. a two-platform index round-trips with skopeo copy --all and keeps its digest', async () => {
     await pushMulti();
-    const raw = await inspectRaw(`${HOST}/team/multi:1.0`);
+    const raw = await inspectRaw(`${HOST}/${TEAM}/multi:1.0`);
     expect(sha256(raw)).toBe(multi.indexDigest);
     const index = JSON.parse(raw);
     expect(index.mediaType).toBe('application/vnd.oci.image.index.v1+json');
@@ -176,11 +183,11 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
 
     // Each child is reachable by digest.
     for (const child of multi.children) {
-      expect(sha256(await inspectRaw(`${HOST}/team/multi@${child.manifestDigest}`))).toBe(child.manifestDigest);
+      expect(sha256(await inspectRaw(`${HOST}/${TEAM}/multi@${child.manifestDigest}`))).toBe(child.manifestDigest);
     }
 
     const back = await tempDir('multi-back');
-    await skopeo(['copy', '--all', '--src-tls-verify=false', '--src-creds', credStr(admin), `docker://${HOST}/team/multi:1.0`, `oci:${back}:multi`]);
+    await skopeo(['copy', '--all', '--src-tls-verify=false', '--src-creds', credStr(admin), `docker://${HOST}/${TEAM}/multi:1.0`, `oci:${back}:multi`]);
     const desc = await readLayoutTag(back, 'multi');
     expect(desc?.digest).toBe(multi.indexDigest);
     expect(Buffer.from(await readLayoutBlob(back, multi.indexDigest)).equals(Buffer.from(multi.index))).toBe(true);
@@ -195,12 +202,12 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
     await pushMulti();
     const arm = multi.children.find((c) => c.platform.arch === 'arm64')!;
     const store = await podmanStore('podman-pull-arm');
-    await podman(['pull', '--tls-verify=false', '--creds', credStr(admin), '--arch', 'arm64', `${HOST}/team/multi:1.0`], store);
-    const inspected = JSON.parse((await podman(['image', 'inspect', `${HOST}/team/multi:1.0`], store)).stdout);
+    await podman(['pull', '--tls-verify=false', '--creds', credStr(admin), '--arch', 'arm64', `${HOST}/${TEAM}/multi:1.0`], store);
+    const inspected = JSON.parse((await podman(['image', 'inspect', `${HOST}/${TEAM}/multi:1.0`], store)).stdout);
     expect(inspected[0].Architecture).toBe('arm64');
     // podman reports the index digest as Digest and records both the index and the chosen child.
     expect(inspected[0].Digest).toBe(multi.indexDigest);
-    expect(inspected[0].RepoDigests).toContain(`${HOST}/team/multi@${arm.manifestDigest}`);
+    expect(inspected[0].RepoDigests).toContain(`${HOST}/${TEAM}/multi@${arm.manifestDigest}`);
     expect(inspected[0].RootFS?.Layers).toEqual(arm.diffIds);
   });
 
@@ -214,47 +221,47 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
       credStr(admin),
       '--dest-creds',
       credStr(admin),
-      `docker://${HOST}/team/app:1.0`,
-      `docker://${HOST}/team/other:1.0`,
+      `docker://${HOST}/${TEAM}/app:1.0`,
+      `docker://${HOST}/${TEAM}/other:1.0`,
     ]);
-    expect(sha256(await inspectRaw(`${HOST}/team/other:1.0`))).toBe(app.manifestDigest);
-    const info = JSON.parse((await skopeo(['inspect', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/team/other:1.0`])).stdout);
+    expect(sha256(await inspectRaw(`${HOST}/${TEAM}/other:1.0`))).toBe(app.manifestDigest);
+    const info = JSON.parse((await skopeo(['inspect', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/${TEAM}/other:1.0`])).stdout);
     expect(info.RepoTags).toContain('1.0');
     expect(info.Layers).toEqual(app.layers.map((l) => l.digest));
     // The source is untouched.
-    expect(sha256(await inspectRaw(`${HOST}/team/app:1.0`))).toBe(app.manifestDigest);
+    expect(sha256(await inspectRaw(`${HOST}/${TEAM}/app:1.0`))).toBe(app.manifestDigest);
   });
 
   it('f. a viewer can pull with skopeo but cannot push', async () => {
     await pushApp();
-    const user = await server.api('POST', '/api/v1/users', { username: 'vera', password: 'vera-Passw0rd-long-enough', role: 'viewer' });
+    const user = await server.api('POST', '/api/v1/users', { username: VERA, password: 'vera-Passw0rd-long-enough', role: 'viewer' });
     expect(user.status, JSON.stringify(user.body)).toBe(201);
     expect(user.body.role).toBe('viewer');
-    const key = await server.api('POST', '/api/v1/users/vera/access-keys');
+    const key = await server.api('POST', `/api/v1/users/${VERA}/access-keys`);
     expect(key.status, JSON.stringify(key.body)).toBe(201);
     const viewer: Creds = { accessKey: key.body.accessKey, secretKey: key.body.secretKey };
     expect(viewer.accessKey).toBeTruthy();
     expect(viewer.secretKey).toBeTruthy();
 
     const back = await tempDir('viewer-pull');
-    await skopeo(['copy', '--src-tls-verify=false', '--src-creds', credStr(viewer), `docker://${HOST}/team/app:1.0`, `oci:${back}:1.0`]);
+    await skopeo(['copy', '--src-tls-verify=false', '--src-creds', credStr(viewer), `docker://${HOST}/${TEAM}/app:1.0`, `oci:${back}:1.0`]);
     expect((await readLayoutTag(back, '1.0'))?.digest).toBe(app.manifestDigest);
 
     const own = await tempDir('viewer-img');
     const img = await buildImage({ dir: own, tag: 'v', layers: 1, layerSize: 2048, seed: `viewer-${db}` });
-    const push = await skopeoResult(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(viewer), img.ref, `docker://${HOST}/team/app:viewer-push`]);
+    const push = await skopeoResult(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(viewer), img.ref, `docker://${HOST}/${TEAM}/app:viewer-push`]);
     expect(push.code, `viewer push unexpectedly succeeded:\n${push.stderr}`).not.toBe(0);
     expect(push.stderr).toMatch(/denied|unauthori[sz]ed|forbidden|insufficient/i);
 
     // Nothing was tagged.
-    const probe = await skopeoResult(['inspect', '--raw', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/team/app:viewer-push`]);
+    const probe = await skopeoResult(['inspect', '--raw', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/${TEAM}/app:viewer-push`]);
     expect(probe.code).not.toBe(0);
   });
 
   it('g. pushing into a registry that does not exist fails with NAME_UNKNOWN', async () => {
     const dir = await tempDir('nosuchreg');
     const img = await buildImage({ dir, tag: '1', layers: 1, layerSize: 1024, seed: `nosuchreg-${db}` });
-    const res = await skopeoResult(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(admin), img.ref, `docker://${HOST}/nosuchreg/app:1`]);
+    const res = await skopeoResult(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(admin), img.ref, `docker://${HOST}/${NOSUCHREG}/app:1`]);
     expect(res.code, 'push into a missing registry unexpectedly succeeded').not.toBe(0);
     // containers/image renders the OCI error code NAME_UNKNOWN as "name unknown: <message>".
     expect(res.stderr).toMatch(/name unknown|NAME_UNKNOWN/i);
@@ -264,12 +271,12 @@ describe.skipIf(SKIP).each(DB_KINDS)('real clients (skopeo, podman) against ncr 
   it('h. skopeo delete by digest removes the manifest', async () => {
     const dir = await tempDir('to-delete');
     const img = await buildImage({ dir, tag: 'doomed', layers: 1, layerSize: 4096, seed: `doomed-${db}` });
-    await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(admin), img.ref, `docker://${HOST}/team/app:doomed`]);
-    expect(sha256(await inspectRaw(`${HOST}/team/app@${img.manifestDigest}`))).toBe(img.manifestDigest);
+    await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', credStr(admin), img.ref, `docker://${HOST}/${TEAM}/app:doomed`]);
+    expect(sha256(await inspectRaw(`${HOST}/${TEAM}/app@${img.manifestDigest}`))).toBe(img.manifestDigest);
 
-    await skopeo(['delete', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/team/app@${img.manifestDigest}`]);
+    await skopeo(['delete', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/${TEAM}/app@${img.manifestDigest}`]);
 
-    const byDigest = await skopeoResult(['inspect', '--raw', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/team/app@${img.manifestDigest}`]);
+    const byDigest = await skopeoResult(['inspect', '--raw', '--tls-verify=false', '--creds', credStr(admin), `docker://${HOST}/${TEAM}/app@${img.manifestDigest}`]);
     expect(byDigest.code).not.toBe(0);
     expect(byDigest.stderr).toMatch(/manifest unknown|not found|404/i);
   });
