@@ -94,6 +94,25 @@ export async function openHarness(db: DbKind): Promise<Harness> {
   };
 }
 
+/**
+ * For a contract suite: `each(fn)` runs one test on a fresh harness (closed whatever happens); `h()` is the harness of
+ * the test running now.
+ */
+export function perTest(open: () => Promise<Harness>): { each: (fn: () => Promise<void>) => () => Promise<void>; h: () => Harness } {
+  let current: Harness | undefined;
+  return {
+    h: () => current!,
+    each: (fn) => async () => {
+      current = await open();
+      try {
+        await fn();
+      } finally {
+        await current.close();
+      }
+    },
+  };
+}
+
 const system = { userId: null, username: 'system' };
 
 /** A registry-scoped event (its ordering key is the registry). */

@@ -2,18 +2,13 @@
 import { expect, it } from 'vitest';
 import { nextCronTime, parseCron } from '../../src/domain/queue/cron.js';
 import type { JobHandler } from '../../src/jobs/runner.js';
-import type { Harness, Node } from './foundation-harness.js';
+import { perTest, type Harness, type Node } from './foundation-harness.js';
 
 export function jobsContract(open: () => Promise<Harness>) {
-  let h: Harness;
-  const withHarness = (fn: () => Promise<void>) => async () => {
-    h = await open();
-    try {
-      await fn();
-    } finally {
-      await h.close();
-    }
-  };
+  const harness = perTest(open);
+  const withHarness = harness.each;
+  // the harness of the running test
+  const h = new Proxy({} as Harness, { get: (_t, k) => Reflect.get(harness.h(), k) });
   const recorder = (node: Node, kind: string, runs: string[], extra: Partial<JobHandler> = {}) =>
     node.runner.register({ kind, run: async (p: { n?: number } | null) => void runs.push(`${kind}:${p?.n ?? ''}`), ...extra });
 

@@ -1,19 +1,13 @@
 /** The outbox contract: what every capability may rely on, on every database. */
 import { expect, it } from 'vitest';
 import type { StoredEvent } from '../../src/domain/events.js';
-import { pushed, type Harness } from './foundation-harness.js';
+import { perTest, pushed, type Harness } from './foundation-harness.js';
 
 export function outboxContract(open: () => Promise<Harness>) {
-  let h: Harness;
-  /** Each test on a fresh database, closed whatever happens. */
-  const withHarness = (fn: () => Promise<void>) => async () => {
-    h = await open();
-    try {
-      await fn();
-    } finally {
-      await h.close();
-    }
-  };
+  const harness = perTest(open);
+  const withHarness = harness.each;
+  // the harness of the running test
+  const h = new Proxy({} as Harness, { get: (_t, k) => Reflect.get(harness.h(), k) });
 
   const seen = (events: StoredEvent[]) => events.map((e) => (e.event as { size: number }).size);
 
