@@ -784,6 +784,13 @@ export function tagStoreContract(factory: MetaFactory): void {
       expect((await s.tags.list({ repositoryId: repo.id, search: 'v1', page: 1, perPage: 10 })).items.map((t) => t.name)).toEqual(['v1', 'v1_b']);
       expect((await s.tags.list({ repositoryId: repo.id, search: '1_', page: 1, perPage: 10 })).items.map((t) => t.name)).toEqual(['v1_b']);
       expect((await s.tags.list({ repositoryId: repo.id, search: 'v_', page: 1, perPage: 10 })).total).toBe(0);
+      // search ignores case on both databases; names sort by code point (capitals first) on both
+      await s.tags.put(repo.id, 'V9-RC', b.digest, 1);
+      await s.tags.put(repo.id, 'a-low', b.digest, 1);
+      expect((await s.tags.list({ repositoryId: repo.id, search: 'v9-rc', page: 1, perPage: 10 })).items.map((t) => t.name)).toEqual(['V9-RC']);
+      expect((await s.tags.list({ repositoryId: repo.id, search: 'V1', page: 1, perPage: 10 })).items.map((t) => t.name)).toEqual(['v1', 'v1_b']);
+      expect(await s.tags.names(repo.id, {})).toEqual(['V9-RC', 'a-low', 'latest', 'v1', 'v1_b', 'v2', 'v3']);
+      expect(await s.tags.names(repo.id, { last: 'V9-RC', n: 2 })).toEqual(['a-low', 'latest']);
     });
 
     it('delete removes the tag, not the artifact, and says whether there was one', async () => {

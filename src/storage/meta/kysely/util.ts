@@ -7,8 +7,9 @@ export function likePattern(q: string): string {
   return '%' + q.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
 }
 
+/** `column` contains `q`, ignoring case, the same on both databases (PostgreSQL's LIKE alone would not ignore it). */
 export function containsLike(column: string, q: string) {
-  return sql<boolean>`${sql.ref(column)} like ${likePattern(q)} escape '\\'`;
+  return sql<boolean>`lower(${sql.ref(column)}) like lower(${likePattern(q)}) escape '\\'`;
 }
 
 /** True when err is a unique-constraint violation in either dialect. */
