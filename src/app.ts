@@ -132,26 +132,24 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const queue = new JobQueue(jobStore, scheduleStore, clock);
   const runner = new JobRunner(jobStore, scheduleStore, uowOf(jobStores), clock, { pollIntervalMs: config.jobs.pollIntervalMs, concurrency: config.jobs.concurrency }, fastify.log);
   queue.onEnqueue(() => runner.wake());
-  const executions = new ExecutionService(
-    new KyselyExecutionStore(meta.db, meta.dialect),
-    queue,
-    uowOf((db) => ({ executions: new KyselyExecutionStore(db, meta.dialect), jobs: new KyselyJobStore(db, meta.dialect) })),
-    clock,
-  );
+  const executionStores = (db: Db) => ({ executions: new KyselyExecutionStore(db, meta.dialect), jobs: new KyselyJobStore(db, meta.dialect) });
+  const executions = new ExecutionService(executionStores(meta.db).executions, queue, uowOf(executionStores), clock);
 
   // --- identity and tokens ------------------------------------------------------------------------------------------
-  const identity = new IdentityService(new KyselyUserStore(meta.db), new KyselyAccessKeyStore(meta.db), uowOf(identityStores), outbox, clock, {
+  const identityBase = identityStores(meta.db);
+  const identity = new IdentityService(identityBase.users, identityBase.keys, uowOf(identityStores), outbox, clock, {
     maxKeysPerUser: config.auth.keys.maxPerUser,
     keyRotationDays: config.auth.keys.rotationDays,
   });
   const keyRing = new KeyRing(new KyselySigningKeyStore(meta.db), new Sealer(await loadSigningSecret(config.dataDir, config.auth.signingKey.encryptionKey)), clock, {
     rotationMs: config.auth.signingKey.rotationDays * 86_400_000,
-    retainMs: 12 * 3600_000 + 3600_000,
+    // a retired key verifies until the longest-lived token it signed has expired (plus an hour of clock skew)
+    retainMs: config.auth.refreshTokenTtlSeconds * 1000 + 3600_000,
   });
   const tokens = new TokenService(keyRing, { issuer: 'ncr', accessTtlSeconds: config.auth.tokenTtlSeconds, refreshTtlSeconds: Math.min(config.auth.refreshTokenTtlSeconds, 43200) }, clock);
   const limiter = new LoginLimiter(new KyselyLoginFailureStore(meta.db), config.auth.login.failureLimit, config.auth.login.failureWindowSeconds * 1000, clock);
   const auth = new Authenticator(identity, tokens, limiter, config.server.publicUrl);
-  const sessions = new SessionService(identity, new KyselySessionStore(meta.db), limiter, { idleMs: config.auth.session.idleSeconds * 1000, absoluteMs: config.auth.session.absoluteSeconds * 1000 }, clock);
+  const sessions = new SessionService(identity, identityBase.sessions, limiter, { idleMs: config.auth.session.idleSeconds * 1000, absoluteMs: config.auth.session.absoluteSeconds * 1000 }, clock);
 
   // --- the registry core ----------------------------------------------------------------------------------------------
   const resolver = new RepositoryResolver(stores, coreUow, clock);

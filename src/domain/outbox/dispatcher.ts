@@ -110,17 +110,7 @@ export class OutboxDispatcher implements EventListeners {
    * made the change), and delivery runs soon. Listeners hear them again from the table; they must be idempotent.
    */
   committed(events: DomainEvent[]): void {
-    for (const event of events) {
-      for (const l of this.listeners) {
-        if (l.types && !l.types.has(event.type)) continue;
-        try {
-          const r = l.fn({ seq: 0, id: '', event });
-          if (r instanceof Promise) r.catch((err) => this.onError(err, {}));
-        } catch (err) {
-          this.onError(err, {});
-        }
-      }
-    }
+    for (const event of events) void this.hear({ seq: 0, id: '', event });
     this.wake();
   }
 
@@ -226,6 +216,18 @@ export class OutboxDispatcher implements EventListeners {
     return { events, next: more ? events[events.length - 1].seq : upTo, more };
   }
 
+  /** Gives the event to every listener of its type; a listener's failure is reported, never retried. */
+  private async hear(e: StoredEvent): Promise<void> {
+    for (const l of this.listeners) {
+      if (l.types && !l.types.has(e.event.type)) continue;
+      try {
+        await l.fn(e);
+      } catch (err) {
+        this.onError(err, { seq: e.seq || undefined });
+      }
+    }
+  }
+
   private listenerTypes(): Set<string> | null {
     const all = new Set<string>();
     for (const l of this.listeners) {
@@ -238,14 +240,7 @@ export class OutboxDispatcher implements EventListeners {
   private async deliverToListeners(): Promise<boolean> {
     const { events, next, more } = await this.read(this.localCursor, this.listeners.length === 0 ? new Set() : this.listenerTypes());
     for (const e of events) {
-      for (const l of this.listeners) {
-        if (l.types && !l.types.has(e.event.type)) continue;
-        try {
-          await l.fn(e);
-        } catch (err) {
-          this.onError(err, { seq: e.seq });
-        }
-      }
+      await this.hear(e);
       this.localCursor = e.seq;
     }
     this.localCursor = Math.max(this.localCursor, next);

@@ -57,7 +57,7 @@ export class UploadService {
       const { upload, state } = await this.session(repoName, id);
       if (range && range.start !== state.size) {
         body.resume();
-        throw rangeInvalid(repoName, id, state.size, `chunk starts at byte ${range.start} but the upload holds ${state.size} bytes: send the chunk that starts at ${state.size}`);
+        throw rangeInvalid(id, state.size, `chunk starts at byte ${range.start} but the upload holds ${state.size} bytes: send the chunk that starts at ${state.size}`);
       }
       const expected = length ?? (range?.end !== undefined ? range.end - range.start + 1 : undefined);
       const next = await this.write(repoName, id, state, body, expected, false);
@@ -220,24 +220,21 @@ function uploadUnknown(repoName: string, id: string): NcrError {
 }
 
 /** http adds the Range, Location and Docker-Upload-UUID headers from the detail (http/errors.ts). */
-function rangeInvalid(_repoName: string, id: string, offset: number, message: string): NcrError {
+function rangeInvalid(id: string, offset: number, message: string): NcrError {
   return new NcrError('RANGE_INVALID', message, { detail: { uploadId: id, offset } });
 }
 
 /**
- * A store failure as the client should see it: the typed ones as the spec's codes; anything else is the server's
- * fault, logged with its cause by http/errors.ts, and the client is told only what to do (a storage error's message
- * can name server paths).
+ * A store failure as the client should see it: the typed ones as the spec's codes; anything else goes up unchanged for
+ * http/errors.ts, which logs it and answers UNAVAILABLE or INTERNAL without its message (it can name server paths).
  */
 function rethrow(err: unknown, repoName: string, id: string, state: UploadState): never {
   if (err instanceof NcrError) throw err;
   if (err instanceof UploadNotFoundError) throw uploadUnknown(repoName, id);
   if (err instanceof UploadOffsetMismatchError) {
     const at = err.actual ?? state.size;
-    throw rangeInvalid(repoName, id, at, `another request to upload session ${id} moved it (or is writing to it) meanwhile: it holds ${at} bytes; send one chunk at a time, the next from byte ${at}`);
+    throw rangeInvalid(id, at, `another request to upload session ${id} moved it (or is writing to it) meanwhile: it holds ${at} bytes; send one chunk at a time, the next from byte ${at}`);
   }
-  // the store failing is not the client's doing: it goes up as it is (http/errors.ts answers UNAVAILABLE for a full
-  // or failing disk, INTERNAL otherwise) and its message, which may name paths, is logged, not shown
   throw err;
 }
 
