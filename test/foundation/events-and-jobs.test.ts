@@ -121,6 +121,12 @@ describe.each(DB_KINDS)('foundation: events, executions, jobs (%s)', (db) => {
     const job = await s.api('GET', `/api/v1/jobs/${waiting.jobId}`);
     expect(job.body.status).toBe('cancelled');
     expect((await s.api('GET', '/api/v1/executions/no-such-id')).status).toBe(404);
+    // bad paging or filters are refused with what to fix, not a 500
+    const huge = await s.api('GET', '/api/v1/executions?page=461168601842738784');
+    expect([huge.status, huge.body.errors[0].code]).toEqual([400, 'VALIDATION_FAILED']);
+    const badStatus = await s.api('GET', `/api/v1/executions/${e.id}/tasks?status=done`);
+    expect([badStatus.status, badStatus.body.errors[0].code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(badStatus.body.errors[0].message).toMatch(/status/);
   });
 
   it('the hourly upload purge runs from its schedule and discards only abandoned uploads', async () => {

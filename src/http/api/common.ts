@@ -31,9 +31,14 @@ export interface ApiDeps {
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */
 export const SESSION_COOKIE = 'ncr_session';
 
-export const PageQuery = Type.Object({
+/** The page and perPage query fields every /api/v1 list takes. */
+export const PageFields = {
   page: Type.Integer({ minimum: 1, maximum: MAX_PAGE, default: 1 }),
   perPage: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE }),
+};
+
+export const PageQuery = Type.Object({
+  ...PageFields,
   search: Type.Optional(Type.String({ maxLength: 255 })),
 });
 

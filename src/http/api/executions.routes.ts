@@ -6,8 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Execution, ExecutionTask } from '../../domain/executions/ports.js';
 import type { Job, Schedule } from '../../domain/queue/ports.js';
-import { type ApiDeps, authorize, iso, NullableDate, Paged, withErrors } from './common.js';
-import { MAX_PER_PAGE, DEFAULT_PER_PAGE } from '../../domain/pagination.js';
+import { type ApiDeps, authorize, iso, NullableDate, PageFields as Page, Paged, withErrors } from './common.js';
 
 const ExecutionOut = Type.Object({
   id: Type.String(),
@@ -60,10 +59,6 @@ const ScheduleOut = Type.Object({
   lastFiredAt: NullableDate,
 });
 
-const Page = {
-  page: Type.Integer({ minimum: 1, default: 1 }),
-  perPage: Type.Integer({ minimum: 1, maximum: MAX_PER_PAGE, default: DEFAULT_PER_PAGE }),
-};
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 const executionView = (e: Execution) => ({ ...e, createdAt: iso(e.createdAt)!, startedAt: iso(e.startedAt), endedAt: iso(e.endedAt) });
@@ -107,7 +102,7 @@ export function executionRoutes(app: FastifyInstance, deps: ApiDeps) {
         tags: ['executions'],
         summary: "An execution's tasks (one per artifact or repository), in order, with their log lines",
         params: IdParams,
-        querystring: Type.Object({ ...Page, status: Type.Optional(Type.String({ maxLength: 16 })) }),
+        querystring: Type.Object({ ...Page, status: Type.Optional(Type.Union(['pending', 'running', 'succeeded', 'failed', 'skipped', 'stopped'].map((s) => Type.Literal(s)))) }),
         response: withErrors({ 200: Paged(TaskOut) }),
       },
     },
