@@ -31,7 +31,26 @@ export type DomainEvent =
   | (Base & { type: 'BlobDeleted'; repository: string; digest: string })
   | (Base & { type: 'UserCreated' | 'UserUpdated' | 'UserDeleted'; username: string; role?: string })
   | (Base & { type: 'PasswordChanged'; username: string })
-  | (Base & { type: 'AccessKeyCreated' | 'AccessKeyRegenerated' | 'AccessKeyDeleted'; username: string; accessKey: string });
+  | (Base & { type: 'AccessKeyCreated' | 'AccessKeyRegenerated' | 'AccessKeyDeleted'; username: string; accessKey: string })
+  // capability settings: each change is an event (so it is audited) keyed by its registry
+  | (Base & { type: SettingEventType; registry: string; id: string; name: string; detail?: Record<string, unknown> })
+  /** an image cleanup run (or test run) finished: webhooks send TAG_RETENTION */
+  | (Base & { type: 'CleanupRunFinished'; registry: string; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> })
+  /** a garbage collection run finished (registry-wide, so keyed by no registry) */
+  | (Base & { type: 'GcRunFinished'; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> });
+
+/** Changes to a registry's capability settings (policies, schedules, webhooks, ...). Adding a capability adds its names here. */
+export type SettingEventType =
+  | 'CleanupPolicyCreated'
+  | 'CleanupPolicyUpdated'
+  | 'CleanupPolicyDeleted'
+  | 'CleanupScheduleChanged'
+  | 'ProtectionPolicyCreated'
+  | 'ProtectionPolicyUpdated'
+  | 'ProtectionPolicyDeleted'
+  | 'WebhookCreated'
+  | 'WebhookUpdated'
+  | 'WebhookDeleted';
 
 export type DomainEventType = DomainEvent['type'];
 export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;

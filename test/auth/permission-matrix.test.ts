@@ -12,7 +12,7 @@ import { basic, OciClient, sha256, type Creds } from '../helpers/oci-client.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 
 /** Capabilities in the guide's table that ncr has no endpoint for yet. Give one an endpoint: add it to WALK below. */
-const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change', 'webhook:view', 'webhook:change', 'cleanup:view', 'cleanup:change', 'cleanup:run', 'protection:view', 'protection:change'];
+const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change', 'webhook:view', 'webhook:change', 'cleanup:view', 'cleanup:change', 'cleanup:run', 'protection:view', 'protection:change', 'gc:view', 'gc:run'];
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const REG = 'mx';

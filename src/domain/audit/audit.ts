@@ -42,8 +42,13 @@ function targetOf(e: DomainEvent): string {
     case 'AccessKeyRegenerated':
     case 'AccessKeyDeleted':
       return `${e.username}/${e.accessKey}`;
+    case 'CleanupRunFinished':
+      return e.registry;
+    case 'GcRunFinished':
+      return 'gc';
     default:
-      return e.username;
+      if ('username' in e) return e.username;
+      return `${e.registry}/${e.name}`;
   }
 }
 

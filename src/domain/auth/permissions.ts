@@ -53,6 +53,8 @@ export const PERMISSIONS = {
   'audit:view': { roles: ADMINS, does: 'read the audit log', guide: [] },
   'execution:view': { roles: EVERYONE, does: 'view runs (executions) and their tasks', guide: [] },
   'execution:stop': { roles: WRITERS, does: 'stop a run (execution)', guide: [] },
+  'gc:view': { roles: ADMINS, does: 'view garbage collection runs and schedule', guide: [] },
+  'gc:run': { roles: ADMINS, does: 'run, dry-run or schedule garbage collection', guide: [] },
   'jobs:manage': { roles: ADMINS, does: 'view and cancel background jobs and schedules', guide: [] },
 } as const satisfies Record<string, Permission>;
 
