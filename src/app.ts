@@ -14,6 +14,9 @@ import { ExecutionService } from './domain/executions/service.js';
 import type { JobStore, ScheduleStore } from './domain/queue/ports.js';
 import { JobQueue } from './domain/queue/queue.js';
 import { OutboxDispatcher } from './domain/outbox/dispatcher.js';
+import { CleanupService } from './domain/policies/cleanup.service.js';
+import { PolicyService, type PolicyStores } from './domain/policies/policy.service.js';
+import { ProtectionGuard } from './domain/policies/protection.js';
 import { BlobService } from './domain/registry/blob.service.js';
 import { ManifestService } from './domain/registry/manifest.service.js';
 import type { RegistryCoreStores } from './domain/registry/ports.js';
@@ -30,6 +33,7 @@ import { opsRoutes } from './http/ops.routes.js';
 import { ociRoutes } from './http/oci/router.js';
 import { tokenRoutes } from './http/token.routes.js';
 import { staticRoutes } from './http/web/static.routes.js';
+import { cleanupJobs } from './jobs/cleanup.job.js';
 import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js';
 import { JobRunner } from './jobs/runner.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
@@ -42,6 +46,7 @@ import { openMetaDb, pingDb } from './storage/meta/kysely/connect.js';
 import { KyselyExecutionStore } from './storage/meta/kysely/executions.repo.js';
 import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.repo.js';
 import { KyselyOutboxStore } from './storage/meta/kysely/outbox.repo.js';
+import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
@@ -123,6 +128,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     blobs: new KyselyBlobMetaStore(db),
     artifacts: new KyselyArtifactStore(db),
     tags: new KyselyTagStore(db),
+    guard: new ProtectionGuard(new KyselyPolicyStore(db)),
   });
   const stores = coreStores(meta.db);
   const coreUow = uowOf(coreStores);
@@ -159,6 +165,13 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const blobs = new BlobService(stores, blobStore, resolver, coreUow, outbox, clock);
   const uploads = new UploadService(stores, blobStore, resolver, clock);
 
+  // --- image cleanup and protection ------------------------------------------------------------------------------------
+  const policyStores = (db: Db): PolicyStores => ({ policies: new KyselyPolicyStore(db), schedules: new KyselyScheduleStore(db) });
+  const policyStore = new KyselyPolicyStore(meta.db);
+  const policies = new PolicyService(policyStore, scheduleStore, uowOf(policyStores), (name) => registries.get(name), clock);
+  const cleanup = new CleanupService(policyStore, registries, manifests, executions, uowOf(() => ({})), clock);
+  for (const h of cleanupJobs({ cleanup, registries, queue })) runner.register(h);
+
   // --- jobs: the hourly upload purge and the daily housekeeping -----------------------------------------------------
   runner.register(uploadPurgeJob(uploads, config.uploads.maxIdleSeconds * 1000));
   for (const h of maintenanceJobs({ executions, jobs: jobStore, outbox: outboxStore, clock, retentionMs: config.jobs.executionRetentionDays * 86_400_000 })) runner.register(h);
@@ -177,8 +190,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue }, VERSION);
-  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue });
+  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup }, VERSION);
+  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup });
   await staticRoutes(fastify);
 
   await outbox.start();

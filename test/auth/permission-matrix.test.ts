@@ -12,7 +12,7 @@ import { basic, OciClient, sha256, type Creds } from '../helpers/oci-client.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 
 /** Capabilities in the guide's table that ncr has no endpoint for yet. Give one an endpoint: add it to WALK below. */
-const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change', 'webhook:view', 'webhook:change', 'cleanup:view', 'cleanup:change', 'cleanup:run', 'protection:view', 'protection:change', 'gc:view', 'gc:run'];
+const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change', 'webhook:view', 'webhook:change', 'gc:view', 'gc:run'];
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const REG = 'mx';
@@ -197,6 +197,53 @@ const WALK: Partial<Record<Action, Probe[]>> = {
       async run(ctx, send) {
         await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/images/pull/tags`, { name: `x${ctx.u}`, digest: ctx.pulled.digest });
         await send({ method: 'DELETE', path: `/api/v1/registries/${REG}/images/pull/tags/x${ctx.u}` });
+      },
+    },
+  ],
+  'cleanup:view': [
+    {
+      entry: 'api',
+      name: 'list cleanup policies, the schedule and the history',
+      async run(_ctx, send) {
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/cleanup-policies` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/cleanup/schedule` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/cleanup/executions` });
+      },
+    },
+  ],
+  'cleanup:change': [
+    {
+      entry: 'api',
+      name: 'add, disable and delete a cleanup policy; set and remove the schedule',
+      async run(ctx, send) {
+        const res = await send({ method: 'POST', path: `/api/v1/registries/${REG}/cleanup-policies`, ...json({ tagFilter: { pattern: `c${ctx.u}` }, rule: { keep: 'latestPushed', n: 3 } }) });
+        const id = res.ok ? ((await res.json()) as { id: string }).id : ((await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/cleanup-policies`, { tagFilter: { pattern: `c${ctx.u}` }, rule: { keep: 'latestPushed', n: 3 } })) as { id: string }).id;
+        await send({ method: 'PATCH', path: `/api/v1/registries/${REG}/cleanup-policies/${id}`, ...json({ enabled: false }) });
+        await send({ method: 'DELETE', path: `/api/v1/registries/${REG}/cleanup-policies/${id}` });
+        await ctx.s.api('DELETE', `/api/v1/registries/${REG}/cleanup-policies/${id}`);
+        await send({ method: 'PUT', path: `/api/v1/registries/${REG}/cleanup/schedule`, ...json({ cron: '0 3 * * *' }) });
+        await send({ method: 'PUT', path: `/api/v1/registries/${REG}/cleanup/schedule`, ...json({ cron: null }) });
+      },
+    },
+  ],
+  'cleanup:run': [
+    {
+      entry: 'api',
+      name: 'test-run cleanup',
+      run: (_ctx, send) => send({ method: 'POST', path: `/api/v1/registries/${REG}/cleanup/test-run` }).then(() => undefined),
+    },
+  ],
+  'protection:view': [{ entry: 'api', name: 'list protection policies', run: (_ctx, send) => send({ method: 'GET', path: `/api/v1/registries/${REG}/protection-policies` }).then(() => undefined) }],
+  'protection:change': [
+    {
+      entry: 'api',
+      name: 'add, disable and delete a protection policy',
+      async run(ctx, send) {
+        const res = await send({ method: 'POST', path: `/api/v1/registries/${REG}/protection-policies`, ...json({ tagFilter: { pattern: `p${ctx.u}` } }) });
+        const id = res.ok ? ((await res.json()) as { id: string }).id : ((await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/protection-policies`, { tagFilter: { pattern: `p${ctx.u}` } })) as { id: string }).id;
+        await send({ method: 'PATCH', path: `/api/v1/registries/${REG}/protection-policies/${id}`, ...json({ enabled: false }) });
+        await send({ method: 'DELETE', path: `/api/v1/registries/${REG}/protection-policies/${id}` });
+        await ctx.s.api('DELETE', `/api/v1/registries/${REG}/protection-policies/${id}`);
       },
     },
   ],

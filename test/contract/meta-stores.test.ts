@@ -2,6 +2,7 @@
  * Runs the metadata store contract suites (meta-stores.contract.ts) against the Kysely stores, on each of DB_KINDS:
  * SQLite in a temp data dir, PostgreSQL in a fresh database per suite (dropped afterwards).
  */
+import { NO_GUARD } from '../../src/domain/registry/ports.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +74,7 @@ function kyselyStores(kind: DbKind): MetaFactory {
       blobs: new KyselyBlobMetaStore(d),
       artifacts: new KyselyArtifactStore(d),
       tags: new KyselyTagStore(d),
+      guard: NO_GUARD,
     });
     const committed: DomainEvent[] = [];
     const stores: MetaStores = {

@@ -10,6 +10,7 @@ import type { Actor } from '../events.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
+import { deletionClosure, protectingTags, tagsOf } from './deletion.js';
 import type { PullRecorder } from './pull-recorder.js';
 import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
 
@@ -52,6 +53,7 @@ export class ManifestService {
       const previous = tag === undefined ? undefined : await tx.tags.get(repo.id, tag);
       // an idempotent re-push (same bytes, tag already there) changes nothing and records nothing
       if (existing && (tag === undefined || previous?.digest === digest)) return;
+      if (tag !== undefined && previous && previous.digest !== digest) await tx.guard.check(repoName, [tag], `pushing tag ${tag} to another digest (overwriting ${previous.digest})`);
       const t = this.clock.now();
       const totalSize = parsed.kind === 'index' ? await this.indexSize(tx, repo, parsed) : blobs.reduce((n, b) => n + b.size, 0);
       await tx.artifacts.put(
@@ -134,15 +136,27 @@ export class ManifestService {
     await this.deleteArtifact(repo, ref.digest, actor);
   }
 
-  async deleteArtifact(repo: Repository, digest: string, actor: Actor): Promise<void> {
+  /**
+   * Deletes the artifact with its tags, refused (PROTECTED) when a protection policy covers it. With `accessories`
+   * (the API, the console, cleanup) also its referrers and the index children nothing else references (deletion.ts).
+   */
+  async deleteArtifact(repo: Repository, digest: string, actor: Actor, opts: { accessories?: boolean } = {}): Promise<string[]> {
     requireActor(actor, 'artifact:delete', { repository: repo.name });
-    await this.uow.transaction(async (tx) => {
+    return this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
       if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
-      const tags = await tx.artifacts.delete(repo.id, digest);
+      const doomed = opts.accessories ? await deletionClosure(tx, repo, digest) : [digest];
+      if (await tx.guard.active(registryOf(repo.name))) {
+        await tx.guard.check(repo.name, await protectingTags(tx, repo, digest), `deleting artifact ${digest}`);
+        for (const d of doomed.slice(1)) await tx.guard.check(repo.name, await tagsOf(tx, repo, d), `deleting ${d}, which goes with artifact ${digest}`);
+      }
       const t = this.clock.now();
-      for (const tag of tags) tx.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest });
-      tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest });
+      for (const d of doomed) {
+        const tags = await tx.artifacts.delete(repo.id, d);
+        for (const tag of tags) tx.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest: d });
+        tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest: d });
+      }
+      return doomed;
     });
   }
 
@@ -151,7 +165,9 @@ export class ManifestService {
     await this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
       const existing = await tx.tags.get(repo.id, tag);
-      if (!existing || !(await tx.tags.delete(repo.id, tag))) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
+      if (!existing) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
+      await tx.guard.check(repo.name, [tag], `deleting tag ${tag}`);
+      if (!(await tx.tags.delete(repo.id, tag))) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
       tx.publish({ type: 'TagDeleted', at: this.clock.now(), actor, repository: repo.name, tag, digest: existing.digest });
     });
   }
@@ -168,6 +184,7 @@ export class ManifestService {
       if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `artifact ${digest} does not exist in ${repo.name}`);
       const previous = await tx.tags.get(repo.id, tag);
       if (previous?.digest === digest) return;
+      if (previous) await tx.guard.check(repo.name, [tag], `moving tag ${tag} from ${previous.digest} to ${digest}`);
       const t = this.clock.now();
       await tx.tags.put(repo.id, tag, digest, t);
       tx.publish(
@@ -235,4 +252,8 @@ function readReference(reference: string): ReturnType<typeof parseReference> | N
     if (!(err instanceof NcrError)) throw err;
     return new NcrError('MANIFEST_UNKNOWN', `no manifest can have this reference: ${err.message}`, { cause: err });
   }
+}
+
+function registryOf(repoName: string): string {
+  return repoName.split('/')[0]!;
 }

@@ -121,6 +121,8 @@ export interface ArtifactStore {
   referrers(repositoryId: string, subject: string): Promise<Artifact[]>;
   /** Indexes in the repository that reference this digest as a child. */
   parents(repositoryId: string, digest: string): Promise<string[]>;
+  /** Manifests this index references as children (that are in the repository). */
+  children(repositoryId: string, digest: string): Promise<string[]>;
   /** Deletes the artifact and its tags; returns the tags that pointed at it. */
   delete(repositoryId: string, digest: string): Promise<string[]>;
   /** Records pulls in one batch: latest time wins. */
@@ -136,10 +138,29 @@ export interface TagStore {
   delete(repositoryId: string, name: string): Promise<boolean>;
 }
 
+/**
+ * A capability's veto over changes to artifacts and tags (image protection). The core asks it, inside the change's
+ * transaction and before writing, about every tag a change removes or moves and every artifact it deletes.
+ */
+export interface ChangeGuard {
+  /** False when nothing in the registry can be protected (callers may skip the per-artifact checks). */
+  active(registry: string): Promise<boolean>;
+  /**
+   * Throws NcrError PROTECTED, naming the policy, when an artifact of `repository` carrying `tags` (none: untagged)
+   * may not undergo `change` (a phrase for the message, e.g. "deleting artifact sha256:..").
+   */
+  check(repository: string, tags: readonly string[], change: string): Promise<void>;
+}
+
+/** The guard when no capability protects anything. */
+export const NO_GUARD: ChangeGuard = { active: async () => false, check: async () => undefined };
+
 export interface RegistryCoreStores {
   registries: RegistryStore;
   repositories: RepositoryStore;
   blobs: BlobStoreMeta;
   artifacts: ArtifactStore;
   tags: TagStore;
+  /** bound to the same transaction as the stores */
+  guard: ChangeGuard;
 }

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import type { Page, PageRequest } from '../pagination.js';
 import { requireActor } from '../auth/permissions.js';
-import type { UnitOfWork } from '../uow.js';
+import type { Tx, UnitOfWork } from '../uow.js';
 import type { Artifact, Registry, RegistryCoreStores, RegistryStats, Repository, RepositorySummary, Tag } from './ports.js';
 
 export type RegistryView = Registry & RegistryStats;
@@ -55,6 +55,13 @@ export class RegistryService {
       if (images > 0 && !force) {
         throw new NcrError('CONFLICT', `registry "${name}" still holds ${images} image(s): delete them first, or delete with force=true to remove them all`);
       }
+      if (images > 0 && (await tx.guard.active(name))) {
+        for (let page = 1; ; page++) {
+          const repos = await tx.repositories.list({ registryId: reg.id, page, perPage: 500 });
+          for (const repo of repos.items) await checkNothingProtected(tx, repo, `deleting registry ${name}`);
+          if (page * 500 >= repos.total) break;
+        }
+      }
       await tx.registries.delete(reg.id);
       tx.publish({ type: 'RegistryDeleted', at: this.clock.now(), actor, registry: name });
     });
@@ -82,6 +89,7 @@ export class RegistryService {
     const repo = await this.image(registryName, image);
     await this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
+      if (await tx.guard.active(registryName)) await checkNothingProtected(tx, repo, `deleting image ${repo.name}`);
       await tx.repositories.delete(repo.id);
       tx.publish({ type: 'ImageDeleted', at: this.clock.now(), actor, repository: repo.name });
     });
@@ -89,6 +97,17 @@ export class RegistryService {
 
   async artifacts(repo: Repository, q: PageRequest): Promise<Page<Artifact & { tags: string[] }>> {
     return this.stores.artifacts.list({ repositoryId: repo.id, ...q });
+  }
+
+  /** Every artifact of the image with its tags and, for an index, the children it references (for cleanup, GC). */
+  async artifactGraph(repo: Repository): Promise<(Artifact & { tags: string[]; children: string[] })[]> {
+    const out: (Artifact & { tags: string[]; children: string[] })[] = [];
+    for (let page = 1; ; page++) {
+      const p = await this.stores.artifacts.list({ repositoryId: repo.id, page, perPage: 1000 });
+      for (const a of p.items) out.push({ ...a, children: isIndex(a.mediaType) ? await this.stores.artifacts.children(repo.id, a.digest) : [] });
+      if (page * 1000 >= p.total || p.items.length === 0) break;
+    }
+    return out;
   }
 
   async artifact(repo: Repository, digest: string): Promise<{ artifact: Artifact; content: Uint8Array; tags: string[] }> {
@@ -110,4 +129,17 @@ export class RegistryService {
     if (!tag) throw new NcrError('NOT_FOUND', `tag ${name} does not exist in ${repo.name}`);
     return tag;
   }
+}
+
+/** Throws PROTECTED when any artifact of the repository is protected (its tags, or untagged). */
+async function checkNothingProtected(tx: Tx<RegistryCoreStores>, repo: Repository, change: string): Promise<void> {
+  for (let page = 1; ; page++) {
+    const artifacts = await tx.artifacts.list({ repositoryId: repo.id, page, perPage: 500 });
+    for (const a of artifacts.items) await tx.guard.check(repo.name, a.tags, change);
+    if (page * 500 >= artifacts.total) break;
+  }
+}
+
+function isIndex(mediaType: string): boolean {
+  return mediaType.includes('index') || mediaType.includes('manifest.list');
 }

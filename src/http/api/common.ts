@@ -1,5 +1,7 @@
 /** Shared pieces of /api/v1: who is calling, what they may do (via `can`), the one pagination shape and the error schema. */
 import { Type, type TSchema } from '@sinclair/typebox';
+import type { CleanupService } from '../../domain/policies/cleanup.service.js';
+import type { PolicyService } from '../../domain/policies/policy.service.js';
 import type { FastifyRequest } from 'fastify';
 import type { IdentityService, Principal } from '../../domain/auth/identity.service.js';
 import type { SessionService } from '../../domain/auth/session.service.js';
@@ -26,6 +28,9 @@ export interface ApiDeps {
   sessions?: SessionService;
   executions: ExecutionService;
   jobs: JobQueue;
+  /** image cleanup and protection (domain/policies) */
+  policies?: PolicyService;
+  cleanup?: CleanupService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

@@ -130,9 +130,9 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
     };
   });
 
-  app.delete('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Delete an artifact and its tags', params: ArtifactParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
+  app.delete('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Delete an artifact with its tags, its referrers (signatures, SBOMs) and the index children nothing else references', params: ArtifactParams, response: withErrors({ 204: Type.Null() }) } }, async (req, reply) => {
     const p = await authorize(deps, req, 'artifact:delete', target(req));
-    await deps.manifests.deleteArtifact(await repoOf(req), (req.params as P).digest!, actor(req, p));
+    await deps.manifests.deleteArtifact(await repoOf(req), (req.params as P).digest!, actor(req, p), { accessories: true });
     return reply.code(204).send();
   });
 

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './common.js';
 import { executionRoutes } from './executions.routes.js';
 import { imageRoutes } from './images.routes.js';
+import { policyRoutes } from './policies.routes.js';
 import { registryRoutes } from './registries.routes.js';
 import { userRoutes } from './users.routes.js';
 
@@ -23,6 +24,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       imageRoutes(api, deps);
       userRoutes(api, deps);
       executionRoutes(api, deps);
+      policyRoutes(api, deps);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

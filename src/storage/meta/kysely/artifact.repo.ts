@@ -155,6 +155,11 @@ export class KyselyArtifactStore implements ArtifactStore {
     return rows.map((r) => r.parent_digest);
   }
 
+  async children(repositoryId: string, digest: string) {
+    const rows = await this.db.selectFrom('artifact_refs').select('child_digest').where('repository_id', '=', repositoryId).where('parent_digest', '=', digest).execute();
+    return rows.map((r) => r.child_digest);
+  }
+
   async delete(repositoryId: string, digest: string) {
     return withTx(this.db, async (tx) => {
       const tags = await tx.selectFrom('tags').select('name').where('repository_id', '=', repositoryId).where('digest', '=', digest).execute();

@@ -180,7 +180,24 @@ export interface LoginFailuresTable {
   at: number;
 }
 
+export interface PoliciesTable {
+  id: string;
+  registry_id: string;
+  kind: string;
+  /** JSON NameFilter */
+  image_filter: string;
+  /** JSON TagFilter */
+  tag_filter: string;
+  /** JSON KeepRule (cleanup) or null */
+  rule: string | null;
+  enabled: number;
+  fingerprint: string;
+  created_at: number;
+  created_by: string | null;
+}
+
 export interface Database {
+  policies: PoliciesTable;
   events: EventsTable;
   event_subscribers: EventSubscribersTable;
   event_parked: EventParkedTable;
