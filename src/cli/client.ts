@@ -4,14 +4,14 @@
  */
 import type { Command } from 'commander';
 
-interface Conn {
+export interface Conn {
   url: string;
   accessKey: string;
   secretKey: string;
   json: boolean;
 }
 
-function conn(cmd: Command): Conn {
+export function conn(cmd: Command): Conn {
   const o = cmd.optsWithGlobals() as Record<string, string | boolean | undefined>;
   const url = String(o.url ?? process.env.NCR_URL ?? 'http://127.0.0.1:5000').replace(/\/+$/, '');
   const accessKey = String(o.accessKey ?? process.env.NCR_ACCESS_KEY ?? '');
@@ -55,7 +55,7 @@ function table(rows: Record<string, unknown>[], columns: string[]) {
   for (const r of rows) process.stdout.write(line(columns.map((c) => cell(r[c]))));
 }
 
-function out(c: Conn, data: any, columns?: string[]) {
+export function out(c: Conn, data: any, columns?: string[]) {
   if (c.json || !columns) process.stdout.write(JSON.stringify(data, null, 2) + '\n');
   else table(Array.isArray(data) ? data : data.items ?? [data], columns);
 }
