@@ -1,6 +1,7 @@
 /**
  * Housekeeping on the shared schedule: the hourly upload purge; every 10 minutes, outbox events that every durable
- * subscriber has passed and that are older than an hour (pull events alone can be thousands a second; the audit log
+ * subscriber has passed and that are older than an hour; every 5 minutes, runs whose job died with its node are ended as
+ * failed (ExecutionService.reconcile) (pull events alone can be thousands a second; the audit log
  * keeps the writes); daily, finished executions and jobs past their retention.
  */
 import type { Clock } from '../domain/clock.js';
@@ -17,6 +18,7 @@ export function maintenanceSchedules(o: { uploadPurge: string }) {
     { name: 'system:upload-purge', cron: o.uploadPurge, kind: 'upload-purge' },
     { name: 'system:housekeeping', cron: '43 3 * * *', kind: 'housekeeping' },
     { name: 'system:outbox-purge', cron: '*/10 * * * *', kind: 'outbox-purge' },
+    { name: 'system:execution-reconcile', cron: '*/5 * * * *', kind: 'execution-reconcile' },
   ];
 }
 
@@ -28,6 +30,10 @@ export function maintenanceJobs(d: { executions: ExecutionService; jobs: JobStor
         const before = d.clock.now() - d.retentionMs;
         return { executions: await d.executions.purge(d.retentionMs), jobs: await d.jobs.purgeFinished(before) };
       },
+    },
+    {
+      kind: 'execution-reconcile',
+      run: async () => ({ ended: await d.executions.reconcile() }),
     },
     {
       kind: 'outbox-purge',

@@ -144,6 +144,25 @@ describe.each(DB_KINDS)('image cleanup (%s)', { timeout: 120_000 }, (db) => {
     expect((await api('GET', '/cleanup/schedule')).body.cron).toBeNull();
   });
 
+  it('one real run at a time; a run whose job died is ended as failed, so a new one can start', async () => {
+    // a run whose job no node works yet (this node's runner would finish a real one before the next request)
+    const stuck = await s.app.executions.start({ kind: 'cleanup', jobKind: 'cleanup.test-unworked', trigger: 'manual', subject: 'ci', params: { dryRun: false }, actor: { userId: null, username: 'admin' } });
+    const first = { body: { id: stuck.id } };
+    const second = await api('POST', '/cleanup/run');
+    expect(second.status).toBe(409);
+    expect(second.body.errors[0].message).toContain(first.body.id);
+    // the job goes away without running (as when its node dies and it is given up): the run is not left hanging
+    const e = await s.app.executions.get(first.body.id);
+    await s.app.jobs.queue.cancel(e.jobId!);
+    const third = await api('POST', '/cleanup/run');
+    expect(third.status).toBe(202);
+    const ended = await s.api('GET', `/api/v1/executions/${first.body.id}`);
+    expect(ended.body.status).toBe('failed');
+    expect(ended.body.message).toMatch(/its job ended \(cancelled\) before the run finished/);
+    await s.app.jobs.runner.runDue();
+    expect((await s.api('GET', `/api/v1/executions/${third.body.id}`)).body.status).toBe('succeeded');
+  });
+
   it('a policy can be disabled and enabled; a duplicate or a sixteenth is refused', async () => {
     const list = await api('GET', '/cleanup-policies');
     expect(list.body.items).toHaveLength(2);

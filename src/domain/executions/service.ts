@@ -78,6 +78,28 @@ export class ExecutionService {
     return new ExecutionRun(e, this.store, this.clock);
   }
 
+  /**
+   * Ends, as failed, the queued or running executions whose job is over or gone (its node died mid-run, or the job
+   * failed without reporting): a run can then be started again. Returns how many were ended. Idempotent, any node.
+   */
+  async reconcile(filter: { kind?: string; subject?: string } = {}): Promise<number> {
+    let ended = 0;
+    for (const status of ['queued', 'running'] as const) {
+      const page = await this.store.list({ ...filter, status, page: 1, perPage: 500 });
+      for (const e of page.items) {
+        if (!e.jobId) continue;
+        const job = await this.jobs.get(e.jobId).catch(() => undefined);
+        if (job && (job.status === 'queued' || job.status === 'running')) continue;
+        // re-read: the job may have ended the execution itself just now
+        const now = await this.store.get(e.id);
+        if (!now || FINISHED.includes(now.status)) continue;
+        await this.store.update(e.id, { status: 'failed', endedAt: this.clock.now(), message: `its job ${job ? `ended (${job.status}${job.lastError ? `: ${job.lastError}` : ''})` : 'is gone'} before the run finished; start it again` });
+        ended++;
+      }
+    }
+    return ended;
+  }
+
   /** Deletes executions that ended more than `retentionMs` ago. */
   purge(retentionMs: number): Promise<number> {
     return this.store.purge(this.clock.now() - retentionMs);

@@ -49,6 +49,7 @@ export class CleanupService {
     requireActor(actor, 'cleanup:run', { registry: registryName });
     const reg = await this.registries.get(registryName);
     if (!dryRun) {
+      await this.executions.reconcile({ kind: CLEANUP_KIND, subject: reg.name });
       for (const status of ['queued', 'running'] as const) {
         const active = await this.executions.list({ kind: CLEANUP_KIND, subject: reg.name, status, page: 1, perPage: 50 });
         const real = active.items.find((e) => !(e.params as { dryRun?: boolean } | null)?.dryRun);
