@@ -28,6 +28,7 @@ describe('image filters', () => {
   it('bad patterns are refused with a message naming the field', () => {
     expect(() => imageMatcher({ pattern: '(', syntax: 'regex', mode: 'matching' })).toThrow(/imageFilter\.pattern: "\(" is not a valid regular expression/);
     expect(() => imageMatcher({ pattern: '', syntax: 'glob', mode: 'matching' })).toThrow(/give a pattern/);
+    expect(() => imageMatcher({ pattern: '(a+)+b', syntax: 'regex', mode: 'matching' })).toThrow(/exponential time/);
     expect(() => imageMatcher({ pattern: 'x', syntax: 'glob', mode: 'some' as never })).toThrow(/mode must be/);
     expect(() => imageMatcher({ pattern: 'x', syntax: 'sql' as never, mode: 'matching' })).toThrow(/syntax must be/);
   });

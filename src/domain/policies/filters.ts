@@ -8,6 +8,7 @@
  * `untagged: true`.
  */
 import picomatch from 'picomatch';
+import safeRegex from 'safe-regex2';
 import { NcrError } from '../../oci/errors.js';
 
 export type PatternSyntax = 'glob' | 'regex';
@@ -36,6 +37,8 @@ export function compilePattern(f: Pick<NameFilter, 'pattern' | 'syntax'>, field:
     } catch (err) {
       throw new NcrError('VALIDATION_FAILED', `${field}: "${f.pattern}" is not a valid regular expression: ${(err as Error).message}`);
     }
+    // patterns run on the server against every name: refuse those that can backtrack exponentially (ReDoS)
+    if (!safeRegex(re)) throw new NcrError('VALIDATION_FAILED', `${field}: "${f.pattern}" could take exponential time to match (nested repetition such as (a+)+): simplify it`);
     return (name) => re.test(name);
   }
   if (f.syntax !== 'glob') throw new NcrError('VALIDATION_FAILED', `${field}: syntax must be "glob" or "regex"`);
