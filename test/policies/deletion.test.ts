@@ -49,6 +49,18 @@ describe.each(DB_KINDS)('deleting with accessories (%s)', (db) => {
     expect(await exists(repo, other)).toBe(true);
   });
 
+  it("cosign's tag-addressed signature (sha256-<hex>.sig) goes with its image and is protected with it", async () => {
+    const repo = `${REG}/cosigned`;
+    const img = await c.pushImage(repo, 'release-1', `cos-${db}`);
+    const sigTag = `${img.digest.replace(':', '-')}.sig`;
+    const sig = await c.pushImage(repo, sigTag, `cossig-${db}`);
+    const p = await s.api('POST', `/api/v1/registries/${REG}/protection-policies`, { imageFilter: { pattern: 'cosigned' }, tagFilter: { pattern: 'release-*' } });
+    expect((await c.req('DELETE', `/v2/${repo}/manifests/${sigTag}`)).status).toBe(412);
+    expect((await s.api('DELETE', `/api/v1/registries/${REG}/protection-policies/${p.body.id}`)).status).toBe(204);
+    expect((await s.api('DELETE', `/api/v1/registries/${REG}/images/cosigned/artifacts/${img.digest}`)).status).toBe(204);
+    expect(await exists(repo, sig.digest)).toBe(false);
+  });
+
   it('a /v2 DELETE by digest removes only that manifest', async () => {
     const repo = `${REG}/plain`;
     const img = await c.pushImage(repo, 'v1', `plain-${db}`);

@@ -75,6 +75,10 @@ describe('cleanup evaluation', () => {
       artifacts: [art('idx', ['v1'], 30, null, { children: ['amd', 'arm'] }), art('amd', [], 30), art('arm', [], 30), art('sig', [], 29, null, { subjectDigest: 'idx' }), art('orphan-sig', [], 29, null, { subjectDigest: 'gone' })],
     };
     expect(verdicts([policy('cleanup', { tagFilter: { untagged: true }, rule: { keep: 'nothing' } })], [img])).toEqual({ 'app@idx': 'DELETE', 'app@orphan-sig': 'DELETE' });
+    // cosign's tag-addressed signature of an image present goes with it; one whose image is gone is judged
+    const hex = 'b'.repeat(64);
+    const cosign: ImageFacts = { name: 'app', artifacts: [art(`sha256:${hex}`, ['v1'], 30), art('legacy-sig', [`sha256-${hex}.sig`], 29), art('stale-sig', [`sha256-${'c'.repeat(64)}.sig`], 29)] };
+    expect(verdicts([policy('cleanup', { rule: { keep: 'nothing' } })], [cosign])).toEqual({ [`app@sha256:${hex}`]: 'DELETE', 'app@stale-sig': 'DELETE' });
   });
 });
 

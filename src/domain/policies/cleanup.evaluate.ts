@@ -6,10 +6,11 @@
  *   into those it keeps and those it would delete.
  * - An artifact is DELETE when at least one policy would delete it and no policy keeps it; PROTECTED when it would be
  *   deleted but a protection policy covers it (protection always wins); otherwise KEEP.
- * - Referrers (signatures, SBOMs) and the platform manifests of an index are not judged on their own: they go with
- *   (and are kept with) the artifact they belong to.
+ * - Referrers (signatures, SBOMs; also cosign's `sha256-<hex>.sig` style tags) and the platform manifests of an index
+ *   are not judged on their own: they go with (and are kept with) the artifact they belong to.
  * - Never pulled counts as pulled at push time; a pull by digest counts as a pull (the artifact's pulledAt).
  */
+import { accessoryTagSubject } from '../../oci/accessories.js';
 import { imageMatcher, tagMatcher } from './filters.js';
 import type { KeepRule, Policy } from './model.js';
 import type { Protection } from './protection.js';
@@ -56,7 +57,14 @@ export function evaluateCleanup(policies: Policy[], protection: Protection, imag
     if (applying.length === 0) continue;
     const present = new Set(img.artifacts.map((a) => a.digest));
     const childOfSomething = new Set(img.artifacts.flatMap((a) => a.children));
-    const judged = img.artifacts.filter((a) => !childOfSomething.has(a.digest) && !(a.subjectDigest && present.has(a.subjectDigest)));
+    const belongsToAnother = (a: ArtifactFacts) =>
+      childOfSomething.has(a.digest) ||
+      (a.subjectDigest !== null && present.has(a.subjectDigest)) ||
+      a.tags.some((t) => {
+        const subject = accessoryTagSubject(t)?.subject;
+        return subject !== undefined && present.has(subject);
+      });
+    const judged = img.artifacts.filter((a) => !belongsToAnother(a));
     const keptBy = new Map<string, Policy>();
     const deletedBy = new Map<string, Policy>();
     for (const c of applying) {

@@ -3,9 +3,10 @@
  * transaction, under the repository's lock, so the graph it reads is the graph the delete changes.
  *
  * With accessories (the API, the console, cleanup): the artifact, its referrers (signatures, SBOMs, attestations:
- * manifests whose subject it is, recursively) and, for an index, the children no surviving manifest references.
+ * manifests whose subject it is, and those under cosign's `sha256-<hex>.sig/.att/.sbom` tags, recursively) and, for an index, the children no surviving manifest references.
  * Without (a /v2 DELETE, as the spec has it): the artifact alone.
  */
+import { accessoryTagsOf, accessoryTagSubject } from '../../oci/accessories.js';
 import type { Tx } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
 
@@ -28,8 +29,19 @@ export async function protectingTags(tx: CoreTx, repo: Repository, digest: strin
   const artifact = await tx.artifacts.get(repo.id, digest);
   const owners = [...(await tx.artifacts.parents(repo.id, digest))];
   if (artifact?.subjectDigest) owners.push(artifact.subjectDigest);
+  for (const t of own) {
+    const subject = accessoryTagSubject(t)?.subject;
+    if (subject && subject !== digest) owners.push(subject);
+  }
   for (const owner of owners) for (const t of await protectingTags(tx, repo, owner, depth + 1)) out.add(t);
   return [...out];
+}
+
+/** The tags that protect a tag from being moved or deleted: itself and, for an accessory tag, its subject's. */
+export async function protectingTagsOfTag(tx: CoreTx, repo: Repository, tag: string): Promise<string[]> {
+  const subject = accessoryTagSubject(tag)?.subject;
+  if (!subject || !(await tx.artifacts.get(repo.id, subject))) return [tag];
+  return [tag, ...(await protectingTags(tx, repo, subject))];
 }
 
 /** The digests a delete with accessories removes, the named artifact first. */
@@ -38,10 +50,16 @@ export async function deletionClosure(tx: CoreTx, repo: Repository, digest: stri
   const queue = [digest];
   while (queue.length > 0 && closure.size < 10_000) {
     const d = queue.shift()!;
-    for (const r of await tx.artifacts.referrers(repo.id, d)) {
-      if (!closure.has(r.digest)) {
-        closure.add(r.digest);
-        queue.push(r.digest);
+    const accessories = (await tx.artifacts.referrers(repo.id, d)).map((r) => r.digest);
+    // cosign's tag-addressed signatures, attestations and SBOMs (sha256-<hex>.sig ...) belong to it as referrers do
+    for (const t of accessoryTagsOf(d)) {
+      const tagged = await tx.tags.get(repo.id, t);
+      if (tagged) accessories.push(tagged.digest);
+    }
+    for (const a of accessories) {
+      if (!closure.has(a)) {
+        closure.add(a);
+        queue.push(a);
       }
     }
     for (const child of await tx.artifacts.children(repo.id, d)) {

@@ -10,7 +10,7 @@ import type { Actor } from '../events.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores, Repository } from './ports.js';
-import { deletionClosure, protectingTags, tagsOf } from './deletion.js';
+import { deletionClosure, protectingTags, protectingTagsOfTag, tagsOf } from './deletion.js';
 import type { PullRecorder } from './pull-recorder.js';
 import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
 
@@ -53,7 +53,7 @@ export class ManifestService {
       const previous = tag === undefined ? undefined : await tx.tags.get(repo.id, tag);
       // an idempotent re-push (same bytes, tag already there) changes nothing and records nothing
       if (existing && (tag === undefined || previous?.digest === digest)) return;
-      if (tag !== undefined && previous && previous.digest !== digest) await tx.guard.check(repoName, [tag], `pushing tag ${tag} to another digest (overwriting ${previous.digest})`);
+      if (tag !== undefined && previous && previous.digest !== digest) await tx.guard.check(repoName, await protectingTagsOfTag(tx, repo, tag), `pushing tag ${tag} to another digest (overwriting ${previous.digest})`);
       const t = this.clock.now();
       const totalSize = parsed.kind === 'index' ? await this.indexSize(tx, repo, parsed) : blobs.reduce((n, b) => n + b.size, 0);
       await tx.artifacts.put(
@@ -166,7 +166,7 @@ export class ManifestService {
       await tx.lock(`repo:${repo.id}`);
       const existing = await tx.tags.get(repo.id, tag);
       if (!existing) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
-      await tx.guard.check(repo.name, [tag], `deleting tag ${tag}`);
+      await tx.guard.check(repo.name, await protectingTagsOfTag(tx, repo, tag), `deleting tag ${tag}`);
       if (!(await tx.tags.delete(repo.id, tag))) throw new NcrError('MANIFEST_UNKNOWN', `tag ${tag} does not exist in ${repo.name}`);
       tx.publish({ type: 'TagDeleted', at: this.clock.now(), actor, repository: repo.name, tag, digest: existing.digest });
     });
@@ -184,7 +184,7 @@ export class ManifestService {
       if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `artifact ${digest} does not exist in ${repo.name}`);
       const previous = await tx.tags.get(repo.id, tag);
       if (previous?.digest === digest) return;
-      if (previous) await tx.guard.check(repo.name, [tag], `moving tag ${tag} from ${previous.digest} to ${digest}`);
+      if (previous) await tx.guard.check(repo.name, await protectingTagsOfTag(tx, repo, tag), `moving tag ${tag} from ${previous.digest} to ${digest}`);
       const t = this.clock.now();
       await tx.tags.put(repo.id, tag, digest, t);
       tx.publish(
