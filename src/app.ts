@@ -17,9 +17,10 @@ import { OutboxDispatcher } from './domain/outbox/dispatcher.js';
 import { CleanupService } from './domain/policies/cleanup.service.js';
 import { PolicyService, type PolicyStores } from './domain/policies/policy.service.js';
 import { ProtectionGuard } from './domain/policies/protection.js';
+import { TrustService } from './domain/trust/trust.service.js';
 import { BlobService } from './domain/registry/blob.service.js';
 import { ManifestService } from './domain/registry/manifest.service.js';
-import type { RegistryCoreStores } from './domain/registry/ports.js';
+import type { PullGuard, RegistryCoreStores } from './domain/registry/ports.js';
 import { PullRecorder } from './domain/registry/pull-recorder.js';
 import { RegistryService } from './domain/registry/registry.service.js';
 import { RepositoryResolver } from './domain/registry/repository-resolver.js';
@@ -47,6 +48,7 @@ import { KyselyExecutionStore } from './storage/meta/kysely/executions.repo.js';
 import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.repo.js';
 import { KyselyOutboxStore } from './storage/meta/kysely/outbox.repo.js';
 import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
+import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
@@ -161,7 +163,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const resolver = new RepositoryResolver(stores, coreUow, clock);
   const pulls = new PullRecorder(coreUow, (err) => fastify.log.error({ err }, 'recording pulls failed'));
   const registries = new RegistryService(stores, coreUow, clock);
-  const manifests = new ManifestService(stores, resolver, pulls, coreUow, clock);
+  const pullGuards: PullGuard[] = [];
+  const manifests = new ManifestService(stores, resolver, pulls, coreUow, clock, pullGuards);
   const blobs = new BlobService(stores, blobStore, resolver, coreUow, outbox, clock);
   const uploads = new UploadService(stores, blobStore, resolver, clock);
 
@@ -171,6 +174,28 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const policies = new PolicyService(policyStore, scheduleStore, uowOf(policyStores), (name) => registries.get(name), clock);
   const cleanup = new CleanupService(policyStore, registries, manifests, executions, uowOf(() => ({})), clock);
   for (const h of cleanupJobs({ cleanup, registries, queue })) runner.register(h);
+
+  // --- image trust: signing keys, signature status, the pull policy -------------------------------------------------
+  const trustStores = (db: Db) => ({ trust: new KyselyTrustStore(db) });
+  const trust = new TrustService(trustStores(meta.db).trust, uowOf(trustStores), (name) => registries.get(name), {
+    accessories: (repoName, digest) => manifests.accessories(repoName, digest),
+    bytes: (repoName, digest, max) => blobs.bytes(repoName, digest, max),
+    parents: async (repoName, digest) => {
+      const repo = await stores.repositories.getByName(repoName);
+      return repo ? stores.artifacts.parents(repo.id, digest) : [];
+    },
+    manifest: async (repoName, digest) => {
+      const repo = await stores.repositories.getByName(repoName);
+      const stored = repo && (await stores.artifacts.content(repo.id, digest));
+      if (!repo || !stored) return undefined;
+      const tags = await stores.tags.list({ repositoryId: repo.id, digest, page: 1, perPage: 100 });
+      return { ...stored, tags: tags.items.map((t) => t.name) };
+    },
+  }, clock);
+  pullGuards.push(trust.pullGuard);
+  // every node: a policy or key change reloads the policy set; a new or removed signature drops cached statuses
+  outbox.on(() => void trust.refresh().catch(() => undefined), ['TrustPolicyChanged', 'TrustKeyAdded', 'TrustKeyDeleted']);
+  outbox.on(() => trust.forget(), ['ArtifactPushed', 'ArtifactDeleted', 'TagCreated', 'TagMoved', 'TagDeleted']);
 
   // --- jobs: the hourly upload purge and the daily housekeeping -----------------------------------------------------
   runner.register(uploadPurgeJob(uploads, config.uploads.maxIdleSeconds * 1000));
@@ -190,8 +215,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup }, VERSION);
-  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup });
+  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust }, VERSION);
+  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust });
   await staticRoutes(fastify);
 
   await outbox.start();

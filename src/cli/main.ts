@@ -4,12 +4,14 @@ import { VERSION } from '../app.js';
 import { clientCommands } from './client.js';
 import { policyCommands } from './policies.commands.js';
 import { serveCommand } from './serve.js';
+import { trustCommands } from './trust.commands.js';
 
 const program = new Command();
 program.name('ncr').description('ncr: a self-hosted OCI container registry').version(VERSION);
 serveCommand(program);
 clientCommands(program);
 policyCommands(program);
+trustCommands(program);
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`ncr: ${err.message}\n`);
   process.exit(1);

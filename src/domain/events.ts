@@ -48,6 +48,9 @@ export type SettingEventType =
   | 'ProtectionPolicyCreated'
   | 'ProtectionPolicyUpdated'
   | 'ProtectionPolicyDeleted'
+  | 'TrustKeyAdded'
+  | 'TrustKeyDeleted'
+  | 'TrustPolicyChanged'
   | 'WebhookCreated'
   | 'WebhookUpdated'
   | 'WebhookDeleted';

@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   NOT_FOUND: { status: 404, description: 'resource not found' },
   METHOD_NOT_ALLOWED: { status: 405, description: 'the method is not allowed on this endpoint' },
   CONFLICT: { status: 409, description: 'resource already exists or is in a conflicting state' },
+  PULL_REFUSED: { status: 412, description: "the registry's policy refuses to serve this image (e.g. it is not signed and verified)" },
   PROTECTED: { status: 412, description: 'an image protection policy forbids this change' },
   VALIDATION_FAILED: { status: 400, description: 'request body or parameters invalid' },
   LIMIT_EXCEEDED: { status: 409, description: 'a quota or limit was reached' },

@@ -5,6 +5,7 @@
  * Allowed → 2xx; refused → 403 DENIED. On /v2 a role that may act but whose token lacks the scope → 401 with an
  * insufficient_scope challenge. An action in the table with no walk must be listed in NO_ENDPOINT_YET, and only then.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, type Action, roleMay } from '../../src/domain/auth/permissions.js';
 import { ROLES, type Role } from '../../src/domain/auth/roles.js';
@@ -15,6 +16,7 @@ import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change', 'webhook:view', 'webhook:change', 'gc:view', 'gc:run'];
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const TEST_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
 const REG = 'mx';
 
 interface Request {
@@ -244,6 +246,42 @@ const WALK: Partial<Record<Action, Probe[]>> = {
         await send({ method: 'PATCH', path: `/api/v1/registries/${REG}/protection-policies/${id}`, ...json({ enabled: false }) });
         await send({ method: 'DELETE', path: `/api/v1/registries/${REG}/protection-policies/${id}` });
         await ctx.s.api('DELETE', `/api/v1/registries/${REG}/protection-policies/${id}`);
+      },
+    },
+  ],
+  'trust:view': [
+    {
+      entry: 'api',
+      name: "list the registry's keys and read its pull policy",
+      async run(_ctx, send) {
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/trust/keys` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/trust/policy` });
+        await send({ method: 'GET', path: '/api/v1/trust/keys' });
+      },
+    },
+  ],
+  'trust:change': [
+    {
+      entry: 'api',
+      name: 'add and delete a registry key; set the pull policy',
+      async run(ctx, send) {
+        const res = await send({ method: 'POST', path: `/api/v1/registries/${REG}/trust/keys`, ...json({ name: `k${ctx.u}`, pem: TEST_PEM }) });
+        const id = res.ok ? ((await res.json()) as { id: string }).id : ((await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/trust/keys`, { name: `k${ctx.u}`, pem: TEST_PEM })) as { id: string }).id;
+        await send({ method: 'DELETE', path: `/api/v1/registries/${REG}/trust/keys/${id}` });
+        await ctx.s.api('DELETE', `/api/v1/registries/${REG}/trust/keys/${id}`);
+        await send({ method: 'PUT', path: `/api/v1/registries/${REG}/trust/policy`, ...json({ requireVerified: false }) });
+      },
+    },
+  ],
+  'trust:global': [
+    {
+      entry: 'api',
+      name: 'add and delete a global key',
+      async run(ctx, send) {
+        const res = await send({ method: 'POST', path: '/api/v1/trust/keys', ...json({ name: `g${ctx.u}`, pem: TEST_PEM }) });
+        const id = res.ok ? ((await res.json()) as { id: string }).id : ((await adminApi(ctx, 'POST', '/api/v1/trust/keys', { name: `g${ctx.u}`, pem: TEST_PEM })) as { id: string }).id;
+        await send({ method: 'DELETE', path: `/api/v1/trust/keys/${id}` });
+        await ctx.s.api('DELETE', `/api/v1/trust/keys/${id}`);
       },
     },
   ],

@@ -1,34 +1,9 @@
 /** `ncr cleanup ...` and `ncr protection ...` against a real server, on each database (the commands run in-process; test/cli covers the binary). */
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCommands } from '../../src/cli/client.js';
-import { parseKeep, policyCommands } from '../../src/cli/policies.commands.js';
+import { parseKeep } from '../../src/cli/policies.commands.js';
+import { runCli } from '../helpers/cli-inprocess.js';
 import { OciClient } from '../helpers/oci-client.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
-
-/** Runs the commands in this process (as main.ts wires them), capturing stdout; an error is exit code 1 with its message. */
-async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const program = new Command().exitOverride();
-  clientCommands(program);
-  policyCommands(program);
-  let stdout = '';
-  const write = process.stdout.write.bind(process.stdout);
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  process.stdout.write = ((chunk: string) => {
-    stdout += chunk;
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await program.parseAsync(['node', 'ncr', ...args]);
-    return { code: 0, stdout, stderr: '' };
-  } catch (err) {
-    return { code: 1, stdout, stderr: `ncr: ${(err as Error).message}\n` };
-  } finally {
-    process.stdout.write = write;
-    process.env = saved;
-  }
-}
 
 describe.each(DB_KINDS)('ncr cleanup / protection (%s)', { timeout: 120_000 }, (db) => {
   let s: TestServer;

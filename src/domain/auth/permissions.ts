@@ -47,6 +47,9 @@ export const PERMISSIONS = {
   'protection:view': { roles: EVERYONE, does: 'view image protection policies', guide: ['View image protection policy'] },
   'protection:change': { roles: WRITERS, does: 'add or delete image protection policies', guide: ['Add/Delete image protection policy'] },
   // ncr's own actions, beyond the guide's table
+  'trust:view': { roles: EVERYONE, does: "view a registry's signing keys and its pull policy for unsigned images", guide: [] },
+  'trust:change': { roles: WRITERS, does: "add or delete a registry's signing keys and set its pull policy for unsigned images", guide: [] },
+  'trust:global': { roles: ADMINS, does: 'add or delete signing keys trusted in every registry', guide: [] },
   'catalog:list': { roles: EVERYONE, does: 'list every repository (/v2/_catalog)', guide: [] },
   'user:manage': { roles: ADMINS, does: "manage users, their roles and other users' access keys", guide: [] },
   'key:manage-own': { roles: EVERYONE, does: 'manage their own access keys and password', guide: [] },

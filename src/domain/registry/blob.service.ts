@@ -74,6 +74,20 @@ export class BlobService {
     }
   }
 
+  /** The bytes of a small blob linked into the repository (a signature payload); VALIDATION_FAILED above `maxBytes`. */
+  async bytes(repoName: string, digest: string, maxBytes: number): Promise<Uint8Array> {
+    const { size } = await this.stat(repoName, digest);
+    if (size > maxBytes) throw new NcrError('VALIDATION_FAILED', `blob ${digest} has ${size} bytes, more than the ${maxBytes} read here`);
+    const body = await this.open(repoName, digest);
+    const out = Buffer.alloc(size);
+    let at = 0;
+    for await (const chunk of body.stream as AsyncIterable<Buffer>) {
+      at += chunk.copy(out, at);
+      body.release(chunk);
+    }
+    return out.subarray(0, at);
+  }
+
   /**
    * A URL the client may fetch the blob from directly (the store's presigned URL, for a 307), or undefined when the
    * store serves its bytes only through `open`. BLOB_UNKNOWN when the blob is not linked into the repository.

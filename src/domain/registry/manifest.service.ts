@@ -1,4 +1,5 @@
 /** Manifests (image, index, artifact) by tag and digest, tags list, referrers and the catalog. */
+import { accessoryTagsOf } from '../../oci/accessories.js';
 import { digestOf, parseDigest } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import { parseManifest, platformsOf, referencedBlobs, type ParsedManifest } from '../../oci/manifest.js';
@@ -9,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
-import type { RegistryCoreStores, Repository } from './ports.js';
+import type { PullGuard, RegistryCoreStores, Repository } from './ports.js';
 import { deletionClosure, protectingTags, protectingTagsOfTag, tagsOf } from './deletion.js';
 import type { PullRecorder } from './pull-recorder.js';
 import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
@@ -30,6 +31,8 @@ export class ManifestService {
     private readonly pulls: PullRecorder,
     private readonly uow: UnitOfWork<RegistryCoreStores>,
     private readonly clock: Clock,
+    /** capabilities' vetoes over serving a manifest (filled in by app.ts once they exist) */
+    private readonly pullGuards: PullGuard[] = [],
   ) {}
 
   /** Validates and stores a manifest exactly as pushed; tags it when the reference is a tag. */
@@ -120,6 +123,7 @@ export class ManifestService {
   /** GET: resolves and records the pull (batched). */
   async pull(repoName: string, reference: string, accept: string | string[] | undefined, actor: Actor): Promise<StoredManifest> {
     const m = await this.resolve(repoName, reference, accept);
+    for (const g of this.pullGuards) await g.check(repoName, m.digest);
     this.pulls.record({ repositoryId: m.repositoryId, repository: repoName, digest: m.digest, tag: m.tag, at: this.clock.now(), actor });
     return m;
   }
@@ -215,6 +219,29 @@ export class ManifestService {
     }
     const index = { schemaVersion: 2, mediaType: OCI_INDEX, manifests };
     return { index: new TextEncoder().encode(JSON.stringify(index)), filtered: Boolean(artifactType) };
+  }
+
+  /**
+   * What belongs to an artifact: its referrers and the manifests under cosign's `sha256-<hex>.sig/.att/.sbom` tags,
+   * each with its stored bytes and tags. Empty when the repository or artifact does not exist.
+   */
+  async accessories(repoName: string, digest: string): Promise<{ digest: string; mediaType: string; content: Uint8Array; tags: string[]; pushedAt: number }[]> {
+    const repo = await this.stores.repositories.getByName(repoName);
+    if (!repo) return [];
+    const found = new Map<string, { pushedAt: number }>();
+    for (const r of await this.stores.artifacts.referrers(repo.id, digest)) found.set(r.digest, { pushedAt: r.pushedAt });
+    for (const t of accessoryTagsOf(digest)) {
+      const tag = await this.stores.tags.get(repo.id, t);
+      if (tag && !found.has(tag.digest)) found.set(tag.digest, { pushedAt: tag.pushedAt });
+    }
+    const out = [];
+    for (const [d, info] of found) {
+      const stored = await this.stores.artifacts.content(repo.id, d);
+      if (!stored) continue;
+      const tags = await this.stores.tags.list({ repositoryId: repo.id, digest: d, page: 1, perPage: 100 });
+      out.push({ digest: d, mediaType: stored.mediaType, content: stored.content, tags: tags.items.map((t) => t.name), pushedAt: info.pushedAt });
+    }
+    return out;
   }
 
   private async configMediaType(repo: Repository, digest: string): Promise<string | undefined> {

@@ -152,6 +152,12 @@ export interface ChangeGuard {
   check(repository: string, tags: readonly string[], change: string): Promise<void>;
 }
 
+/** A capability's veto over serving a manifest (image trust: only verified images; later scanning: vulnerable ones). */
+export interface PullGuard {
+  /** Throws NcrError PULL_REFUSED, saying what the image lacks, when `repository@digest` may not be pulled. */
+  check(repository: string, digest: string): Promise<void>;
+}
+
 /** The guard when no capability protects anything. */
 export const NO_GUARD: ChangeGuard = { active: async () => false, check: async () => undefined };
 

@@ -1,6 +1,7 @@
 /** Shared pieces of /api/v1: who is calling, what they may do (via `can`), the one pagination shape and the error schema. */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { CleanupService } from '../../domain/policies/cleanup.service.js';
+import type { TrustService } from '../../domain/trust/trust.service.js';
 import type { PolicyService } from '../../domain/policies/policy.service.js';
 import type { FastifyRequest } from 'fastify';
 import type { IdentityService, Principal } from '../../domain/auth/identity.service.js';
@@ -31,6 +32,8 @@ export interface ApiDeps {
   /** image cleanup and protection (domain/policies) */
   policies?: PolicyService;
   cleanup?: CleanupService;
+  /** image trust (domain/trust) */
+  trust?: TrustService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

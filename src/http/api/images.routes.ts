@@ -29,6 +29,16 @@ const ArtifactOut = Type.Object({
   pushedAt: Type.String({ format: 'date-time' }),
   pushedBy: Type.Union([Type.String(), Type.Null()]),
   pulledAt: NullableDate,
+  authentication: Type.Optional(
+    Type.Object(
+      {
+        status: Type.Union(['verified', 'invalid', 'unverified', 'unsigned'].map((x) => Type.Literal(x))),
+        keys: Type.Array(Type.String(), { description: 'names of the registered keys that verify its signatures' }),
+        signatures: Type.Integer(),
+      },
+      { description: "the guide's Authentication column: cosign signatures and whether a registered key verifies them" },
+    ),
+  ),
 });
 const TagOut = Type.Object({ name: Type.String(), digest: Type.String(), pushedAt: Type.String({ format: 'date-time' }), pulledAt: NullableDate });
 
@@ -58,6 +68,13 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
     pulledAt: iso(a.pulledAt),
   });
 
+  /** The Authentication column, when the trust capability is there. */
+  const authentication = async (repoName: string, digest: string) => {
+    if (!deps.trust) return {};
+    const t = await deps.trust.status(repoName, digest);
+    return { authentication: { status: t.status, keys: t.keys, signatures: t.signatures.length } };
+  };
+
   app.get('/registries/:registry/images', { schema: { tags: ['images'], summary: 'List images', params: Type.Object({ registry: Type.String() }), querystring: PageQuery, response: withErrors({ 200: Paged(ImageOut) }) } }, async (req) => {
     await authorize(deps, req, 'image:view', target(req));
     const { registry } = req.params as P;
@@ -85,8 +102,9 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
 
   app.get('/registries/:registry/images/:image/artifacts', { schema: { tags: ['artifacts'], summary: 'List artifacts of an image', params: ImageParams, querystring: PageQuery, response: withErrors({ 200: Paged(ArtifactOut) }) } }, async (req) => {
     await authorize(deps, req, 'artifact:view', target(req));
-    const page = await deps.registries.artifacts(await repoOf(req), pageOf(req.query));
-    return { ...page, items: page.items.map(artifactView) };
+    const repo = await repoOf(req);
+    const page = await deps.registries.artifacts(repo, pageOf(req.query));
+    return { ...page, items: await Promise.all(page.items.map(async (a) => ({ ...artifactView(a), ...(await authentication(repo.name, a.digest)) }))) };
   });
 
   app.get('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Artifact detail: manifest, config summary, layers, pull commands', params: ArtifactParams } }, async (req) => {
@@ -119,6 +137,7 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
     const address = `${deps.auth.service(req)}/${repo.name}`;
     return {
       ...artifactView({ ...artifact, tags }),
+      ...(deps.trust ? { trust: await deps.trust.status(repo.name, artifact.digest) } : {}),
       manifest: JSON.parse(Buffer.from(content).toString('utf8')),
       config,
       layers: parsed.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType })),

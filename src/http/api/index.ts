@@ -6,6 +6,7 @@ import type { ApiDeps } from './common.js';
 import { executionRoutes } from './executions.routes.js';
 import { imageRoutes } from './images.routes.js';
 import { policyRoutes } from './policies.routes.js';
+import { trustRoutes } from './trust.routes.js';
 import { registryRoutes } from './registries.routes.js';
 import { userRoutes } from './users.routes.js';
 
@@ -25,6 +26,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       userRoutes(api, deps);
       executionRoutes(api, deps);
       policyRoutes(api, deps);
+      trustRoutes(api, deps);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -196,7 +196,27 @@ export interface PoliciesTable {
   created_by: string | null;
 }
 
+export interface TrustKeysTable {
+  id: string;
+  registry_id: string | null;
+  /** the registry id, or '*' for a key trusted in every registry */
+  scope: string;
+  name: string;
+  pem: string;
+  algorithm: string;
+  fingerprint: string;
+  created_at: number;
+  created_by: string | null;
+}
+export interface TrustPoliciesTable {
+  registry_id: string;
+  require_verified: number;
+  updated_at: number;
+}
+
 export interface Database {
+  trust_keys: TrustKeysTable;
+  trust_policies: TrustPoliciesTable;
   policies: PoliciesTable;
   events: EventsTable;
   event_subscribers: EventSubscribersTable;

@@ -1,0 +1,40 @@
+/** Runs ncr's client commands in this process (as src/cli/main.ts wires them), capturing stdout and stderr. */
+import { Command } from 'commander';
+import { clientCommands } from '../../src/cli/client.js';
+import { policyCommands } from '../../src/cli/policies.commands.js';
+import { trustCommands } from '../../src/cli/trust.commands.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An error is exit code 1 with `ncr: MESSAGE` on stderr, as main.ts prints it. */
+export async function runCli(args: string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
+  const program = new Command().exitOverride();
+  clientCommands(program);
+  policyCommands(program);
+  trustCommands(program);
+  let stdout = '';
+  let stderr = '';
+  const writeOut = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  const savedEnv = { ...process.env };
+  const savedCwd = process.cwd();
+  Object.assign(process.env, env);
+  if (cwd) process.chdir(cwd);
+  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
+  try {
+    await program.parseAsync(['node', 'ncr', ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    return { code: 1, stdout, stderr: `${stderr}ncr: ${(err as Error).message}\n` };
+  } finally {
+    process.stdout.write = writeOut;
+    process.stderr.write = writeErr;
+    process.env = savedEnv;
+    if (cwd) process.chdir(savedCwd);
+  }
+}

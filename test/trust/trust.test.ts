@@ -1,0 +1,134 @@
+/**
+ * Image trust end to end on the shared server of each database: `ncr generate-key-pair`, `ncr sign` (cosign's layout
+ * and payload), `ncr verify`, the Authentication status in the artifact list (unsigned / unverified / verified with
+ * the key's name / invalid), global keys, and the pull policy "only verified images" (412 naming the keys, signatures
+ * themselves still served).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli-inprocess.js';
+import { OciClient, sha256 } from '../helpers/oci-client.js';
+import { DB_KINDS } from '../helpers/server.js';
+import { ownAdmin, sharedServer, unique, type SharedServer } from '../helpers/shared.js';
+
+const REG = unique('trust');
+const OTHER = unique('trust-other');
+const SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
+
+describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
+  let s: SharedServer & { username: string };
+  let c: OciClient;
+  let work: string;
+  let env: Record<string, string>;
+  const images: Record<string, { digest: string; body: string }> = {};
+  const ncr = (...args: string[]) => runCli(args, env, work);
+  const auth = async (reg: string, tag: string) => {
+    const list = await s.api('GET', `/api/v1/registries/${reg}/images/app/artifacts?perPage=100`);
+    return list.body.items.find((a: { tags: string[] }) => a.tags.includes(tag))?.authentication;
+  };
+
+  beforeAll(async () => {
+    s = await ownAdmin(sharedServer(db), `trust-${db}`);
+    c = new OciClient(s.url, s.admin);
+    work = await mkdtemp(join(tmpdir(), 'ncr-trust-'));
+    env = { NCR_URL: s.url, NCR_ACCESS_KEY: s.admin.accessKey, NCR_SECRET_KEY: s.admin.secretKey, COSIGN_PASSWORD: 'correct horse' };
+    for (const r of [REG, OTHER]) expect((await s.api('POST', '/api/v1/registries', { name: r })).status).toBe(201);
+    images.signed = await c.pushImage(`${REG}/app`, 'signed', `signed-${db}`);
+    images.plain = await c.pushImage(`${REG}/app`, 'plain', `plain-${db}`);
+    images.other = await c.pushImage(`${OTHER}/app`, 'v1', `other-${db}`);
+    expect((await ncr('generate-key-pair')).code).toBe(0);
+    expect((await ncr('generate-key-pair', '--output-key-prefix', 'stranger')).code).toBe(0);
+  });
+  afterAll(async () => rm(work, { recursive: true, force: true }));
+
+  it('ncr sign pushes what cosign pushes: sha256-<hex>.sig with a simple-signing payload of the digest', async () => {
+    const signed = await ncr('sign', '--key', 'cosign.key', `${REG}/app:signed`);
+    expect(signed.code, signed.stderr).toBe(0);
+    const tag = `${images.signed.digest.replace(':', '-')}.sig`;
+    expect(signed.stdout).toContain(`Pushing signature to: ${s.host}/${REG}/app:${tag}`);
+    const res = await c.req('GET', `/v2/${REG}/app/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(res.status).toBe(200);
+    const m = (await res.json()) as { layers: { mediaType: string; digest: string; annotations: Record<string, string> }[] };
+    expect(m.layers).toHaveLength(1);
+    expect(m.layers[0]!.mediaType).toBe(SIMPLESIGNING);
+    expect(m.layers[0]!.annotations['dev.cosignproject.cosign/signature']).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    const payload = await (await c.req('GET', `/v2/${REG}/app/blobs/${m.layers[0]!.digest}`)).text();
+    expect(JSON.parse(payload)).toEqual({ critical: { identity: { 'docker-reference': `${s.host}/${REG}/app` }, image: { 'docker-manifest-digest': images.signed.digest }, type: 'cosign container image signature' }, optional: null });
+    expect(sha256(payload)).toBe(m.layers[0]!.digest);
+  });
+
+  it('Authentication: unverified until a key is registered, then verified with its name; unsigned stays unsigned', async () => {
+    expect(await auth(REG, 'signed')).toEqual({ status: 'unverified', keys: [], signatures: 1 });
+    expect(await auth(REG, 'plain')).toEqual({ status: 'unsigned', keys: [], signatures: 0 });
+    const added = await ncr('trust', 'add-key', 'release', 'cosign.pub', REG);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/release\s+ECDSA P-256\s+[0-9a-f]{64}/);
+    expect(await auth(REG, 'signed')).toEqual({ status: 'verified', keys: ['release'], signatures: 1 });
+    const detail = await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts/${images.signed.digest}/signatures`);
+    expect(detail.body.signatures).toEqual([expect.objectContaining({ kind: 'cosign', status: 'verified', keyName: 'release' })]);
+    const dup = await s.api('POST', `/api/v1/registries/${REG}/trust/keys`, { name: 'release', pem: await readFile(join(work, 'stranger.pub'), 'utf8') });
+    expect(dup.status).toBe(409);
+    const bad = await s.api('POST', `/api/v1/registries/${REG}/trust/keys`, { name: 'junk', pem: 'not a key' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].message).toContain('BEGIN PUBLIC KEY');
+  });
+
+  it('ncr verify checks against a public key, as cosign verify does', async () => {
+    const ok = await ncr('verify', '--key', 'cosign.pub', `${REG}/app:signed`);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)[0].critical.image['docker-manifest-digest']).toBe(images.signed.digest);
+    const wrong = await ncr('verify', '--key', 'stranger.pub', `${REG}/app:signed`);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/no matching signatures/);
+    expect((await ncr('verify', '--key', 'cosign.pub', `${REG}/app:plain`)).stderr).toMatch(/no signatures found/);
+    const badPassword = await runCli(['sign', '--key', 'cosign.key', `${REG}/app:plain`], { ...env, COSIGN_PASSWORD: 'nope' }, work);
+    expect(badPassword.stderr).toMatch(/wrong password/);
+  });
+
+  it('a second signature is a second layer; either key verifies', async () => {
+    expect((await ncr('sign', '--key', 'stranger.key', `${REG}/app:signed`)).code).toBe(0);
+    expect((await ncr('verify', '--key', 'stranger.pub', `${REG}/app:signed`)).code).toBe(0);
+    expect(await auth(REG, 'signed')).toEqual({ status: 'verified', keys: ['release'], signatures: 2 });
+  });
+
+  it('a signature whose payload signs another digest is invalid', async () => {
+    // sign "signed", then copy its signature manifest under plain's .sig tag: it claims the wrong digest
+    const tag = `${images.signed.digest.replace(':', '-')}.sig`;
+    const sig = await (await c.req('GET', `/v2/${REG}/app/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).text();
+    expect((await c.pushManifest(`${REG}/app`, `${images.plain.digest.replace(':', '-')}.sig`, sig)).status).toBe(201);
+    const a = await auth(REG, 'plain');
+    expect(a.status).toBe('invalid');
+    const detail = await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts/${images.plain.digest}/signatures`);
+    expect(detail.body.signatures[0].reason).toContain(`signs ${images.signed.digest}`);
+  });
+
+  it('global keys are trusted in every registry, and only admins add them', async () => {
+    expect((await ncr('sign', '--key', 'stranger.key', `${OTHER}/app:v1`)).code).toBe(0);
+    expect(await auth(OTHER, 'v1')).toMatchObject({ status: 'unverified' });
+    const name = `global-${db}-${unique('k')}`;
+    const g = await s.api('POST', '/api/v1/trust/keys', { name, pem: await readFile(join(work, 'stranger.pub'), 'utf8') });
+    expect(g.status).toBe(201);
+    expect(await auth(OTHER, 'v1')).toEqual({ status: 'verified', keys: [name], signatures: 1 });
+    expect((await s.api('DELETE', `/api/v1/trust/keys/${g.body.id}`)).status).toBe(204);
+    expect(await auth(OTHER, 'v1')).toMatchObject({ status: 'unverified' });
+  });
+
+  it('"only verified images" refuses the rest with 412 naming the keys; signatures are still served', async () => {
+    const set = await ncr('trust', 'policy', REG, 'verified-only');
+    expect(set.code, set.stderr).toBe(0);
+    const refused = await c.req('GET', `/v2/${REG}/app/manifests/plain`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(refused.status).toBe(412);
+    const err = ((await refused.json()) as { errors: { code: string; message: string }[] }).errors[0]!;
+    expect(err.code).toBe('PULL_REFUSED');
+    expect(err.message).toMatch(/serves only verified images: .* is signed, but the signature is invalid .*one of the registry's keys \(release\)/);
+    expect((await c.req('GET', `/v2/${REG}/app/manifests/signed`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
+    const sigTag = `${images.signed.digest.replace(':', '-')}.sig`;
+    expect((await c.req('GET', `/v2/${REG}/app/manifests/${sigTag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
+    // another registry is not affected
+    expect((await c.req('GET', `/v2/${OTHER}/app/manifests/v1`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
+    expect((await ncr('trust', 'policy', REG, 'any')).code).toBe(0);
+    expect((await c.req('GET', `/v2/${REG}/app/manifests/plain`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
+  });
+});
