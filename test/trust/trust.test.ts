@@ -62,6 +62,11 @@ describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
   it('Authentication: unverified until a key is registered, then verified with its name; unsigned stays unsigned', async () => {
     expect(await auth(REG, 'signed')).toEqual({ status: 'unverified', keys: [], signatures: 1 });
     expect(await auth(REG, 'plain')).toEqual({ status: 'unsigned', keys: [], signatures: 0 });
+    // the signature is listed under its artifact, not as one of its own (unless asked for)
+    const plainList = await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts?perPage=100`);
+    expect(plainList.body.items.map((a: { tags: string[] }) => a.tags).flat().sort()).toEqual(['plain', 'signed']);
+    const all = await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts?perPage=100&accessories=true`);
+    expect(all.body.total).toBe(3);
     const added = await ncr('trust', 'add-key', 'release', 'cosign.pub', REG);
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toMatch(/release\s+ECDSA P-256\s+[0-9a-f]{64}/);

@@ -117,7 +117,8 @@ export interface ArtifactStore {
   missing(repositoryId: string, digests: string[]): Promise<string[]>;
   /** Stores the artifact (idempotent for the same digest) and, when tag is given, points the tag at it. */
   put(a: NewArtifact, tag: string | undefined, now: number): Promise<void>;
-  list(q: { repositoryId: string } & PageRequest): Promise<Page<Artifact & { tags: string[] }>>;
+  /** Newest first; `withoutAccessories` leaves out signatures, attestations and SBOMs of artifacts that are there. */
+  list(q: { repositoryId: string; withoutAccessories?: boolean } & PageRequest): Promise<Page<Artifact & { tags: string[] }>>;
   referrers(repositoryId: string, subject: string): Promise<Artifact[]>;
   /** Indexes in the repository that reference this digest as a child. */
   parents(repositoryId: string, digest: string): Promise<string[]>;

@@ -95,7 +95,7 @@ export class RegistryService {
     });
   }
 
-  async artifacts(repo: Repository, q: PageRequest): Promise<Page<Artifact & { tags: string[] }>> {
+  async artifacts(repo: Repository, q: PageRequest & { withoutAccessories?: boolean }): Promise<Page<Artifact & { tags: string[] }>> {
     return this.stores.artifacts.list({ repositoryId: repo.id, ...q });
   }
 

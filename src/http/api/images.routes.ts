@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseManifest } from '../../oci/manifest.js';
-import { actor, type ApiDeps, iso, NullableDate, authorize, PageQuery, pageOf, Paged, withErrors } from './common.js';
+import { actor, type ApiDeps, iso, NullableDate, authorize, PageFields, PageQuery, pageOf, Paged, withErrors } from './common.js';
 
 const ImageParams = Type.Object({ registry: Type.String(), image: Type.String() });
 const ArtifactParams = Type.Object({ registry: Type.String(), image: Type.String(), digest: Type.String() });
@@ -100,12 +100,24 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
     return reply.code(204).send();
   });
 
-  app.get('/registries/:registry/images/:image/artifacts', { schema: { tags: ['artifacts'], summary: 'List artifacts of an image', params: ImageParams, querystring: PageQuery, response: withErrors({ 200: Paged(ArtifactOut) }) } }, async (req) => {
+  app.get(
+    '/registries/:registry/images/:image/artifacts',
+    {
+      schema: {
+        tags: ['artifacts'],
+        summary: 'List artifacts of an image (newest first); signatures, attestations and SBOMs are listed under their artifact (its signatures endpoint) unless accessories=true',
+        params: ImageParams,
+        querystring: Type.Object({ ...PageFields, accessories: Type.Optional(Type.Boolean({ default: false, description: 'also list signatures, attestations and SBOMs as artifacts of their own' })) }),
+        response: withErrors({ 200: Paged(ArtifactOut) }),
+      },
+    },
+    async (req) => {
     await authorize(deps, req, 'artifact:view', target(req));
     const repo = await repoOf(req);
-    const page = await deps.registries.artifacts(repo, pageOf(req.query));
+    const page = await deps.registries.artifacts(repo, { ...pageOf(req.query), withoutAccessories: !(req.query as { accessories?: boolean }).accessories });
     return { ...page, items: await Promise.all(page.items.map(async (a) => ({ ...artifactView(a), ...(await authentication(repo.name, a.digest)) }))) };
-  });
+    },
+  );
 
   app.get('/registries/:registry/images/:image/artifacts/:digest', { schema: { tags: ['artifacts'], summary: 'Artifact detail: manifest, config summary, layers, pull commands', params: ArtifactParams } }, async (req) => {
     await authorize(deps, req, 'artifact:view', target(req));

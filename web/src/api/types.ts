@@ -53,6 +53,8 @@ export interface Artifact {
   pushedAt: string;
   pushedBy: string | null;
   pulledAt: string | null;
+  /** cosign signatures and whether a registered key verifies them */
+  authentication?: { status: 'verified' | 'invalid' | 'unverified' | 'unsigned'; keys: string[]; signatures: number };
 }
 
 export interface Descriptor {

@@ -1,7 +1,8 @@
 import type { Page, PageRequest } from '../../../domain/pagination.js';
 import { offsetOf } from '../../../domain/pagination.js';
 import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore } from '../../../domain/registry/ports.js';
-import type { ArtifactsTable } from './schema.js';
+import type { ExpressionBuilder } from 'kysely';
+import type { ArtifactsTable, Database } from './schema.js';
 import { GroupCommit } from './group-commit.js';
 import { containsLike, withTx, type Db } from './util.js';
 
@@ -125,8 +126,37 @@ export class KyselyArtifactStore implements ArtifactStore {
     });
   }
 
-  async list(q: { repositoryId: string } & PageRequest): Promise<Page<Artifact & { tags: string[] }>> {
-    const base = this.db.selectFrom('artifacts').where('repository_id', '=', q.repositoryId);
+  async list(q: { repositoryId: string; withoutAccessories?: boolean } & PageRequest): Promise<Page<Artifact & { tags: string[] }>> {
+    let base = this.db.selectFrom('artifacts').where('repository_id', '=', q.repositoryId);
+    if (q.withoutAccessories) {
+      // not a referrer of an artifact that is there, and not carrying only cosign-style accessory tags
+      const accessoryTag = (eb: ExpressionBuilder<Database, 'tags'>) => eb.or([eb('tags.name', 'like', 'sha256-%.sig'), eb('tags.name', 'like', 'sha256-%.att'), eb('tags.name', 'like', 'sha256-%.sbom')]);
+      base = base
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('artifacts as s')
+                .select('s.digest')
+                .whereRef('s.repository_id', '=', 'artifacts.repository_id')
+                .whereRef('s.digest', '=', 'artifacts.subject_digest'),
+            ),
+          ),
+        )
+        .where((eb) =>
+          eb.or([
+            eb.not(eb.exists(eb.selectFrom('tags').select('tags.name').whereRef('tags.repository_id', '=', 'artifacts.repository_id').whereRef('tags.digest', '=', 'artifacts.digest').where(accessoryTag))),
+            eb.exists(
+              eb
+                .selectFrom('tags')
+                .select('tags.name')
+                .whereRef('tags.repository_id', '=', 'artifacts.repository_id')
+                .whereRef('tags.digest', '=', 'artifacts.digest')
+                .where((e) => e.not(accessoryTag(e))),
+            ),
+          ]),
+        );
+    }
     const [rows, total] = await Promise.all([
       base.select(ARTIFACT_COLUMNS).orderBy('pushed_at', 'desc').orderBy('digest').limit(q.perPage).offset(offsetOf(q)).execute(),
       base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),

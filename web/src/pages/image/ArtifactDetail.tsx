@@ -1,6 +1,6 @@
-/** The selected artifact: digest, Delete Artifact, and tabs for tags, layers (or platforms), manifest, config, pull. */
+/** The selected artifact: digest, Delete Artifact, and tabs for tags, layers (or platforms), manifest, config, signatures, pull. */
 import { Badge, Button, Group, Paper, Tabs, Text, Title } from '@mantine/core';
-import { IconBraces, IconDownload, IconFileSettings, IconStack2, IconTag, IconTrash } from '@tabler/icons-react';
+import { IconBraces, IconDownload, IconFileSettings, IconShieldCheck, IconStack2, IconTag, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { type ImageRef, useArtifact, useDeleteArtifact } from '../../api/images';
 import { usePermissions } from '../../api/session';
@@ -11,6 +11,7 @@ import { artifactKind, formatBytes, isIndex, plural } from '../../lib/format';
 import { JsonBlock } from './JsonBlock';
 import { ConfigPanel, LayersPanel } from './LayersPanel';
 import { PullPanel } from './PullPanel';
+import { SignaturesPanel } from './SignaturesPanel';
 import { TagsPanel } from './TagsPanel';
 
 export function ArtifactDetail({ imageRef, digest, tab, onTab, onDeleted }: { imageRef: ImageRef; digest: string; tab: string; onTab: (t: string) => void; onDeleted: () => void }) {
@@ -72,6 +73,9 @@ export function ArtifactDetail({ imageRef, digest, tab, onTab, onDeleted }: { im
               Config
             </Tabs.Tab>
           )}
+          <Tabs.Tab value="signatures" leftSection={<IconShieldCheck size={16} />}>
+            Signatures
+          </Tabs.Tab>
           <Tabs.Tab value="pull" leftSection={<IconDownload size={16} />}>
             Pull
           </Tabs.Tab>
@@ -90,6 +94,9 @@ export function ArtifactDetail({ imageRef, digest, tab, onTab, onDeleted }: { im
             <ConfigPanel config={a.config} />
           </Tabs.Panel>
         )}
+        <Tabs.Panel value="signatures">
+          <SignaturesPanel imageRef={imageRef} digest={a.digest} />
+        </Tabs.Panel>
         <Tabs.Panel value="pull">
           <PullPanel artifact={a} />
         </Tabs.Panel>

@@ -1,8 +1,9 @@
-/** Artifacts of an image: short digest with copy, tags, kind and platforms, size, pushed and pulled times. */
+/** Artifacts of an image: short digest with copy, tags, kind and platforms, authentication (signatures), size, pushed and pulled times. */
 import { Anchor, Badge, EmptyState, Group, Table, Text } from '@mantine/core';
 import { IconStack2 } from '@tabler/icons-react';
 import { Link, useLocation } from 'react-router';
 import type { Artifact } from '../../api/types';
+import { AuthenticationBadge } from '../../components/AuthenticationBadge';
 import { CopyButton } from '../../components/CopyButton';
 import { DateTime } from '../../components/DateTime';
 import { artifactKind, formatBytes, isIndex, shortDigest } from '../../lib/format';
@@ -15,13 +16,14 @@ export function ArtifactsTable({ artifacts, selected, onSelect }: { artifacts: A
     return <EmptyState my="lg" icon={<IconStack2 size={26} />} title="No artifacts" description="Every artifact of this image has been deleted. Push again to add one." />;
   }
   return (
-    <Table.ScrollContainer minWidth={820}>
+    <Table.ScrollContainer minWidth={960}>
       <Table highlightOnHover aria-label="Artifacts">
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Digest</Table.Th>
-            <Table.Th>Tags</Table.Th>
+            <Table.Th miw={150}>Tags</Table.Th>
             <Table.Th>Type</Table.Th>
+            <Table.Th miw={190}>Authentication</Table.Th>
             <Table.Th ta="right">Size</Table.Th>
             <Table.Th>Pushed</Table.Th>
             <Table.Th>Last pulled</Table.Th>
@@ -89,6 +91,7 @@ export function ArtifactsTable({ artifacts, selected, onSelect }: { artifacts: A
                     </Text>
                   )}
                 </Table.Td>
+                <Table.Td>{a.authentication ? <AuthenticationBadge status={a.authentication.status} keys={a.authentication.keys} /> : <Text size="sm" c="dimmed">-</Text>}</Table.Td>
                 <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
                   {formatBytes(a.size)}
                 </Table.Td>

@@ -2,11 +2,12 @@
  * The tabs of a registry page. Later capabilities (webhooks, cleanup, protection, scanning) add an entry here and a
  * component; the URL is /registries/NAME/<value> (the first tab is /registries/NAME).
  */
-import { IconPhoto, IconSettings, type Icon } from '@tabler/icons-react';
+import { IconPhoto, IconSettings, IconShieldCheck, type Icon } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import type { Registry } from '../../api/types';
 import { ImagesTab } from './ImagesTab';
 import { SettingsTab } from './SettingsTab';
+import { TrustTab } from './TrustTab';
 
 export interface RegistryTab {
   value: string;
@@ -17,5 +18,6 @@ export interface RegistryTab {
 
 export const REGISTRY_TABS: RegistryTab[] = [
   { value: 'images', label: 'Images', icon: IconPhoto, Component: ImagesTab },
+  { value: 'trust', label: 'Image Trust', icon: IconShieldCheck, Component: TrustTab },
   { value: 'settings', label: 'Settings', icon: IconSettings, Component: SettingsTab },
 ];
