@@ -8,6 +8,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCosignKey } from '../../src/domain/trust/cosign-key.js';
+import { signPayload, simpleSigningPayload } from '../../src/domain/trust/signatures.js';
 import { runCli } from '../helpers/cli-inprocess.js';
 import { OciClient, sha256 } from '../helpers/oci-client.js';
 import { DB_KINDS } from '../helpers/server.js';
@@ -107,6 +109,41 @@ describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
     expect(a.status).toBe('invalid');
     const detail = await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts/${images.plain.digest}/signatures`);
     expect(detail.body.signatures[0].reason).toContain(`signs ${images.signed.digest}`);
+  });
+
+  it('OCI 1.1 referrer signatures verify too; Sigstore bundles are recognised as signed', async () => {
+    const img = await c.pushImage(`${REG}/app`, 'referred', `referred-${db}`);
+    const key = openCosignKey(await readFile(join(work, 'cosign.key'), 'utf8'), 'correct horse');
+    const payload = simpleSigningPayload(`${s.host}/${REG}/app`, img.digest);
+    const payloadDigest = await c.pushBlob(`${REG}/app`, payload);
+    const emptyConfig = '{}';
+    const configDigest = await c.pushBlob(`${REG}/app`, emptyConfig);
+    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: Buffer.byteLength(img.body) };
+    const referrer = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 },
+      layers: [{ mediaType: SIMPLESIGNING, digest: payloadDigest, size: payload.byteLength, annotations: { 'dev.cosignproject.cosign/signature': signPayload(payload, key) } }],
+      subject,
+    };
+    const body = JSON.stringify(referrer);
+    expect((await c.pushManifest(`${REG}/app`, sha256(body), body)).status).toBe(201);
+    expect(await auth(REG, 'referred')).toEqual({ status: 'verified', keys: ['release'], signatures: 1 });
+
+    const bundled = await c.pushImage(`${REG}/app`, 'bundled', `bundled-${db}`);
+    const bundleBlob = await c.pushBlob(`${REG}/app`, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }));
+    const bundle = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 },
+      layers: [{ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', digest: bundleBlob, size: 70 }],
+      subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: bundled.digest, size: Buffer.byteLength(bundled.body) },
+    });
+    expect((await c.pushManifest(`${REG}/app`, sha256(bundle), bundle)).status).toBe(201);
+    const detail = await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts/${bundled.digest}/signatures`);
+    expect(detail.body).toMatchObject({ status: 'unverified', signatures: [{ kind: 'sigstore-bundle', status: 'unverified' }] });
   });
 
   it('global keys are trusted in every registry, and only admins add them', async () => {
