@@ -2,10 +2,12 @@
  * The tabs of a registry page. Later capabilities (webhooks, cleanup, protection, scanning) add an entry here and a
  * component; the URL is /registries/NAME/<value> (the first tab is /registries/NAME).
  */
-import { IconPhoto, IconSettings, type Icon } from '@tabler/icons-react';
+import { IconPhoto, IconSettings, IconShieldLock, IconTrashX, type Icon } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import type { Registry } from '../../api/types';
+import { CleanupTab } from './CleanupTab';
 import { ImagesTab } from './ImagesTab';
+import { ProtectionTab } from './ProtectionTab';
 import { SettingsTab } from './SettingsTab';
 
 export interface RegistryTab {
@@ -17,5 +19,7 @@ export interface RegistryTab {
 
 export const REGISTRY_TABS: RegistryTab[] = [
   { value: 'images', label: 'Images', icon: IconPhoto, Component: ImagesTab },
+  { value: 'cleanup', label: 'Image Cleanup', icon: IconTrashX, Component: CleanupTab },
+  { value: 'protection', label: 'Image Protection', icon: IconShieldLock, Component: ProtectionTab },
   { value: 'settings', label: 'Settings', icon: IconSettings, Component: SettingsTab },
 ];
