@@ -48,6 +48,11 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
   const button = (name: string | RegExp) => page.getByRole('button', { name });
   const api = (path: string) => s.api('GET', `/api/v1/registries/${REG}${path}`);
   const runRows = () => page.getByRole('table', { name: 'Artifacts of the run' }).getByRole('row');
+  /** Closes the corner's notifications, so that screenshots show what they cover. */
+  const quiet = async () => {
+    for (const close of await page.locator('.mantine-Notification-closeButton').all()) await close.click().catch(() => undefined);
+    await page.locator('.mantine-Notification-root').first().waitFor({ state: 'detached' }).catch(() => undefined);
+  };
   const verdictOf = async (tag: string) => (await runRows().filter({ hasText: tag }).getAttribute('data-verdict')) ?? '';
 
   it('signs in and opens the Image Protection tab', async () => {
@@ -73,7 +78,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     expect(await dialog.getByRole('button', { name: 'Add policy' }).isDisabled()).toBe(true);
     await dialog.getByRole('radiogroup', { name: 'Tag pattern syntax' }).getByText('Glob').click();
     await dialog.getByRole('textbox', { name: 'Tag pattern' }).fill('release-*');
-    await b.shot('policies-02-add-protection');
+    await b.shot('policies-02-add-protection', { fullPage: false });
     await dialog.getByRole('button', { name: 'Add policy' }).click();
     await dialog.waitFor({ state: 'detached' });
     const table = page.getByRole('table', { name: 'Protection policies' });
@@ -88,7 +93,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     await dialog.getByRole('button', { name: 'Add policy' }).click();
     await dialog.getByRole('alert').waitFor();
     expect(await dialog.getByRole('alert').innerText()).toMatch(/already|duplicate|same/i);
-    await b.shot('policies-03-protection-duplicate');
+    await b.shot('policies-03-protection-duplicate', { fullPage: false });
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'detached' });
     await b.shot('policies-04-protection');
@@ -107,8 +112,8 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     await dialog.getByRole('textbox', { name: 'What to keep' }).or(dialog.getByRole('combobox', { name: 'What to keep' })).click();
     await page.getByRole('option', { name: /most recently pushed/ }).click();
     await dialog.getByLabel('Number of artifacts').fill('1');
-    await dialog.getByText(/keep the most recently pushed and delete the rest/).waitFor();
-    await b.shot('policies-05-add-cleanup');
+    await dialog.getByText('In every image, this policy selects every tagged artifact; it keeps the most recently pushed (per image) and deletes the rest.').waitFor();
+    await b.shot('policies-05-add-cleanup', { fullPage: false });
     await dialog.getByRole('button', { name: 'Add policy' }).click();
     await dialog.waitFor({ state: 'detached' });
     const table = page.getByRole('table', { name: 'Cleanup policies' });
@@ -127,6 +132,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     await table.getByText('On', { exact: true }).waitFor();
     listed = await api('/cleanup-policies');
     expect(listed.body.items[0].enabled).toBe(true);
+    await quiet();
     await b.shot('policies-07-cleanup-policies');
   });
 
@@ -144,6 +150,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     expect(await runRows().filter({ hasText: 'release-1' }).innerText()).toMatch(/protection policy/);
     expect(await runRows().filter({ hasText: '1.0' }).innerText()).toMatch(/Would be deleted/);
     expect(await page.getByRole('table', { name: 'Cleanup history' }).innerText()).toMatch(/Test run[\s\S]*4 artifacts: 2 kept, 1 protected, 1 would be deleted/);
+    await quiet();
     await b.shot('policies-08-test-run-details');
     expect((await s.api('GET', `/api/v1/registries/${REG}/images/web/tags`)).body.items.map((t: { name: string }) => t.name).sort()).toEqual(['1.0', '2.0']);
   });
@@ -153,7 +160,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     await button('Run Immediately').click();
     const confirm = page.getByRole('dialog', { name: 'Run cleanup now?' });
     await confirm.getByText(/use Test Run first/).waitFor();
-    await b.shot('policies-09-run-confirm');
+    await b.shot('policies-09-run-confirm', { fullPage: false });
     await confirm.getByRole('button', { name: 'Run Immediately' }).click();
     await page.waitForURL(/view=history&run=/);
     const details = page.getByRole('region', { name: 'Run details' });
@@ -162,6 +169,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     await runRows().filter({ hasText: '1.0' }).getByText('Deleted', { exact: true }).waitFor();
     expect(await verdictOf('release-1')).toBe('PROTECTED');
     expect(await page.getByRole('table', { name: 'Cleanup history' }).getByRole('row').count()).toBe(3);
+    await quiet();
     await b.shot('policies-10-run-details');
 
     const tags = async (image: string) => (await s.api('GET', `/api/v1/registries/${REG}/images/${image}/tags`)).body.items.map((t: { name: string }) => t.name).sort();
@@ -191,7 +199,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     expect(schedule.body.cron).toBe('0 3 * * *');
     expect(new Date(schedule.body.nextAt).getUTCHours()).toBe(3);
     await cycle.getByText('Coordinated Universal Time (UTC)', { exact: false }).waitFor();
-    await cycle.scrollIntoViewIfNeeded();
+    await quiet();
     await b.shot('policies-12-cleanup-cycle');
   });
 

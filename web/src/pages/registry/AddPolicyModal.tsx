@@ -8,7 +8,7 @@ import { IconAlertTriangle } from '@tabler/icons-react';
 import { type FormEvent, useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { type FilterMode, type KeepKind, type PatternSyntax, type PolicyKind, useCreatePolicy } from '../../api/policies';
-import { filterText, KEEP_OPTIONS, ruleText, tagFilterText } from './policyText';
+import { KEEP_OPTIONS, policySentence } from './policyText';
 
 interface FilterState {
   pattern: string;
@@ -106,7 +106,6 @@ function AddPolicyModal({ registry, kind, opened, onClose }: { registry: string;
     if (invalid) return;
     create.mutate({ imageFilter: image, tagFilter: { ...tag, untagged }, ...(rule ? { rule } : {}) }, { onSuccess: close });
   };
-  const selects = `${filterText(image, 'image')}; ${tagFilterText({ ...tag, untagged })}`;
 
   return (
     <Modal opened={opened} onClose={close} title={title} centered size="lg">
@@ -149,9 +148,8 @@ function AddPolicyModal({ registry, kind, opened, onClose }: { registry: string;
               </Group>
             </Fieldset>
           )}
-          <Text size="sm" aria-live="polite">
-            <b>This policy:</b> {selects}
-            {rule ? `; ${ruleText(rule).toLowerCase()} and delete the rest.` : '; protected from deletion.'}
+          <Text size="sm" aria-live="polite" data-testid="policy-sentence">
+            {policySentence(image, { ...tag, untagged }, rule ?? null)}
           </Text>
           {create.error && (
             <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The policy was not added" role="alert">

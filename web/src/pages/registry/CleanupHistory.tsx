@@ -38,21 +38,26 @@ export function VerdictBadge({ verdict }: { verdict: Verdict }) {
 }
 
 const runName = (e: CleanupExecution) => (e.dryRun ? 'Test run' : 'Run');
-const triggerText = (e: CleanupExecution) => (e.trigger === 'schedule' ? 'Cleanup cycle' : e.createdBy ? `Started by ${e.createdBy}` : 'Started');
+const startedBy = (e: CleanupExecution) => (e.trigger === 'schedule' ? 'the cleanup cycle' : (e.createdBy ?? '—'));
 
 export function CleanupHistory({ registry, selected, onSelect }: { registry: string; selected?: string; onSelect: (id: string | undefined) => void }) {
   const [page, setPage] = useState(1);
   const perPage = 20;
   const q = useCleanupExecutions(registry, { page, perPage });
   const qc = useQueryClient();
-  // When a real run ends, the registry's images, sizes and artifacts have changed.
+  // When a real run ends while this page is open, the registry's images, sizes and artifacts have changed.
   const active = useRef(new Set<string>());
+  const seenEnded = useRef(new Set<string>());
+  const openedAt = useRef(Date.now());
   useEffect(() => {
     if (!q.data) return;
     let ended = false;
     for (const e of q.data.items) {
       if (isActive(e)) active.current.add(e.id);
-      else if (active.current.delete(e.id) && !e.dryRun) ended = true;
+      else if (!e.dryRun && !seenEnded.current.has(e.id)) {
+        seenEnded.current.add(e.id);
+        if (active.current.delete(e.id) || (e.endedAt && Date.parse(e.endedAt) >= openedAt.current - 60_000)) ended = true;
+      }
     }
     if (ended) for (const key of [['images', registry], ['registry', registry], ['registries'], ['artifacts', registry]]) void qc.invalidateQueries({ queryKey: key });
   }, [q.data, qc, registry]);
@@ -79,7 +84,7 @@ export function CleanupHistory({ registry, selected, onSelect }: { registry: str
                   <Table.Th>Type</Table.Th>
                   <Table.Th>Status</Table.Th>
                   <Table.Th>Result</Table.Th>
-                  <Table.Th>By</Table.Th>
+                  <Table.Th>Started by</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -112,7 +117,7 @@ export function CleanupHistory({ registry, selected, onSelect }: { registry: str
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm" c="dimmed">
-                        {triggerText(e)}
+                        {startedBy(e)}
                       </Text>
                     </Table.Td>
                   </Table.Tr>
@@ -186,7 +191,7 @@ export function RunDetails({ registry, id, onClose }: { registry: string; id: st
             )}
           </Group>
           <Text size="sm" c="dimmed" mt={4}>
-            {triggerText(run)} · queued <DateTime value={run.createdAt} />
+            Started by {startedBy(run)} · queued <DateTime value={run.createdAt} />
             {run.endedAt && (
               <>
                 {' '}

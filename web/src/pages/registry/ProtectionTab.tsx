@@ -24,7 +24,7 @@ export function ProtectionTab({ registry }: { registry: Registry }) {
           <div>
             <Title order={4}>Protection policies</Title>
             <Text size="sm" c="dimmed">
-              {count} of {MAX_POLICIES}. An artifact is covered when its image matches the image filter and one of its tags matches the tag filter.
+              {count} of {MAX_POLICIES}. An artifact is covered when the image filter matches its image and the tag filter selects one of its tags.
             </Text>
           </div>
           {canWrite && (

@@ -54,3 +54,19 @@ export function countsText(e: Pick<CleanupExecution, 'dryRun' | 'counts' | 'stat
   const bytes = c.deletedBytes ? ` (${formatBytes(c.deletedBytes)})` : '';
   return `${plural(c.artifacts, 'artifact')}: ${parts.join(', ')}${bytes}`;
 }
+
+const quoted = (f: NameFilter) => `${f.syntax === 'regex' ? 'regex ' : ''}"${f.pattern}"`;
+
+/**
+ * The whole policy in one sentence, as the Add dialogs show it before it is added: "In every image, this policy
+ * selects the artifacts with a tag matching "ci-*"; it keeps the 10 most recently pushed (per image) and deletes the rest."
+ */
+export function policySentence(image: NameFilter, tag: TagFilter, rule: KeepRule | null): string {
+  const images = isEverything(image) ? 'every image' : `images ${image.mode === 'matching' ? 'matching' : 'not matching'} ${quoted(image)}`;
+  const tagged = isEverything(tag) ? 'every tagged artifact' : `the artifacts with a tag ${tag.mode === 'matching' ? 'matching' : 'not matching'} ${quoted(tag)}`;
+  const artifacts = tag.untagged ? `${tagged}, and every untagged artifact` : tagged;
+  if (!rule) return `In ${images}, this policy protects ${artifacts} from deletion.`;
+  const perImage = rule.keep === 'latestPushed' || rule.keep === 'latestPulled' ? ' (per image)' : '';
+  const keeps = rule.keep === 'nothing' ? 'it keeps none of them: it deletes them all.' : `it ${ruleText(rule).replace(/^Keep/, 'keeps')}${perImage} and deletes the rest.`;
+  return `In ${images}, this policy selects ${artifacts}; ${keeps}`;
+}
