@@ -5,7 +5,7 @@
  */
 import { Alert, Button, Checkbox, Fieldset, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useId, useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { type FilterMode, type KeepKind, type PatternSyntax, type PolicyKind, useCreatePolicy } from '../../api/policies';
 import { KEEP_OPTIONS, policySentence } from './policyText';
@@ -35,42 +35,50 @@ export function patternProblem(f: FilterState): string | null {
 
 function FilterFields({ legend, noun, value, onChange, hint, children }: { legend: string; noun: string; value: FilterState; onChange: (f: FilterState) => void; hint: string; children?: React.ReactNode }) {
   const problem = patternProblem(value);
+  const hintId = useId();
   return (
     <Fieldset legend={legend} variant="filled" p="sm">
       <Stack gap="xs">
-        <TextInput
-          label={`${noun} pattern`}
-          description={hint}
-          value={value.pattern}
-          onChange={(e) => onChange({ ...value, pattern: e.currentTarget.value })}
-          error={problem}
-          classNames={{ input: 'mono' }}
-          autoCapitalize="none"
-          spellCheck={false}
-          required
-        />
-        <Group gap="sm" wrap="wrap">
-          <SegmentedControl
-            size="xs"
-            aria-label={`${noun} pattern syntax`}
-            value={value.syntax}
-            onChange={(v) => onChange({ ...value, syntax: v as PatternSyntax })}
-            data={[
-              { value: 'glob', label: 'Glob' },
-              { value: 'regex', label: 'Regex' },
-            ]}
+        <Group align="flex-end" gap="sm" wrap="wrap">
+          <TextInput
+            label={`${noun} pattern`}
+            aria-describedby={hintId}
+            value={value.pattern}
+            onChange={(e) => onChange({ ...value, pattern: e.currentTarget.value })}
+            error={problem}
+            classNames={{ input: 'mono' }}
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            style={{ flex: '1 1 220px' }}
           />
-          <SegmentedControl
-            size="xs"
-            aria-label={`${noun} filter mode`}
-            value={value.mode}
-            onChange={(v) => onChange({ ...value, mode: v as FilterMode })}
-            data={[
-              { value: 'matching', label: 'Matching' },
-              { value: 'excluding', label: 'Excluding' },
-            ]}
-          />
+          {/* beside the input, lined up with it (the error, when shown, goes below) */}
+          <Group gap="xs" wrap="nowrap" mb={problem ? 24 : 4}>
+            <SegmentedControl
+              size="xs"
+              aria-label={`${noun} pattern syntax`}
+              value={value.syntax}
+              onChange={(v) => onChange({ ...value, syntax: v as PatternSyntax })}
+              data={[
+                { value: 'glob', label: 'Glob' },
+                { value: 'regex', label: 'Regex' },
+              ]}
+            />
+            <SegmentedControl
+              size="xs"
+              aria-label={`${noun} filter mode`}
+              value={value.mode}
+              onChange={(v) => onChange({ ...value, mode: v as FilterMode })}
+              data={[
+                { value: 'matching', label: 'Matching' },
+                { value: 'excluding', label: 'Excluding' },
+              ]}
+            />
+          </Group>
         </Group>
+        <Text size="xs" c="dimmed" id={hintId} mt={-4}>
+          {hint}
+        </Text>
         {children}
       </Stack>
     </Fieldset>
@@ -111,12 +119,7 @@ function AddPolicyModal({ registry, kind, opened, onClose }: { registry: string;
     <Modal opened={opened} onClose={close} title={title} centered size="lg">
       <form onSubmit={submit} noValidate>
         <Stack gap="md">
-          <Text size="sm" c="dimmed">
-            {kind === 'cleanup'
-              ? 'Image, tag and rule are AND conditions: the policy selects the artifacts of the images its image filter matches whose tags its tag filter matches, keeps what the rule says and deletes the rest of them.'
-              : 'Artifacts of the images the image filter matches whose tags the tag filter matches cannot be deleted, and their tags cannot be moved or deleted, while the policy is enabled. Cleanup leaves them.'}
-          </Text>
-          <FilterFields legend="Images" noun="Image" value={image} onChange={setImage} hint="The image's path in the registry, e.g. team/app. Glob: ** any path, * one segment, {a,b} either. A regex must match the whole name." />
+          <FilterFields legend="Images" noun="Image" value={image} onChange={setImage} hint="The image's path in the registry, e.g. team/app. Glob: ** any path, * one segment, {a,b} either; a regex matches the whole name." />
           <FilterFields legend="Tags" noun="Tag" value={tag} onChange={setTag} hint="An artifact is selected when any of its tags is. Glob: * any characters, ? one, {a,b} either.">
             <Checkbox label="Include untagged artifacts" checked={untagged} onChange={(e) => setUntagged(e.currentTarget.checked)} />
           </FilterFields>
@@ -148,7 +151,7 @@ function AddPolicyModal({ registry, kind, opened, onClose }: { registry: string;
               </Group>
             </Fieldset>
           )}
-          <Text size="sm" aria-live="polite" data-testid="policy-sentence">
+          <Text size="sm" fw={500} aria-live="polite" data-testid="policy-sentence">
             {policySentence(image, { ...tag, untagged }, rule ?? null)}
           </Text>
           {create.error && (

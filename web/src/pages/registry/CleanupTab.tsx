@@ -105,8 +105,8 @@ function PolicySetting({ registry, onStarted }: { registry: string; onStarted: (
       <AddCleanupPolicyModal registry={registry} opened={adding} onClose={() => setAdding(false)} />
       <ConfirmModal opened={confirmRun} onClose={() => setConfirmRun(false)} title="Run cleanup now?" confirmLabel="Run Immediately" onConfirm={() => begin(false)}>
         <Text size="sm">
-          The {enabled === 1 ? 'enabled policy deletes' : `${enabled} enabled policies delete`} the artifacts they select and no policy keeps, with their tags. Protected artifacts stay. Deleted artifacts
-          cannot be restored: use <b>Test Run</b> first to see exactly which ones.
+          {enabled === 1 ? 'The enabled policy deletes the artifacts it selects and does not keep' : `The ${enabled} enabled policies delete the artifacts one of them selects and none keeps`}, with their tags. Protected artifacts stay.
+          Deleted artifacts cannot be restored: use <b>Test Run</b> first to see exactly which ones.
         </Text>
       </ConfirmModal>
     </Stack>
