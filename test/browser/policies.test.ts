@@ -203,6 +203,21 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     await b.shot('policies-12-cleanup-cycle');
   });
 
+  it('is usable at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${s.url}/registries/${REG}/cleanup`);
+      await page.getByRole('table', { name: 'Cleanup policies' }).waitFor();
+      await b.shot('policies-13-phone-policies');
+      await page.getByRole('tab', { name: 'View History' }).click();
+      await page.getByRole('table', { name: 'Cleanup history' }).getByRole('button', { name: /^Test run of / }).click();
+      await page.getByRole('table', { name: 'Artifacts of the run' }).waitFor();
+      await b.shot('policies-14-phone-history');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+  });
+
   it('shows a viewer the policies and the history, with no write controls', async () => {
     const v = await openBrowser();
     try {
@@ -218,14 +233,14 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
       await p.getByText('0 3 * * * (UTC)').waitFor();
       expect(await p.getByRole('button', { name: writes }).count()).toBe(0);
       expect(await p.getByRole('switch').first().isDisabled()).toBe(true);
-      await v.shot('policies-13-viewer-cleanup');
+      await v.shot('policies-15-viewer-cleanup');
       await p.getByRole('tab', { name: 'View History' }).click();
       await p.getByRole('table', { name: 'Cleanup history' }).getByRole('button', { name: /^Run of / }).click();
       await p.getByRole('table', { name: 'Artifacts of the run' }).getByText('Deleted', { exact: true }).waitFor();
       await p.goto(`${s.url}/registries/${REG}/protection`);
       await p.getByRole('table', { name: 'Protection policies' }).getByText('release-*').waitFor();
       expect(await p.getByRole('button', { name: writes }).count()).toBe(0);
-      await v.shot('policies-14-viewer-protection');
+      await v.shot('policies-16-viewer-protection');
       expect(v.errors).toEqual([]);
     } finally {
       await v.close();
