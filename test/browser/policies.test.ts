@@ -247,6 +247,31 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     }
   });
 
+  it('deletes the policies after a confirmation', async () => {
+    await page.goto(`${s.url}/registries/${REG}/protection`);
+    await button(/^Delete Protection Policy /).click();
+    let confirm = page.getByRole('dialog', { name: 'Delete protection policy?' });
+    await confirm.getByText(/no longer protected/).waitFor();
+    await b.shot('policies-17-delete-protection', { fullPage: false });
+    await confirm.getByRole('button', { name: 'Delete Protection Policy' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await page.getByText('No protection policies').waitFor();
+    expect((await api('/protection-policies')).body.items).toEqual([]);
+
+    await page.getByRole('tab', { name: 'Image Cleanup' }).click();
+    await button(/^Delete Cleanup Policy /).click();
+    confirm = page.getByRole('dialog', { name: 'Delete cleanup policy?' });
+    await confirm.getByRole('button', { name: 'Delete Cleanup Policy' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await page.getByText('No cleanup policies').waitFor();
+    expect((await api('/cleanup-policies')).body.items).toEqual([]);
+    // what cleanup did stays in the history
+    await page.getByRole('tab', { name: 'View History' }).click();
+    const history = page.getByRole('table', { name: 'Cleanup history' });
+    await history.getByRole('button', { name: /^Run of / }).waitFor();
+    expect(await history.getByRole('row').count()).toBe(3);
+  });
+
   it('logged no errors in the browser', () => {
     expect(b.errors).toEqual([]);
   });

@@ -5,7 +5,7 @@
  */
 import { Alert, Button, Checkbox, Fieldset, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { errorMessage } from '../../api/client';
 import { type FilterMode, type KeepKind, type PatternSyntax, type PolicyKind, useCreatePolicy } from '../../api/policies';
 import { KEEP_OPTIONS, policySentence } from './policyText';
@@ -35,14 +35,12 @@ export function patternProblem(f: FilterState): string | null {
 
 function FilterFields({ legend, noun, value, onChange, hint, children }: { legend: string; noun: string; value: FilterState; onChange: (f: FilterState) => void; hint: string; children?: React.ReactNode }) {
   const problem = patternProblem(value);
-  const hintId = useId();
   return (
     <Fieldset legend={legend} variant="filled" p="sm">
       <Stack gap="xs">
         <Group align="flex-end" gap="sm" wrap="wrap">
           <TextInput
             label={`${noun} pattern`}
-            aria-describedby={hintId}
             value={value.pattern}
             onChange={(e) => onChange({ ...value, pattern: e.currentTarget.value })}
             error={problem}
@@ -76,7 +74,7 @@ function FilterFields({ legend, noun, value, onChange, hint, children }: { legen
             />
           </Group>
         </Group>
-        <Text size="xs" c="dimmed" id={hintId} mt={-4}>
+        <Text size="xs" c="dimmed" mt={-4}>
           {hint}
         </Text>
         {children}

@@ -11,7 +11,7 @@ import { ConfirmModal } from '../../components/ConfirmModal';
 import { DateTime } from '../../components/DateTime';
 import { DeleteRowButton } from '../../components/DeleteRowButton';
 import { LoadError, LoadingRows } from '../../components/QueryState';
-import { filterText, isEverything, ruleText, tagFilterText } from './policyText';
+import { filterText, isEverything, policySentence, ruleText, tagFilterText } from './policyText';
 
 function Filter({ f, noun, untagged }: { f: NameFilter; noun: 'image' | 'tag'; untagged?: boolean }) {
   return (
@@ -141,7 +141,7 @@ export function PolicyTable({ registry, kind }: { registry: string; kind: Policy
         onConfirm={() => del.mutateAsync(deleting!.id)}
       >
         <Text size="sm">
-          {deleting && <b>{policyName(deleting)}</b>}
+          {deleting && <b>{policySentence(deleting.imageFilter, deleting.tagFilter, deleting.rule)}</b>}
           <br />
           {kind === 'cleanup'
             ? 'Cleanup stops applying it from the next run; a run in progress finishes with the policies it began with. Nothing is deleted by removing it.'
