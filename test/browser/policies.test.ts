@@ -52,6 +52,8 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
   const quiet = async () => {
     for (const close of await page.locator('.mantine-Notification-closeButton').all()) await close.click().catch(() => undefined);
     await page.locator('.mantine-Notification-root').first().waitFor({ state: 'detached' }).catch(() => undefined);
+    // a full-page screenshot of a scrolled page draws the sticky header mid-page
+    await page.evaluate('document.activeElement?.blur(); window.scrollTo(0, 0)');
   };
   const verdictOf = async (tag: string) => (await runRows().filter({ hasText: tag }).getAttribute('data-verdict')) ?? '';
 
