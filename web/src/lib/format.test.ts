@@ -17,6 +17,7 @@ describe('formatting for people', () => {
     expect(formatRelative('2026-11-29T11:55:00Z', now)).toBe('5 min ago');
     expect(formatRelative('2026-11-29T09:00:00Z', now)).toBe('3 h ago');
     expect(formatRelative('2026-11-28T12:00:00Z', now)).toBe('1 day ago');
+    expect(formatRelative('2026-11-26T12:00:00Z', now)).toBe('3 days ago');
     expect(formatRelative('2026-08-29T12:00:00Z', now)).toBe('3 months ago');
     expect(formatRelative('2024-11-29T12:00:00Z', now)).toBe('2 years ago');
   });

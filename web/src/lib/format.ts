@@ -60,6 +60,6 @@ export function artifactKind(mediaType: string, artifactType?: string | null): s
 
 export const isIndex = (mediaType: string) => /index|manifest\.list/.test(mediaType);
 
-export function plural(n: number, one: string, many = one.endsWith('y') ? `${one.slice(0, -1)}ies` : `${one}s`): string {
+export function plural(n: number, one: string, many = /[^aeiou]y$/.test(one) ? `${one.slice(0, -1)}ies` : `${one}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
