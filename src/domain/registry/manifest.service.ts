@@ -142,7 +142,7 @@ export class ManifestService {
       const tags = await tx.artifacts.delete(repo.id, digest);
       const t = this.clock.now();
       for (const tag of tags) tx.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest });
-      tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest });
+      tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest, tags });
     });
   }
 
