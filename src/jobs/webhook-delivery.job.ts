@@ -10,7 +10,7 @@ export function webhookDeliveryJob(webhooks: WebhookService, o: { concurrency: n
   return {
     kind: DELIVERY_JOB,
     concurrency: o.concurrency,
-    leaseMs: Math.max(10_000, o.timeoutMs * 3),
+    leaseMs: Math.max(5_000, o.timeoutMs * 2),
     run: (payload, ctx) => webhooks.deliver(payload.deliveryId, ctx.signal),
   };
 }
