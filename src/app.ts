@@ -37,6 +37,7 @@ import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js
 import { JobRunner } from './jobs/runner.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
 import { webhookDeliveryJob } from './jobs/webhook-delivery.job.js';
+import { WEBHOOK_PURGE_SCHEDULE, webhookPurgeJob } from './jobs/webhook-purge.job.js';
 import { GuardedHttpClient } from './outbound/http-client.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { loadSigningSecret } from './storage/keys/signing-key.js';
@@ -199,6 +200,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   );
   outbox.subscribe('webhooks', async (e) => void (await webhooks.fanOut(e)), { types: SOURCE_EVENT_TYPES, maxAttempts: 20, backoffMs: 1000 });
   runner.register(webhookDeliveryJob(webhooks, { concurrency: wh.concurrency, timeoutMs: wh.timeoutMs }));
+  runner.register(webhookPurgeJob(webhooks, config.jobs.executionRetentionDays * 86_400_000));
+  await queue.schedule(WEBHOOK_PURGE_SCHEDULE);
 
   const bootstrap = await bootstrapAdmin(identity, config);
 

@@ -37,6 +37,8 @@ export interface WebhookStore {
    * `trialMs` on (others wait that long for its outcome; a trial whose node died frees the way after it).
    */
   breakerAcquire(webhookId: string, now: number, threshold: number, trialMs: number): Promise<{ open: false } | { open: true; until: number }>;
+  /** Deletes finished deliveries (succeeded, failed, cancelled) whose last attempt was before `before`; returns how many. */
+  purgeDeliveries(before: number): Promise<number>;
   /** Records an outcome: success closes the breaker; a failure counts, and opens it for `cooldownMs` at `threshold`. */
   breakerRecord(webhookId: string, ok: boolean, now: number, threshold: number, cooldownMs: number): Promise<void>;
 }

@@ -176,6 +176,11 @@ export class WebhookService {
     return { ...d, history: [] };
   }
 
+  /** Forgets finished deliveries older than `retentionMs` (the daily webhook-purge job). */
+  purge(retentionMs: number): Promise<number> {
+    return this.store.purgeDeliveries(this.clock.now() - retentionMs);
+  }
+
   // --- from the outbox ----------------------------------------------------------------------------------------------
 
   /**

@@ -215,6 +215,15 @@ export class KyselyWebhookStore implements WebhookStore {
     return rows.map(toAttempt);
   }
 
+  async purgeDeliveries(before: number) {
+    const r = await this.db
+      .deleteFrom('webhook_deliveries')
+      .where('status', 'in', ['succeeded', 'failed', 'cancelled'])
+      .where((eb) => eb(eb.fn.coalesce('last_attempt_at', 'created_at'), '<', before))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   async breakerAcquire(webhookId: string, now: number, threshold: number, trialMs: number): Promise<{ open: false } | { open: true; until: number }> {
     const r = await this.db.selectFrom('webhooks').select(['breaker_failures', 'breaker_open_until']).where('id', '=', webhookId).executeTakeFirst();
     if (!r || Number(r.breaker_failures) < threshold) return { open: false };
