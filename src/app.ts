@@ -199,6 +199,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     { timeoutMs: wh.timeoutMs, maxAttempts: wh.maxAttempts, retryBackoffMs: wh.retryBackoffMs, breaker: wh.breaker },
   );
   outbox.subscribe('webhooks', async (e) => void (await webhooks.fanOut(e)), { types: SOURCE_EVENT_TYPES, maxAttempts: 20, backoffMs: 1000 });
+  // the fan-out remembers each registry's webhooks for a few seconds: a change on any node drops that at once
+  outbox.on((e) => webhooks.forget('registry' in e.event ? e.event.registry : undefined), ['WebhookCreated', 'WebhookUpdated', 'WebhookDeleted', 'RegistryDeleted']);
   runner.register(webhookDeliveryJob(webhooks, { concurrency: wh.concurrency, timeoutMs: wh.timeoutMs }));
   runner.register(webhookPurgeJob(webhooks, config.jobs.executionRetentionDays * 86_400_000));
   await queue.schedule(WEBHOOK_PURGE_SCHEDULE);

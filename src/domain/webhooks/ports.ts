@@ -15,8 +15,8 @@ export interface WebhookStore {
   get(registry: string, id: string): Promise<StoredWebhook | undefined>;
   getById(id: string): Promise<StoredWebhook | undefined>;
   list(registry: string, page: PageRequest): Promise<Page<StoredWebhook>>;
-  /** The enabled webhooks of the registry that send `eventType`. */
-  enabledFor(registry: string, eventType: string): Promise<StoredWebhook[]>;
+  /** The enabled webhooks of the registry that send `eventType` (any type when null). */
+  enabledFor(registry: string, eventType: string | null): Promise<StoredWebhook[]>;
   /** Replaces the settings (not the breaker); throws CONFLICT on a taken name. */
   update(w: StoredWebhook): Promise<void>;
   /** Deletes it with its deliveries; false when it did not exist. */

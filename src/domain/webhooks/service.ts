@@ -34,9 +34,14 @@ export interface WebhookSettings {
 export type WebhookView = Omit<Webhook, 'authHeader' | 'secret'> & { authHeaderSet: boolean; secretSet: boolean };
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** How long a registry's enabled webhooks are remembered for the fan-out (changes drop them at once, on every node). */
+const HOOKS_CACHE_MS = 5_000;
 const EXCERPT = 1024;
 
 export class WebhookService {
+  /** registry → its enabled webhooks, for the fan-out: a busy registry's pulls do not each read the table */
+  private readonly enabledCache = new Map<string, { until: number; hooks: Promise<StoredWebhook[]> }>();
+
   constructor(
     private readonly store: WebhookStore,
     private readonly uow: UnitOfWork<WebhookStores>,
@@ -86,6 +91,7 @@ export class WebhookService {
       if (!(await tx.webhooks.create(w))) throw new NcrError('NOT_FOUND', `registry ${registry} does not exist`);
       tx.publish({ type: 'WebhookCreated', at: now, actor, registry, id: w.id, name: w.name, detail: settingsDetail(w) });
     });
+    this.forget(registry);
     return view(w);
   }
 
@@ -116,6 +122,7 @@ export class WebhookService {
       tx.publish({ type: 'WebhookUpdated', at: now, actor, registry, id, name: next.name, detail });
       return next;
     });
+    this.forget(registry);
     return view(updated);
   }
 
@@ -130,6 +137,23 @@ export class WebhookService {
       if (!w || !(await tx.webhooks.delete(registry, id))) throw notFound(registry, id);
       tx.publish({ type: 'WebhookDeleted', at: this.clock.now(), actor, registry, id, name: w.name });
     });
+    this.forget(registry);
+  }
+
+  /** Drops what the fan-out remembers of a registry's webhooks (all registries when none is named). */
+  forget(registry?: string): void {
+    if (registry === undefined) this.enabledCache.clear();
+    else this.enabledCache.delete(registry);
+  }
+
+  private async enabledFor(registry: string, eventType: string): Promise<StoredWebhook[]> {
+    let hit = this.enabledCache.get(registry);
+    if (!hit || hit.until <= Date.now()) {
+      hit = { until: Date.now() + HOOKS_CACHE_MS, hooks: this.store.enabledFor(registry, null) };
+      this.enabledCache.set(registry, hit);
+      hit.hooks.catch(() => this.enabledCache.delete(registry));
+    }
+    return (await hit.hooks).filter((w) => w.eventTypes.includes(eventType));
   }
 
   async deliveries(registry: string, id: string, q: PageRequest & { status?: Delivery['status'] }): Promise<Page<DeliveryWithHistory>> {
@@ -192,7 +216,7 @@ export class WebhookService {
     let added = 0;
     for (const def of webhookTypesOf(e)) {
       const source = def.source!;
-      const hooks = await this.store.enabledFor(source.registry(e), def.type);
+      const hooks = await this.enabledFor(source.registry(e), def.type);
       if (hooks.length === 0) continue;
       const repository = source.repository?.(e);
       const ctx = { registryHost: this.lookup.registryHost(), repositoryCreatedAt: repository ? await this.lookup.repositoryCreatedAt(repository) : undefined };

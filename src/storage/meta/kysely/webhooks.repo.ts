@@ -111,9 +111,9 @@ export class KyselyWebhookStore implements WebhookStore {
     return { items: rows.map(toWebhook), page: page.page, perPage: page.perPage, total };
   }
 
-  async enabledFor(registry: string, eventType: string) {
+  async enabledFor(registry: string, eventType: string | null) {
     const rows = await this.base().where('registries.name', '=', registry).where('webhooks.enabled', '=', 1).execute();
-    return rows.map(toWebhook).filter((w) => w.eventTypes.includes(eventType));
+    return rows.map(toWebhook).filter((w) => eventType === null || w.eventTypes.includes(eventType));
   }
 
   async update(w: StoredWebhook) {
