@@ -103,6 +103,33 @@ describe.each(DB_KINDS)('webhooks (%s)', { timeout: 120_000 }, (db) => {
     expect((await s.api('DELETE', `/api/v1/registries/${reg}/webhooks/${w.id}`)).status).toBe(204);
     expect((await s.api('GET', `/api/v1/registries/${reg}/webhooks/${w.id}`)).status).toBe(404);
 
+    // a registry goes with its webhooks
+    const doomed = await registry();
+    await webhook(doomed, {});
+    expect((await s.api('DELETE', `/api/v1/registries/${doomed}`)).status).toBe(204);
+    expect((await s.api('POST', '/api/v1/registries', { name: doomed })).status).toBe(201);
+    expect((await s.api('GET', `/api/v1/registries/${doomed}/webhooks`)).body.total).toBe(0);
+
+    // every endpoint is in the OpenAPI document
+    const spec = (await (await fetch(`${s.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const ops = Object.entries(spec.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    for (const op of [
+      'GET /api/v1/webhook-event-types',
+      'GET /api/v1/registries/{registry}/webhooks',
+      'POST /api/v1/registries/{registry}/webhooks',
+      'GET /api/v1/registries/{registry}/webhooks/{id}',
+      'PATCH /api/v1/registries/{registry}/webhooks/{id}',
+      'DELETE /api/v1/registries/{registry}/webhooks/{id}',
+      'POST /api/v1/registries/{registry}/webhooks/{id}/enable',
+      'POST /api/v1/registries/{registry}/webhooks/{id}/disable',
+      'GET /api/v1/registries/{registry}/webhooks/{id}/deliveries',
+      'GET /api/v1/registries/{registry}/webhooks/{id}/deliveries/{deliveryId}',
+      'POST /api/v1/registries/{registry}/webhooks/{id}/test',
+      'POST /api/v1/registries/{registry}/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+    ]) {
+      expect(ops, op).toContain(op);
+    }
+
     const audit = await s.api('GET', `/api/v1/audit?perPage=100`);
     const mine = (audit.body.items as { action: string; target: string; detail: string | null }[]).filter((a) => a.target === `${reg}/${changed.body.name}`);
     expect(mine.map((a) => a.action).sort()).toEqual(['WebhookCreated', 'WebhookDeleted', 'WebhookUpdated', 'WebhookUpdated', 'WebhookUpdated'].sort());

@@ -273,24 +273,21 @@ export class WebhookService {
       'x-ncr-event': d.eventType,
       'x-ncr-event-id': d.eventId,
     };
-    if (w.authHeaderSealed) headers.authorization = this.box.open(w.authHeaderSealed);
-    if (w.secretSealed) headers['x-ncr-signature-256'] = signature(this.box.open(w.secretSealed), d.payload);
-    let res: OutboundResponse | undefined;
-    let error: string | null = null;
-    let durationMs = 0;
+    let sent: { res?: OutboundResponse; error: string | null; durationMs: number };
+    let unsealable = false;
     try {
-      res = await this.http.send({ method: 'POST', url: w.address, headers, body: d.payload, timeoutMs: this.settings.timeoutMs, skipCertVerify: w.skipCertVerify, maxBodyBytes: EXCERPT, signal });
-      durationMs = res.durationMs;
-      if (res.status < 200 || res.status > 299) {
-        error = res.status >= 300 && res.status < 400 ? `HTTP ${res.status}: redirects are not followed${res.headers.location ? ` (to ${res.headers.location})` : ''}` : `HTTP ${res.status}`;
-      }
+      if (w.authHeaderSealed) headers.authorization = this.box.open(w.authHeaderSealed);
+      if (w.secretSealed) headers['x-ncr-signature-256'] = signature(this.box.open(w.secretSealed), d.payload);
+      sent = await this.post(w, d, headers, signal);
     } catch (err) {
-      if (err instanceof OutboundError && err.reason === 'aborted') throw err; // this node is stopping: another runs it
-      error = err instanceof Error ? err.message : String(err);
-      durationMs = err instanceof OutboundError ? err.durationMs : 0;
+      if (err instanceof OutboundError) throw err; // aborted: this node is stopping, another runs the job
+      // sealed under another key (auth.signingKey.encryptionKey changed): sending without them would be wrong
+      unsealable = true;
+      sent = { error: 'not sent: the auth header or signing secret cannot be decrypted (was auth.signingKey.encryptionKey changed?): set them again', durationMs: 0 };
     }
+    const { res, error, durationMs } = sent;
     const ok = error === null;
-    const final = ok || d.test || n >= this.settings.maxAttempts;
+    const final = ok || unsealable || d.test || n >= this.settings.maxAttempts;
     const now = this.clock.now();
     const next = final ? null : now + this.settings.retryBackoffMs * 2 ** (n - 1);
     const attempt: Attempt = { deliveryId: d.id, n, at, statusCode: res?.status ?? null, durationMs, response: res ? res.body.slice(0, EXCERPT) : null, error };
@@ -304,6 +301,19 @@ export class WebhookService {
     });
     if (next !== null) this.queue.poke();
     return { status, attempt: n };
+  }
+
+  /** The POST: a response of any status, or why there was none; throws only when aborted (this node is stopping). */
+  private async post(w: StoredWebhook, d: Delivery, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<{ res?: OutboundResponse; error: string | null; durationMs: number }> {
+    try {
+      const res = await this.http.send({ method: 'POST', url: w.address, headers, body: d.payload, timeoutMs: this.settings.timeoutMs, skipCertVerify: w.skipCertVerify, maxBodyBytes: EXCERPT, signal });
+      if (res.status >= 200 && res.status <= 299) return { res, error: null, durationMs: res.durationMs };
+      const redirect = res.status >= 300 && res.status < 400;
+      return { res, error: redirect ? `HTTP ${res.status}: redirects are not followed${res.headers.location ? ` (to ${res.headers.location})` : ''}` : `HTTP ${res.status}`, durationMs: res.durationMs };
+    } catch (err) {
+      if (err instanceof OutboundError && err.reason === 'aborted') throw err;
+      return { error: err instanceof Error ? err.message : String(err), durationMs: err instanceof OutboundError ? err.durationMs : 0 };
+    }
   }
 
   /** How long other deliveries wait for a trial request's outcome: its timeout, and a little. */
