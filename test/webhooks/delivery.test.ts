@@ -78,7 +78,15 @@ describe.each(DB_KINDS)('webhooks (%s)', { timeout: 120_000 }, (db) => {
 
     const list = await s.api('GET', `/api/v1/registries/${reg}/webhooks`);
     expect(list.body.total).toBe(1);
+    expect(list.body.items[0].address).toBe(`${rx.url}/${reg}`);
     expect(JSON.stringify(list.body)).not.toContain('s3cret');
+    // a viewer sees the webhook, but not the receiver URL's path (it often is the credential, as Slack's are)
+    const viewer = `viewer${n}`;
+    expect((await s.api('POST', '/api/v1/users', { username: viewer, role: 'viewer', password: 'viewer-password-1' })).status).toBe(201);
+    const vkey = (await s.api('POST', `/api/v1/users/${viewer}/access-keys`)).body;
+    const seen = await s.api('GET', `/api/v1/registries/${reg}/webhooks/${w.id}`, undefined, vkey);
+    expect(seen.status).toBe(200);
+    expect(seen.body.address).toBe(`${rx.url}/…`);
 
     const changed = await s.api('PATCH', `/api/v1/registries/${reg}/webhooks/${w.id}`, { payloadFormat: 'CloudEvents', authHeader: null });
     expect(changed.status).toBe(200);

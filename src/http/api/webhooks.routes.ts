@@ -5,6 +5,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Principal } from '../../domain/auth/identity.service.js';
+import { can } from '../../domain/auth/permissions.js';
 import { WEBHOOK_EVENTS } from '../../domain/webhooks/event-types.js';
 import { PAYLOAD_FORMATS, TARGET_TYPES, type DeliveryWithHistory, type WebhookInput } from '../../domain/webhooks/model.js';
 import type { WebhookView } from '../../domain/webhooks/service.js';
@@ -19,7 +21,7 @@ const WebhookOut = Type.Object({
   name: Type.String(),
   description: Type.String(),
   targetType: Literals(TARGET_TYPES),
-  address: Type.String(),
+  address: Type.String({ description: 'shown in full to those who may change webhooks; to viewers only its scheme, host and port' }),
   authHeaderSet: Type.Boolean({ description: 'an auth header is set (its value is never shown again)' }),
   secretSet: Type.Boolean({ description: 'a signing secret is set (its value is never shown again)' }),
   skipCertVerify: Type.Boolean(),
@@ -94,8 +96,19 @@ const HookParams = Type.Object({ registry: Type.String(), id: Type.String({ maxL
 const DeliveryParams = Type.Object({ registry: Type.String(), id: Type.String({ maxLength: 64 }), deliveryId: Type.String({ maxLength: 64 }) });
 type P = { registry: string; id: string; deliveryId: string };
 
-const webhookView = (w: WebhookView) => ({
+/**
+ * A receiver's URL often carries its credential (a Slack incoming-webhook URL is one): those who may only view
+ * webhooks see its scheme, host and port.
+ */
+const addressFor = (p: Principal, w: WebhookView) => {
+  if (can(p, 'webhook:change', { registry: w.registry })) return w.address;
+  const url = new URL(w.address);
+  return url.pathname === '/' && !url.search ? url.origin : `${url.origin}/…`;
+};
+
+const webhookView = (w: WebhookView, p: Principal) => ({
   ...w,
+  address: addressFor(p, w),
   createdAt: iso(w.createdAt)!,
   updatedAt: iso(w.updatedAt)!,
   breaker: { failures: w.breaker.failures, openUntil: w.breaker.openUntil > 0 ? iso(w.breaker.openUntil) : null },
@@ -141,9 +154,9 @@ export function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
     '/registries/:registry/webhooks',
     { schema: { tags, summary: "List a registry's webhooks", params: RegistryParams, querystring: Type.Object(PageFields), response: withErrors({ 200: Paged(WebhookOut) }) } },
     async (req) => {
-      await authorize(deps, req, 'webhook:view', reg(req));
+      const p = await authorize(deps, req, 'webhook:view', reg(req));
       const page = await deps.webhooks.list((req.params as P).registry, req.query as { page: number; perPage: number });
-      return { ...page, items: page.items.map(webhookView) };
+      return { ...page, items: page.items.map((w) => webhookView(w, p)) };
     },
   );
 
@@ -162,14 +175,14 @@ export function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
     async (req, reply) => {
       const p = await authorize(deps, req, 'webhook:change', reg(req));
       const w = await deps.webhooks.create((req.params as P).registry, req.body as WebhookInput, actor(req, p));
-      return reply.code(201).send(webhookView(w));
+      return reply.code(201).send(webhookView(w, p));
     },
   );
 
   app.get('/registries/:registry/webhooks/:id', { schema: { tags, summary: 'Get a webhook', params: HookParams, response: withErrors({ 200: WebhookOut }) } }, async (req) => {
-    await authorize(deps, req, 'webhook:view', reg(req));
+    const p = await authorize(deps, req, 'webhook:view', reg(req));
     const { registry, id } = req.params as P;
-    return webhookView(await deps.webhooks.get(registry, id));
+    return webhookView(await deps.webhooks.get(registry, id), p);
   });
 
   app.patch(
@@ -178,7 +191,7 @@ export function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
     async (req) => {
       const p = await authorize(deps, req, 'webhook:change', reg(req));
       const { registry, id } = req.params as P;
-      return webhookView(await deps.webhooks.update(registry, id, req.body as WebhookInput, actor(req, p)));
+      return webhookView(await deps.webhooks.update(registry, id, req.body as WebhookInput, actor(req, p)), p);
     },
   );
 
@@ -189,7 +202,7 @@ export function webhookRoutes(app: FastifyInstance, deps: ApiDeps) {
     app.post(`/registries/:registry/webhooks/:id/${verb}`, { schema: { tags, summary: `${verb[0].toUpperCase()}${verb.slice(1)} a webhook`, params: HookParams, response: withErrors({ 200: WebhookOut }) } }, async (req) => {
       const p = await authorize(deps, req, 'webhook:change', reg(req));
       const { registry, id } = req.params as P;
-      return webhookView(await deps.webhooks.setEnabled(registry, id, enabled, actor(req, p)));
+      return webhookView(await deps.webhooks.setEnabled(registry, id, enabled, actor(req, p)), p);
     });
   }
 
