@@ -415,4 +415,20 @@ describe.each(DB_KINDS)('webhooks (%s)', { timeout: 120_000 }, (db) => {
     await s.app.jobs.runner.runDue();
     await slow.stop();
   });
+
+  it('gives a receiver that does not answer 3 s, then records the timeout', async () => {
+    const reg = await registry();
+    const silent = await Receiver.start();
+    silent.behaviour = { hang: true };
+    const w = await webhook(reg, { address: `${silent.url}/silent` });
+    const t = performance.now();
+    const res = await s.api('POST', `/api/v1/registries/${reg}/webhooks/${w.id}/test`);
+    const took = performance.now() - t;
+    expect(res.body).toMatchObject({ status: 'failed', lastStatusCode: null, lastError: 'no response within 3000 ms' });
+    expect(res.body.history[0].durationMs).toBeGreaterThanOrEqual(2900);
+    expect(took).toBeGreaterThanOrEqual(2900);
+    expect(took).toBeLessThan(6000);
+    expect(silent.received).toHaveLength(1);
+    await silent.stop();
+  });
 });
