@@ -380,6 +380,10 @@ describe.each(DB_KINDS)('webhooks (%s)', { timeout: 120_000 }, (db) => {
       event_data: { retention: { total: 5, retained: 3, hostname: s.host, project_name: reg, execution_id: 'exec-false', result: 'SUCCEEDED', counts: { examined: 5, deleted: 2 } } },
     });
     expect((await deliveries(reg, w.id))[0].eventType).toBe('TAG_RETENTION');
+    // Test sends a sample of the webhook's own type
+    const sample = await s.api('POST', `/api/v1/registries/${reg}/webhooks/${w.id}/test`);
+    expect(sample.body).toMatchObject({ status: 'succeeded', eventType: 'TAG_RETENTION' });
+    expect(JSON.parse(sample.body.payload).event_data.retention).toMatchObject({ project_name: reg, execution_id: 'ncr-webhook-test' });
   });
 
   it('never follows a redirect', async () => {

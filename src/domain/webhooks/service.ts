@@ -168,11 +168,11 @@ export class WebhookService {
     return { ...d, history: await this.store.attempts(d.id) };
   }
 
-  /** Sends a sample event (the first type the webhook sends that ncr produces, else PUSH_ARTIFACT) now, once. */
+  /** Sends a sample event (of the first type the webhook sends that ncr produces, else PUSH_ARTIFACT) now, once. */
   async test(registry: string, id: string, actor: Actor): Promise<DeliveryWithHistory> {
     requireActor(actor, 'webhook:change', { registry });
     const w = await this.stored(registry, id);
-    const def = w.eventTypes.map(eventDef).find((d) => d?.source?.from.includes('ArtifactPushed') || d?.source?.from.includes('ArtifactPulled') || d?.source?.from.includes('ArtifactDeleted')) ?? eventDef('PUSH_ARTIFACT')!;
+    const def = w.eventTypes.map(eventDef).find((d) => d?.source) ?? eventDef('PUSH_ARTIFACT')!;
     const now = this.clock.now();
     const sample = sampleEvent(def, registry, actor, now);
     const eventId = randomUUID();
@@ -370,6 +370,7 @@ function sampleEvent(def: WebhookEventDef, registry: string, actor: Actor, at: n
   const base = { at, actor, repository: `${registry}/ncr-webhook-test`, digest: `sha256:${'0'.repeat(64)}` };
   if (def.type === 'PULL_ARTIFACT') return { type: 'ArtifactPulled', ...base, tag: 'test' };
   if (def.type === 'DELETE_ARTIFACT') return { type: 'ArtifactDeleted', ...base, tags: ['test'] };
+  if (def.type === 'TAG_RETENTION') return { type: 'CleanupRunFinished', at, actor, registry, executionId: 'ncr-webhook-test', dryRun: false, status: 'succeeded', counts: { examined: 0, deleted: 0 } };
   return { type: 'ArtifactPushed', ...base, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 0, tag: 'test' };
 }
 
