@@ -370,7 +370,7 @@ describe.each(DB_KINDS)('webhooks (%s)', { timeout: 120_000 }, (db) => {
   it('maps a finished cleanup run to TAG_RETENTION, dry runs excepted', async () => {
     const reg = await registry();
     const w = await webhook(reg, { eventTypes: ['TAG_RETENTION'] });
-    const event = (dryRun: boolean) => ({ type: 'CleanupRunFinished' as const, at: clock.now(), actor: { userId: null, username: null }, registry: reg, executionId: `exec-${dryRun}`, dryRun, status: 'succeeded', counts: { examined: 5, deleted: 2 } });
+    const event = (dryRun: boolean) => ({ type: 'CleanupRunFinished' as const, at: clock.now(), actor: { userId: null, username: null }, registry: reg, executionId: `exec-${dryRun}`, dryRun, status: 'succeeded', counts: { artifacts: 6, kept: 3, protected: 1, deleted: 2 } });
     expect(await s.app.webhooks.fanOut({ seq: 1, id: `dry-${reg}`, event: event(true) })).toBe(0);
     expect(await s.app.webhooks.fanOut({ seq: 2, id: `real-${reg}`, event: event(false) })).toBe(1);
     await settle();
@@ -379,7 +379,7 @@ describe.each(DB_KINDS)('webhooks (%s)', { timeout: 120_000 }, (db) => {
       type: 'TAG_RETENTION',
       occur_at: Math.floor(clock.now() / 1000),
       operator: 'system',
-      event_data: { retention: { total: 5, retained: 3, hostname: s.host, project_name: reg, execution_id: 'exec-false', result: 'SUCCEEDED', counts: { examined: 5, deleted: 2 } } },
+      event_data: { retention: { total: 6, retained: 4, hostname: s.host, project_name: reg, execution_id: 'exec-false', result: 'SUCCEEDED', counts: { artifacts: 6, kept: 3, protected: 1, deleted: 2 } } },
     });
     expect((await deliveries(reg, w.id))[0].eventType).toBe('TAG_RETENTION');
     // Test sends a sample of the webhook's own type

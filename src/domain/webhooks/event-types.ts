@@ -96,12 +96,13 @@ export const WEBHOOK_EVENTS: readonly WebhookEventDef[] = [
       registry: (e) => (e as Extract<DomainEvent, { type: 'CleanupRunFinished' }>).registry,
       data: (e, ctx) => {
         const c = e as Extract<DomainEvent, { type: 'CleanupRunFinished' }>;
-        const total = c.counts.examined ?? c.counts.total ?? 0;
+        // the cleanup capability counts `artifacts` judged and `kept` (protected ones are kept too)
+        const total = c.counts.artifacts ?? c.counts.total ?? 0;
         const deleted = c.counts.deleted ?? 0;
         return {
           retention: {
             total,
-            retained: c.counts.retained ?? Math.max(0, total - deleted),
+            retained: c.counts.kept !== undefined ? c.counts.kept + (c.counts.protected ?? 0) : Math.max(0, total - deleted),
             hostname: ctx.registryHost,
             project_name: c.registry,
             execution_id: c.executionId,

@@ -370,7 +370,7 @@ function sampleEvent(def: WebhookEventDef, registry: string, actor: Actor, at: n
   const base = { at, actor, repository: `${registry}/ncr-webhook-test`, digest: `sha256:${'0'.repeat(64)}` };
   if (def.type === 'PULL_ARTIFACT') return { type: 'ArtifactPulled', ...base, tag: 'test' };
   if (def.type === 'DELETE_ARTIFACT') return { type: 'ArtifactDeleted', ...base, tags: ['test'] };
-  if (def.type === 'TAG_RETENTION') return { type: 'CleanupRunFinished', at, actor, registry, executionId: 'ncr-webhook-test', dryRun: false, status: 'succeeded', counts: { examined: 0, deleted: 0 } };
+  if (def.type === 'TAG_RETENTION') return { type: 'CleanupRunFinished', at, actor, registry, executionId: 'ncr-webhook-test', dryRun: false, status: 'succeeded', counts: { artifacts: 0, kept: 0, protected: 0, deleted: 0 } };
   return { type: 'ArtifactPushed', ...base, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 0, tag: 'test' };
 }
 
