@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Delivery } from '../../src/domain/webhooks/model.js';
 import type { StoredWebhook } from '../../src/domain/webhooks/ports.js';
@@ -152,5 +153,25 @@ describe.each(DB_KINDS)('webhook store (%s)', (db) => {
     expect((await store.list('two', { page: 1, perPage: 100 })).total).toBe(0);
     expect(await store.getDelivery(d.id)).toBeUndefined();
     expect(await store.attempts(d.id)).toEqual([]);
+  });
+
+  it('runs a migration that lands after a later-numbered one has run (capabilities merge out of order: 0009 before 0008)', async () => {
+    const fresh = db === 'postgres' ? await createPgDatabase() : undefined;
+    const dir = await mkdtemp(join(tmpdir(), 'ncr-whmig-'));
+    const open = () => openMetaDb({ databaseUrl: fresh?.url, dataDir: dir });
+    try {
+      let m = await open();
+      // as if 0005 had arrived in a merge after 0008 had run (it is idempotent, so it can run again)
+      await sql`delete from kysely_migration where name = '0005_names_in_code_point_order'`.execute(m.db);
+      await m.close();
+      m = await open();
+      const names = (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(m.db)).rows.map((r) => r.name);
+      expect(names).toContain('0005_names_in_code_point_order');
+      expect(names).toContain('0008_webhooks');
+      await m.close();
+    } finally {
+      await fresh?.drop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
