@@ -34,6 +34,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/outbound/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([{ group: ['**/http/**', '**/jobs/**', '**/storage/**', '**/app.js', '**/cli/**', 'fastify', '@fastify/*', 'kysely'], message: 'outbound/ implements the domain\'s outbound HTTP port and knows nothing else.' }]),
+    },
+  },
+  {
     files: ['src/http/**/*.ts', 'src/jobs/**/*.ts'],
     rules: {
       // not even storage/blob/port.ts or its buffer pool: what http/ needs of a blob (BlobBody) comes through the domain

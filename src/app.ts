@@ -1,5 +1,6 @@
 /** Composition root: buildApp(config) wires storage, domain services and HTTP. Nothing else imports everything. */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { auditEntryOf } from './domain/audit/audit.js';
@@ -25,6 +26,8 @@ import { PullRecorder } from './domain/registry/pull-recorder.js';
 import { RegistryService } from './domain/registry/registry.service.js';
 import { RepositoryResolver } from './domain/registry/repository-resolver.js';
 import { UploadService } from './domain/registry/upload.service.js';
+import { SOURCE_EVENT_TYPES } from './domain/webhooks/event-types.js';
+import { WebhookService } from './domain/webhooks/service.js';
 import type { Config } from './config/index.js';
 import { apiRoutes } from './http/api/index.js';
 import { sessionRoutes } from './http/api/session.routes.js';
@@ -38,6 +41,9 @@ import { cleanupJobs } from './jobs/cleanup.job.js';
 import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js';
 import { JobRunner } from './jobs/runner.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
+import { webhookDeliveryJob } from './jobs/webhook-delivery.job.js';
+import { WEBHOOK_PURGE_SCHEDULE, webhookPurgeJob } from './jobs/webhook-purge.job.js';
+import { GuardedHttpClient } from './outbound/http-client.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import { loadSigningSecret } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
@@ -52,6 +58,7 @@ import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
+import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -79,6 +86,7 @@ export interface App {
   /** the job queue (enqueue, cancel, schedules) and this node's runner (`runDue()` runs what is due now) */
   jobs: { queue: JobQueue; runner: JobRunner };
   executions: ExecutionService;
+  webhooks: WebhookService;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
@@ -149,7 +157,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     maxKeysPerUser: config.auth.keys.maxPerUser,
     keyRotationDays: config.auth.keys.rotationDays,
   });
-  const keyRing = new KeyRing(new KyselySigningKeyStore(meta.db), new Sealer(await loadSigningSecret(config.dataDir, config.auth.signingKey.encryptionKey)), clock, {
+  const sealingSecret = await loadSigningSecret(config.dataDir, config.auth.signingKey.encryptionKey);
+  const keyRing = new KeyRing(new KyselySigningKeyStore(meta.db), new Sealer(sealingSecret), clock, {
     rotationMs: config.auth.signingKey.rotationDays * 86_400_000,
     // a retired key verifies until the longest-lived token it signed has expired (plus an hour of clock skew)
     retainMs: config.auth.refreshTokenTtlSeconds * 1000 + 3600_000,
@@ -202,6 +211,38 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   for (const h of maintenanceJobs({ executions, jobs: jobStore, outbox: outboxStore, clock, retentionMs: config.jobs.executionRetentionDays * 86_400_000 })) runner.register(h);
   for (const s of maintenanceSchedules({ uploadPurge: config.uploads.purgeSchedule })) await queue.schedule(s);
 
+  // --- webhooks: outbox → a delivery row and job per webhook → one POST per attempt ----------------------------------
+  const webhookStores = (db: Db) => ({ webhooks: new KyselyWebhookStore(db), jobs: new KyselyJobStore(db, meta.dialect) });
+  const registryHost = (): string => {
+    if (config.server.publicUrl) return new URL(config.server.publicUrl).host;
+    const a = fastify.server.address();
+    if (!a || typeof a === 'string') return `${hostname()}:${config.server.port}`;
+    const host = a.address === '0.0.0.0' || a.address === '::' ? hostname() : a.address.includes(':') ? `[${a.address}]` : a.address;
+    return `${host}:${a.port}`;
+  };
+  const wh = config.webhooks;
+  const webhooks = new WebhookService(
+    webhookStores(meta.db).webhooks,
+    uowOf(webhookStores),
+    new GuardedHttpClient({ allowPrivateNetworks: wh.allowPrivateNetworks, userAgent: `ncr/${VERSION}` }),
+    // its own key (a different derivation of the same secret) for webhook auth headers and signing secrets
+    new Sealer(`webhooks\0${sealingSecret}`),
+    {
+      registryHost,
+      registryExists: async (name) => (await stores.registries.getByName(name)) !== undefined,
+      repositoryCreatedAt: async (name) => (await stores.repositories.getByName(name))?.createdAt,
+    },
+    queue,
+    clock,
+    { timeoutMs: wh.timeoutMs, maxAttempts: wh.maxAttempts, retryBackoffMs: wh.retryBackoffMs, breaker: wh.breaker },
+  );
+  outbox.subscribe('webhooks', async (e) => void (await webhooks.fanOut(e)), { types: SOURCE_EVENT_TYPES, maxAttempts: 20, backoffMs: 1000 });
+  // the fan-out remembers each registry's webhooks for a few seconds: a change on any node drops that at once
+  outbox.on((e) => webhooks.forget('registry' in e.event ? e.event.registry : undefined), ['WebhookCreated', 'WebhookUpdated', 'WebhookDeleted', 'RegistryDeleted']);
+  runner.register(webhookDeliveryJob(webhooks, { concurrency: wh.concurrency, timeoutMs: wh.timeoutMs }));
+  runner.register(webhookPurgeJob(webhooks, config.jobs.executionRetentionDays * 86_400_000));
+  await queue.schedule(WEBHOOK_PURGE_SCHEDULE);
+
   const bootstrap = await bootstrapAdmin(identity, config);
 
   fastify.setErrorHandler((err, req, reply) => sendError(req, reply, err));
@@ -215,8 +256,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust }, VERSION);
-  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust });
+  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks }, VERSION);
+  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks });
   await staticRoutes(fastify);
 
   await outbox.start();
@@ -230,6 +271,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     outbox,
     jobs: { queue, runner },
     executions,
+    webhooks,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async flush() {

@@ -1,5 +1,5 @@
 /**
- * Client commands over /api/v1: registries, images, users and access keys, executions and (admins) jobs. Credentials from flags or env
+ * Client commands over /api/v1: registries, images, webhooks, users and access keys, executions and (admins) jobs. Credentials from flags or env
  * (NCR_URL, NCR_ACCESS_KEY, NCR_SECRET_KEY). Output is a plain table, or JSON with --json.
  */
 import type { Command } from 'commander';
@@ -183,4 +183,109 @@ export function clientCommands(program: Command) {
     const c = conn(cmd);
     out(c, await call(c, 'GET', '/schedules'), ['name', 'cron', 'kind', 'enabled', 'nextAt', 'lastFiredAt']);
   });
+
+  webhookCommands(program);
+}
+
+interface HookOpts {
+  address?: string;
+  events?: string;
+  type?: string;
+  format?: string;
+  authHeader?: string;
+  secret?: string;
+  skipCertVerify?: boolean;
+  verifyCert?: boolean;
+  description?: string;
+  disabled?: boolean;
+  name?: string;
+}
+
+/** The settings the flags give (only those given, for update). */
+function hookSettings(o: HookOpts): Record<string, unknown> {
+  const b: Record<string, unknown> = {};
+  if (o.name !== undefined) b.name = o.name;
+  if (o.address !== undefined) b.address = o.address;
+  if (o.events !== undefined) b.eventTypes = o.events.split(',').map((e) => e.trim().toUpperCase()).filter(Boolean);
+  if (o.type !== undefined) b.targetType = o.type;
+  if (o.format !== undefined) b.payloadFormat = o.format;
+  if (o.authHeader !== undefined) b.authHeader = o.authHeader;
+  if (o.secret !== undefined) b.secret = o.secret;
+  if (o.skipCertVerify) b.skipCertVerify = true;
+  if (o.verifyCert) b.skipCertVerify = false;
+  if (o.description !== undefined) b.description = o.description;
+  if (o.disabled) b.enabled = false;
+  return b;
+}
+
+const HOOK_COLUMNS = ['id', 'name', 'targetType', 'payloadFormat', 'eventTypes', 'enabled', 'address'];
+
+function webhookCommands(program: Command) {
+  const wh = program.command('webhook').description("a registry's webhooks: HTTP or Slack notifications of pushes, pulls, deletes and cleanups");
+  /** A webhook named by id or by name. */
+  const resolve = async (c: Conn, registry: string, ref: string): Promise<string> => {
+    const page = await call(c, 'GET', `/registries/${enc(registry)}/webhooks?perPage=100`);
+    const hit = (page.items as { id: string; name: string }[]).find((w) => w.id === ref || w.name === ref);
+    if (!hit) throw new Error(`NOT_FOUND: registry ${registry} has no webhook with id or name "${ref}"`);
+    return hit.id;
+  };
+  const settingFlags = (cmd: Command) =>
+    cmd
+      .option('--events <types>', 'comma-separated: PUSH_ARTIFACT, PULL_ARTIFACT, DELETE_ARTIFACT, TAG_RETENTION, ...')
+      .option('--type <type>', 'http (default) or slack')
+      .option('--format <format>', 'Default (Harbor) or CloudEvents')
+      .option('--auth-header <value>', 'sent as the Authorization header ("" removes it)')
+      .option('--secret <secret>', 'HMAC-SHA256 signing secret for X-Ncr-Signature-256 ("" removes it)')
+      .option('--skip-cert-verify', 'accept any TLS certificate from the receiver')
+      .option('--description <text>');
+
+  wh.command('list <registry>').action(async (registry: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'GET', `/registries/${enc(registry)}/webhooks?perPage=100`), HOOK_COLUMNS);
+  });
+  settingFlags(wh.command('create <registry> <name>').requiredOption('--address <url>', 'http(s) URL to POST to').option('--disabled', 'create it disabled')).action(
+    async (registry: string, name: string, o: HookOpts, cmd: Command) => {
+      const c = conn(cmd);
+      const body = { eventTypes: ['PUSH_ARTIFACT'], ...hookSettings(o), name };
+      out(c, await call(c, 'POST', `/registries/${enc(registry)}/webhooks`, body), HOOK_COLUMNS);
+    },
+  );
+  settingFlags(wh.command('update <registry> <webhook>').option('--name <name>').option('--address <url>').option('--verify-cert', 'verify the TLS certificate again')).action(
+    async (registry: string, ref: string, o: HookOpts, cmd: Command) => {
+      const c = conn(cmd);
+      out(c, await call(c, 'PATCH', `/registries/${enc(registry)}/webhooks/${await resolve(c, registry, ref)}`, hookSettings(o)), HOOK_COLUMNS);
+    },
+  );
+  for (const verb of ['enable', 'disable'] as const) {
+    wh.command(`${verb} <registry> <webhook>`).action(async (registry: string, ref: string, _o, cmd: Command) => {
+      const c = conn(cmd);
+      out(c, await call(c, 'POST', `/registries/${enc(registry)}/webhooks/${await resolve(c, registry, ref)}/${verb}`), ['id', 'name', 'enabled']);
+    });
+  }
+  wh.command('delete <registry> <webhook>').action(async (registry: string, ref: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    await call(c, 'DELETE', `/registries/${enc(registry)}/webhooks/${await resolve(c, registry, ref)}`);
+    process.stdout.write(`deleted webhook ${ref} of ${registry}\n`);
+  });
+  wh.command('deliveries <registry> <webhook>')
+    .option('--status <status>', 'pending, retrying, succeeded, failed or cancelled')
+    .action(async (registry: string, ref: string, o: { status?: string }, cmd: Command) => {
+      const c = conn(cmd);
+      const q = new URLSearchParams({ perPage: '100', ...(o.status ? { status: o.status } : {}) });
+      out(c, await call(c, 'GET', `/registries/${enc(registry)}/webhooks/${await resolve(c, registry, ref)}/deliveries?${q}`), ['id', 'eventType', 'status', 'attempts', 'lastStatusCode', 'createdAt', 'lastError']);
+    });
+  wh.command('test <registry> <webhook>')
+    .description('send a sample event now and show the outcome')
+    .action(async (registry: string, ref: string, _o, cmd: Command) => {
+      const c = conn(cmd);
+      const d = await call(c, 'POST', `/registries/${enc(registry)}/webhooks/${await resolve(c, registry, ref)}/test`);
+      out(c, d, ['id', 'eventType', 'status', 'lastStatusCode', 'lastError']);
+      if (!c.json && d.status !== 'succeeded') process.exitCode = 1;
+    });
+  wh.command('redeliver <registry> <webhook> <deliveryId>')
+    .description('send a failed delivery again')
+    .action(async (registry: string, ref: string, deliveryId: string, _o, cmd: Command) => {
+      const c = conn(cmd);
+      out(c, await call(c, 'POST', `/registries/${enc(registry)}/webhooks/${await resolve(c, registry, ref)}/deliveries/${enc(deliveryId)}/redeliver`), ['id', 'eventType', 'status', 'redeliveryOf']);
+    });
 }

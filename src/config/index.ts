@@ -89,6 +89,17 @@ export const ConfigSchema = Type.Object(
       maxIdleSeconds: seconds(60, undefined, 86400, 'an upload with no chunk for this long is discarded with its bytes'),
       purgeSchedule: Type.String({ minLength: 9, default: '17 * * * *', description: 'when abandoned uploads are looked for: a 5-field cron, UTC' }),
     }),
+    webhooks: group('webhook deliveries', {
+      allowPrivateNetworks: Type.Boolean({ default: false, description: 'let webhooks reach loopback, link-local and private addresses (refused by default: SSRF)' }),
+      timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3000, description: 'a delivery attempt gets no longer than this for its whole request and response' }),
+      maxAttempts: Type.Integer({ minimum: 1, maximum: 50, default: 5, description: 'attempts per delivery (the first included) before it is marked failed' }),
+      retryBackoffMs: Type.Integer({ minimum: 100, default: 10_000, description: 'delay before the second attempt; doubled for each further one' }),
+      concurrency: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'deliveries sent at once per node' }),
+      breaker: group('the circuit breaker per webhook', {
+        failureThreshold: Type.Integer({ minimum: 1, default: 5, description: 'failed attempts in a row that open the breaker (no requests to that webhook for the cooldown)' }),
+        cooldownMs: Type.Integer({ minimum: 100, default: 60_000, description: 'how long an open breaker holds deliveries back before one trial request' }),
+      }),
+    }),
   },
   { additionalProperties: false },
 );

@@ -25,7 +25,8 @@ export type DomainEvent =
   | (Base & { type: 'ImageDeleted'; repository: string })
   | (Base & { type: 'ArtifactPushed'; repository: string; digest: string; mediaType: string; size: number; tag?: string })
   | (Base & { type: 'ArtifactPulled'; repository: string; digest: string; tag?: string })
-  | (Base & { type: 'ArtifactDeleted'; repository: string; digest: string })
+  /** `tags`: the tags the artifact had (they are deleted with it) */
+  | (Base & { type: 'ArtifactDeleted'; repository: string; digest: string; tags?: string[] })
   | (Base & { type: 'TagCreated' | 'TagDeleted'; repository: string; tag: string; digest: string })
   | (Base & { type: 'TagMoved'; repository: string; tag: string; digest: string; previousDigest: string })
   | (Base & { type: 'BlobDeleted'; repository: string; digest: string })

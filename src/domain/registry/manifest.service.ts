@@ -158,7 +158,7 @@ export class ManifestService {
       for (const d of doomed) {
         const tags = await tx.artifacts.delete(repo.id, d);
         for (const tag of tags) tx.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest: d });
-        tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest: d });
+        tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest: d, tags });
       }
       return doomed;
     });

@@ -15,6 +15,7 @@ import type { RegistryService } from '../../domain/registry/registry.service.js'
 import type { AuditStore } from '../../domain/audit/audit.js';
 import type { ExecutionService } from '../../domain/executions/service.js';
 import type { JobQueue } from '../../domain/queue/queue.js';
+import type { WebhookService } from '../../domain/webhooks/service.js';
 import { isNcrError, NcrError } from '../../oci/errors.js';
 import type { Authenticator } from '../auth.js';
 
@@ -34,6 +35,7 @@ export interface ApiDeps {
   cleanup?: CleanupService;
   /** image trust (domain/trust) */
   trust?: TrustService;
+  webhooks: WebhookService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

@@ -9,11 +9,12 @@ import { policyRoutes } from './policies.routes.js';
 import { trustRoutes } from './trust.routes.js';
 import { registryRoutes } from './registries.routes.js';
 import { userRoutes } from './users.routes.js';
+import { webhookRoutes } from './webhooks.routes.js';
 
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: string) {
   await app.register(swagger, {
     openapi: {
-      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, users and access keys. Authenticate with HTTP Basic: access key as username, secret key as password.' },
+      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, webhooks, users and access keys. Authenticate with HTTP Basic: access key as username, secret key as password.' },
       components: { securitySchemes: { accessKey: { type: 'http', scheme: 'basic' } } },
       security: [{ accessKey: [] }],
     },
@@ -27,6 +28,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       executionRoutes(api, deps);
       policyRoutes(api, deps);
       trustRoutes(api, deps);
+      webhookRoutes(api, deps);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -39,7 +39,9 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
     sqlite.pragma('busy_timeout = 5000');
     db = new Kysely<Database>({ dialect: withNulGuard(new SqliteDialect({ database: withStatementCache(sqlite) })) });
   }
-  const migrator = new Migrator({ db, provider: new CodeMigrationProvider(dialect) });
+  // Capabilities built side by side reserve migration numbers and may land out of order (0009 before 0008): each
+  // migration creates its own tables, so a database that has a later one may still run an earlier newcomer.
+  const migrator = new Migrator({ db, provider: new CodeMigrationProvider(dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     await db.destroy();

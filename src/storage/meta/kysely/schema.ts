@@ -214,10 +214,61 @@ export interface TrustPoliciesTable {
   updated_at: number;
 }
 
+export interface WebhooksTable {
+  id: string;
+  registry_id: string;
+  name: string;
+  description: string;
+  target_type: string;
+  address: string;
+  auth_header_sealed: string | null;
+  secret_sealed: string | null;
+  skip_cert_verify: number;
+  payload_format: string;
+  /** JSON array of Harbor event type names */
+  event_types: string;
+  enabled: number;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+  breaker_failures: Generated<number>;
+  breaker_open_until: Generated<number>;
+}
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  dedupe_key: string | null;
+  status: string;
+  payload: string;
+  content_type: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  test: number;
+  redelivery_of: string | null;
+}
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  n: number;
+  at: number;
+  status_code: number | null;
+  duration_ms: number;
+  response: string | null;
+  error: string | null;
+}
+
 export interface Database {
   trust_keys: TrustKeysTable;
   trust_policies: TrustPoliciesTable;
   policies: PoliciesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
   events: EventsTable;
   event_subscribers: EventSubscribersTable;
   event_parked: EventParkedTable;

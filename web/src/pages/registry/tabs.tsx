@@ -2,7 +2,7 @@
  * The tabs of a registry page. Later capabilities (webhooks, cleanup, protection, scanning) add an entry here and a
  * component; the URL is /registries/NAME/<value> (the first tab is /registries/NAME).
  */
-import { IconPhoto, IconSettings, IconShieldCheck, IconShieldLock, IconTrashX, type Icon } from '@tabler/icons-react';
+import { IconPhoto, IconSettings, IconShieldCheck, IconShieldLock, IconTrashX, IconWebhook, type Icon } from '@tabler/icons-react';
 import type { ComponentType } from 'react';
 import type { Registry } from '../../api/types';
 import { CleanupTab } from './CleanupTab';
@@ -10,6 +10,7 @@ import { ImagesTab } from './ImagesTab';
 import { ProtectionTab } from './ProtectionTab';
 import { SettingsTab } from './SettingsTab';
 import { TrustTab } from './TrustTab';
+import { WebhooksTab } from './webhooks/WebhooksTab';
 
 export interface RegistryTab {
   value: string;
@@ -20,6 +21,7 @@ export interface RegistryTab {
 
 export const REGISTRY_TABS: RegistryTab[] = [
   { value: 'images', label: 'Images', icon: IconPhoto, Component: ImagesTab },
+  { value: 'webhooks', label: 'Webhook', icon: IconWebhook, Component: WebhooksTab },
   { value: 'cleanup', label: 'Image Cleanup', icon: IconTrashX, Component: CleanupTab },
   { value: 'protection', label: 'Image Protection', icon: IconShieldLock, Component: ProtectionTab },
   { value: 'trust', label: 'Image Trust', icon: IconShieldCheck, Component: TrustTab },

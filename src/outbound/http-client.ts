@@ -1,0 +1,148 @@
+/**
+ * The outbound HTTP client (domain/outbound/ports.ts) on node:http and node:https. Against SSRF: the host name is
+ * resolved here, every address it resolves to is checked (a name with one private address among public ones is
+ * refused: DNS may hand out either), and the connection goes to the checked address (TLS still verifies and sends SNI
+ * for the name), so a second resolution cannot swap in another address. Redirects are never followed. One deadline
+ * covers DNS, connect, TLS, the request and reading the response excerpt.
+ */
+import { lookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { OutboundError, type OutboundHttp, type OutboundRequest, type OutboundResponse } from '../domain/outbound/ports.js';
+import { refusalOf } from './address-guard.js';
+
+export interface GuardedHttpOptions {
+  /** reach loopback, link-local and private addresses too (a registry and its receivers on one private network) */
+  allowPrivateNetworks: boolean;
+  /** sent unless the request sets its own */
+  userAgent: string;
+}
+
+export class GuardedHttpClient implements OutboundHttp {
+  constructor(private readonly opts: GuardedHttpOptions) {}
+
+  async send(req: OutboundRequest): Promise<OutboundResponse> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch (err) {
+      throw new OutboundError('invalid-url', `${req.url} is not a URL`, { cause: err });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('invalid-url', `${url.protocol} URLs are not supported: use http:// or https://`);
+    if (url.username || url.password) throw new OutboundError('invalid-url', 'credentials in the URL are not supported: use the auth header');
+
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+    const onAbort = () => deadline.abort();
+    req.signal?.addEventListener('abort', onAbort);
+    try {
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const address = await this.resolve(host, deadline.signal, req, elapsed);
+      return await this.exchange(url, host, address, req, deadline.signal, elapsed);
+    } catch (err) {
+      if (err instanceof OutboundError) throw err;
+      if (deadline.signal.aborted) {
+        throw req.signal?.aborted
+          ? new OutboundError('aborted', 'the request was cancelled', { cause: err, durationMs: elapsed() })
+          : new OutboundError('timeout', `no response within ${req.timeoutMs} ms`, { cause: err, durationMs: elapsed() });
+      }
+      throw classify(err, elapsed());
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The checked address to connect to. */
+  private async resolve(host: string, signal: AbortSignal, req: OutboundRequest, elapsed: () => number): Promise<{ address: string; family: number }> {
+    const literal = isIP(host);
+    const addresses = literal
+      ? [{ address: host, family: literal }]
+      : await Promise.race([
+          lookup(host, { all: true, verbatim: true }).catch((err: unknown) => {
+            throw new OutboundError('dns', `cannot resolve ${host}: ${(err as { code?: string }).code ?? (err as Error).message}`, { cause: err, durationMs: elapsed() });
+          }),
+          new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new OutboundError('timeout', `resolving ${host} took longer than ${req.timeoutMs} ms`, { durationMs: elapsed() })), { once: true })),
+        ]);
+    if (addresses.length === 0) throw new OutboundError('dns', `${host} resolves to no address`, { durationMs: elapsed() });
+    if (!this.opts.allowPrivateNetworks) {
+      for (const a of addresses) {
+        const why = refusalOf(a.address);
+        if (why) {
+          throw new OutboundError('refused-address', `refused: ${literal ? '' : `${host} resolves to `}${why}; outbound requests reach public addresses only unless an admin sets webhooks.allowPrivateNetworks`, {
+            durationMs: elapsed(),
+          });
+        }
+      }
+    }
+    return addresses[0];
+  }
+
+  private exchange(url: URL, host: string, to: { address: string; family: number }, req: OutboundRequest, signal: AbortSignal, elapsed: () => number): Promise<OutboundResponse> {
+    const tls = url.protocol === 'https:';
+    const body = req.body === undefined ? undefined : typeof req.body === 'string' ? Buffer.from(req.body, 'utf8') : Buffer.from(req.body);
+    const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...lowerKeys(req.headers), host: url.host, connection: 'close' };
+    if (body) headers['content-length'] = String(body.byteLength);
+    const max = req.maxBodyBytes ?? 1024;
+    const options: https.RequestOptions = {
+      method: req.method,
+      host: to.address,
+      family: to.family,
+      port: url.port ? Number(url.port) : tls ? 443 : 80,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      agent: false,
+      signal,
+      // TLS checks the certificate against servername (the name), not the address connected to
+      ...(tls ? { servername: isIP(host) ? undefined : host, rejectUnauthorized: !req.skipCertVerify } : {}),
+    };
+    return new Promise<OutboundResponse>((resolve, reject) => {
+      const r = (tls ? https : http).request(options, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const done = () => {
+          res.destroy();
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
+            body: Buffer.concat(chunks).subarray(0, max).toString('utf8'),
+            durationMs: elapsed(),
+            remoteAddress: to.address,
+          });
+        };
+        res.on('data', (c: Buffer) => {
+          if (size >= max) return;
+          chunks.push(c);
+          size += c.byteLength;
+          if (size >= max) done();
+        });
+        res.on('end', done);
+        res.on('error', (err) => (size > 0 ? done() : reject(err)));
+      });
+      r.on('error', reject);
+      r.end(body);
+    });
+  }
+}
+
+function lowerKeys(h: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+}
+
+/** A socket or TLS error as an OutboundError a person can read. */
+function classify(err: unknown, durationMs: number): OutboundError {
+  const e = err as { code?: string; message?: string };
+  const code = e.code ?? '';
+  if (/^(ERR_TLS|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_SSL)/.test(code) || /certificate|SSL|TLS/i.test(e.message ?? '')) {
+    return new OutboundError('tls', `TLS failed: ${e.message ?? code}${/self.signed|UNABLE_TO_VERIFY|CERT/i.test(code + (e.message ?? '')) ? ' (a self-signed receiver needs skipCertVerify)' : ''}`, { cause: err, durationMs });
+  }
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EPIPE') {
+    return new OutboundError('connect', `connection failed: ${code}`, { cause: err, durationMs });
+  }
+  if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_')) return new OutboundError('protocol', `the receiver did not answer HTTP: ${e.message ?? code}`, { cause: err, durationMs });
+  return new OutboundError('connect', `request failed: ${e.message ?? code}`, { cause: err, durationMs });
+}
