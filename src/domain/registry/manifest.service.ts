@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
-import type { RegistryCoreStores, Repository } from './ports.js';
+import type { Artifact, RegistryCoreStores, Repository } from './ports.js';
 import type { PullRecorder } from './pull-recorder.js';
 import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
 
@@ -134,16 +134,31 @@ export class ManifestService {
     await this.deleteArtifact(repo, ref.digest, actor);
   }
 
-  async deleteArtifact(repo: Repository, digest: string, actor: Actor): Promise<void> {
+  /**
+   * Deletes the artifact with its tags. `unlessInUse` (garbage collection of untagged artifacts): only when, under the
+   * repository's lock, it is still untagged, listed by no index, not a referrer of a subject that is there, and was
+   * pushed before `pushedBefore`; resolves false (and deletes nothing) otherwise.
+   */
+  async deleteArtifact(repo: Repository, digest: string, actor: Actor, opts: { unlessInUse?: { pushedBefore: number } } = {}): Promise<boolean> {
     requireActor(actor, 'artifact:delete', { repository: repo.name });
-    await this.uow.transaction(async (tx) => {
+    return this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
-      if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
+      const artifact = await tx.artifacts.get(repo.id, digest);
+      if (!artifact) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
+      if (opts.unlessInUse && (await this.inUse(tx, repo, artifact, opts.unlessInUse.pushedBefore))) return false;
       const tags = await tx.artifacts.delete(repo.id, digest);
       const t = this.clock.now();
       for (const tag of tags) tx.publish({ type: 'TagDeleted', at: t, actor, repository: repo.name, tag, digest });
       tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest });
+      return true;
     });
+  }
+
+  private async inUse(tx: Tx<RegistryCoreStores>, repo: Repository, a: Artifact, pushedBefore: number): Promise<boolean> {
+    if (a.pushedAt >= pushedBefore) return true;
+    if ((await tx.tags.list({ repositoryId: repo.id, digest: a.digest, page: 1, perPage: 1 })).total > 0) return true;
+    if ((await tx.artifacts.parents(repo.id, a.digest)).length > 0) return true;
+    return a.subjectDigest !== null && (await tx.artifacts.get(repo.id, a.subjectDigest)) !== undefined;
   }
 
   async deleteTag(repo: Repository, tag: string, actor: Actor): Promise<void> {

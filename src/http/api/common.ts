@@ -11,6 +11,7 @@ import type { ManifestService } from '../../domain/registry/manifest.service.js'
 import type { RegistryService } from '../../domain/registry/registry.service.js';
 import type { AuditStore } from '../../domain/audit/audit.js';
 import type { ExecutionService } from '../../domain/executions/service.js';
+import type { GcService } from '../../domain/gc/gc.service.js';
 import type { JobQueue } from '../../domain/queue/queue.js';
 import { isNcrError, NcrError } from '../../oci/errors.js';
 import type { Authenticator } from '../auth.js';
@@ -26,6 +27,7 @@ export interface ApiDeps {
   sessions?: SessionService;
   executions: ExecutionService;
   jobs: JobQueue;
+  gc: GcService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

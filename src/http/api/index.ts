@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './common.js';
 import { executionRoutes } from './executions.routes.js';
+import { gcRoutes } from './gc.routes.js';
 import { imageRoutes } from './images.routes.js';
 import { registryRoutes } from './registries.routes.js';
 import { userRoutes } from './users.routes.js';
@@ -11,7 +12,7 @@ import { userRoutes } from './users.routes.js';
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: string) {
   await app.register(swagger, {
     openapi: {
-      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, users and access keys. Authenticate with HTTP Basic: access key as username, secret key as password.' },
+      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, users and access keys, executions and garbage collection. Authenticate with HTTP Basic: access key as username, secret key as password.' },
       components: { securitySchemes: { accessKey: { type: 'http', scheme: 'basic' } } },
       security: [{ accessKey: [] }],
     },
@@ -23,6 +24,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       imageRoutes(api, deps);
       userRoutes(api, deps);
       executionRoutes(api, deps);
+      gcRoutes(api, deps);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },
