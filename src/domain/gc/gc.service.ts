@@ -46,6 +46,10 @@ const MAX_DRY_RUN_TASKS = 10_000;
 const MAX_UNTAGGED_PASSES = 8;
 /** blob-store calls in flight at once within a batch */
 const PARALLEL = 16;
+/** counters are written and a stop request looked for at most this often (ms of real time), not after every batch */
+const CHECKPOINT_MS = 200;
+/** the blob store is listed this many batches at a time (listing is cheap per item, each page costs a lookup) */
+const LIST_BATCHES = 4;
 
 export interface GcParams {
   dryRun: boolean;
@@ -203,9 +207,12 @@ export class GcService {
 class Sweep {
   /** counters not yet written to the execution */
   private pending: Counts = {};
+  /** tasks not yet written (written with the counters, in one batch) */
+  private tasks: Parameters<ExecutionRun['addTasks']>[0] = [];
   /** everything counted by this attempt */
   readonly total: Counts = {};
   private dryRunTasks = 0;
+  private lastCheckpoint = Date.now();
 
   constructor(
     private readonly d: GcDeps,
@@ -230,26 +237,35 @@ class Sweep {
   async flush(): Promise<void> {
     const c = this.pending;
     this.pending = {};
+    const tasks = this.tasks;
+    this.tasks = [];
+    if (tasks.length > 0) await this.run.addTasks(tasks);
     if (Object.keys(c).length > 0) await this.run.count(c);
   }
 
-  /** After a batch: writes the counters; says whether to go on. */
+  /** After a batch: writes the counters (now and then); says whether to go on. */
   private async checkpoint(): Promise<'go' | 'stopped' | 'shutdown'> {
+    if (this.signal.aborted) {
+      await this.flush();
+      return (await this.run.stopRequested()) ? 'stopped' : 'shutdown';
+    }
+    if (Date.now() - this.lastCheckpoint < CHECKPOINT_MS) return 'go';
+    this.lastCheckpoint = Date.now();
     await this.flush();
     if (await this.run.stopRequested()) return 'stopped';
     return this.signal.aborted ? 'shutdown' : 'go';
   }
 
-  private async forecast(subject: string, detail: Record<string, unknown>) {
+  private forecast(subject: string, detail: Record<string, unknown>) {
     if (this.dryRunTasks >= MAX_DRY_RUN_TASKS) return;
     this.dryRunTasks++;
-    await this.run.addTasks([{ subject, detail, status: 'skipped', message: 'would be deleted' }]);
+    this.tasks.push({ subject, detail, status: 'skipped', message: 'would be deleted' });
   }
 
-  private async failed(subject: string, err: unknown, detail: Record<string, unknown>) {
+  private failed(subject: string, err: unknown, detail: Record<string, unknown>) {
     this.add({ failed: 1 });
     const message = err instanceof Error ? err.message : String(err);
-    await this.run.addTasks([{ subject, detail: { ...detail, error: message }, status: 'failed', message: message.slice(0, 500) }]);
+    this.tasks.push({ subject, detail: { ...detail, error: message }, status: 'failed', message: message.slice(0, 500) });
   }
 
   async all(): Promise<'done' | 'stopped' | 'shutdown'> {
@@ -280,23 +296,23 @@ class Sweep {
           const subject = `${a.repository}@${a.digest}`;
           if (this.p.dryRun) {
             this.add({ artifactsToDelete: 1 });
-            await this.forecast(subject, { kind: 'artifact', size: a.size });
+            this.forecast(subject, { kind: 'artifact', size: a.size });
             continue;
           }
           try {
             if (await this.d.removeArtifact(a.repository, a.digest, this.cutoff)) {
               deleted++;
               this.add({ artifactsDeleted: 1 });
-              await this.run.addTasks([{ subject, detail: { kind: 'artifact', size: a.size }, status: 'succeeded', message: 'untagged artifact deleted' }]);
+              this.tasks.push({ subject, detail: { kind: 'artifact', size: a.size }, status: 'succeeded', message: 'untagged artifact deleted' });
             }
           } catch (err) {
             if (isNcrError(err) && err.code === 'PROTECTED') {
               this.add({ artifactsProtected: 1 });
-              await this.run.addTasks([{ subject, detail: { kind: 'artifact', verdict: 'PROTECTED' }, status: 'skipped', message: err.message }]);
+              this.tasks.push({ subject, detail: { kind: 'artifact', verdict: 'PROTECTED' }, status: 'skipped', message: err.message });
             } else if (isNcrError(err) && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN')) {
               // deleted meanwhile by someone else
             } else {
-              await this.failed(subject, err, { kind: 'artifact' });
+              this.failed(subject, err, { kind: 'artifact' });
             }
           }
         }
@@ -331,7 +347,7 @@ class Sweep {
             });
             this.add({ linksDeleted: n });
           } catch (err) {
-            await this.failed(g.repository, err, { kind: 'links', digests: g.digests.length });
+            this.failed(g.repository, err, { kind: 'links', digests: g.digests.length });
           }
         }
       }
@@ -349,7 +365,7 @@ class Sweep {
       if (this.p.dryRun) {
         for (const b of page) {
           this.add({ blobsToDelete: 1, bytesToFree: b.size });
-          await this.forecast(b.digest, { kind: 'blob', size: b.size });
+          this.forecast(b.digest, { kind: 'blob', size: b.size });
         }
       } else {
         await this.deleteBlobs(page);
@@ -388,18 +404,18 @@ class Sweep {
         return { gone, kept, failures };
       });
     } catch (err) {
-      await this.failed(`${page.length} blobs from ${page[0]!.digest}`, err, { kind: 'blobs' });
+      this.failed(`${page.length} blobs from ${page[0]!.digest}`, err, { kind: 'blobs' });
       return;
     }
     this.add({ blobsDeleted: outcome.gone.length, bytesFreed: outcome.gone.reduce((n, b) => n + b.size, 0), blobsKept: outcome.kept });
-    for (const f of outcome.failures) await this.failed(f.digest, f.err, { kind: 'blob' });
+    for (const f of outcome.failures) this.failed(f.digest, f.err, { kind: 'blob' });
   }
 
   private async orphans(): Promise<'go' | 'stopped' | 'shutdown'> {
     const { blobStore, store } = this.d;
     let cursor: string | undefined;
     do {
-      const page = await blobStore.list({ cursor, limit: this.batch });
+      const page = await blobStore.list({ cursor, limit: Math.min(this.batch * LIST_BATCHES, 5000) });
       cursor = page.next;
       this.add({ filesExamined: page.digests.length });
       const old = page.digests.filter((b) => b.modifiedAt < this.cutoff);
@@ -409,10 +425,10 @@ class Sweep {
         if (this.p.dryRun) {
           for (const b of candidates) {
             this.add({ orphansToDelete: 1, bytesToFree: b.size });
-            await this.forecast(b.digest, { kind: 'orphan', size: b.size });
+            this.forecast(b.digest, { kind: 'orphan', size: b.size });
           }
-        } else if (candidates.length > 0) {
-          await this.deleteOrphans(candidates.map((b) => b.digest));
+        } else {
+          for (let i = 0; i < candidates.length; i += this.batch) await this.deleteOrphans(candidates.slice(i, i + this.batch).map((b) => b.digest));
         }
       }
       const c = await this.checkpoint();
@@ -448,11 +464,11 @@ class Sweep {
         return { gone, bytes, failures };
       });
     } catch (err) {
-      await this.failed(`${digests.length} orphaned blobs from ${digests[0]!}`, err, { kind: 'orphans' });
+      this.failed(`${digests.length} orphaned blobs from ${digests[0]!}`, err, { kind: 'orphans' });
       return;
     }
     this.add({ orphansDeleted: outcome.gone, bytesFreed: outcome.bytes });
-    for (const f of outcome.failures) await this.failed(f.digest, f.err, { kind: 'orphan' });
+    for (const f of outcome.failures) this.failed(f.digest, f.err, { kind: 'orphan' });
   }
 }
 

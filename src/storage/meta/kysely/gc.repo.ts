@@ -1,5 +1,5 @@
 /** Garbage collection's mark queries and deletions (domain/gc/ports.ts), the same SQL on SQLite and PostgreSQL. */
-import { type ExpressionBuilder } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import type { GcArtifact, GcBlob, GcLink, GcStore } from '../../../domain/gc/ports.js';
 import type { Dialect } from './migrations.js';
 import type { Database } from './schema.js';
@@ -38,15 +38,8 @@ export class KyselyGcStore implements GcStore {
       .select(['repository_blobs.repository_id', 'repository_blobs.digest', 'r.name'])
       .where('repository_blobs.created_at', '<', q.before)
       .where(linkUnreferenced);
-    const after = q.after;
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('repository_blobs.repository_id', '>', after.repositoryId),
-          eb.and([eb('repository_blobs.repository_id', '=', after.repositoryId), eb('repository_blobs.digest', '>', after.digest)]),
-        ]),
-      );
-    }
+    // a row-value comparison: both databases walk the primary key from there (an OR of two comparisons scans)
+    if (q.after) query = query.where(sql<boolean>`(repository_blobs.repository_id, repository_blobs.digest) > (${q.after.repositoryId}, ${q.after.digest})`);
     const rows = await query.orderBy('repository_blobs.repository_id').orderBy('repository_blobs.digest').limit(q.limit).execute();
     return rows.map((r) => ({ repositoryId: r.repository_id, repository: r.name, digest: r.digest }));
   }
