@@ -73,15 +73,36 @@ export async function fileExists(path: string): Promise<boolean> {
   );
 }
 
+export interface GcRunView {
+  id: string;
+  status: string;
+  counts: Record<string, number>;
+  params: Record<string, unknown>;
+  message: string | null;
+}
+
+/**
+ * Works due jobs until the run has ended (the node's own runner loop may have claimed it first, or be in the middle
+ * of a tick that began before the run was queued: runDue then returns before the run is done), and returns it.
+ */
+export async function untilEnded(s: TestServer, id: string): Promise<GcRunView> {
+  for (let i = 0; ; i++) {
+    await s.app.jobs.runner.runDue();
+    const run = await s.api('GET', `/api/v1/gc/runs/${id}`);
+    expect(run.status).toBe(200);
+    if (run.body.status !== 'queued' && run.body.status !== 'running') return run.body as GcRunView;
+    if (i > 3000) throw new Error(`run ${id} has not ended: ${JSON.stringify(run.body)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** Starts a run through the API, works it, and returns the finished execution. */
-export async function runGc(s: TestServer, body: { dryRun?: boolean; deleteUntagged?: boolean } = {}) {
+export async function runGc(s: TestServer, body: { dryRun?: boolean; deleteUntagged?: boolean } = {}): Promise<GcRunView> {
   const started = await s.api('POST', '/api/v1/gc/run', body);
   expect(started.status, JSON.stringify(started.body)).toBe(202);
-  await s.app.jobs.runner.runDue();
-  const run = await s.api('GET', `/api/v1/gc/runs/${started.body.id}`);
-  expect(run.status).toBe(200);
-  expect(run.body.status, JSON.stringify(run.body)).toBe('succeeded');
-  return run.body as { id: string; status: string; counts: Record<string, number>; params: Record<string, unknown> };
+  const run = await untilEnded(s, started.body.id);
+  expect(run.status, JSON.stringify(run)).toBe('succeeded');
+  return run;
 }
 
 export async function storageBytes(s: TestServer, registry: string): Promise<number> {

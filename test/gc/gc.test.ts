@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { OciClient, sha256 } from '../helpers/oci-client.js';
 import { apiCaller, createPgDatabase, DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
-import { blobFile, fileExists, pullProblems, pushImage, pushIndex, runGc, storageBytes } from './gc-helpers.js';
+import { blobFile, fileExists, pullProblems, pushImage, pushIndex, runGc, storageBytes, untilEnded } from './gc-helpers.js';
 
 const HOUR = 3600_000;
 
@@ -187,8 +187,7 @@ describe.each(DB_KINDS)('garbage collection (%s)', (db) => {
     const stopping = await s.api('POST', `/api/v1/gc/runs/${first.body.id}/stop`);
     expect(stopping.status).toBe(200);
     expect(stopping.body.stopRequested).toBe(true);
-    await s.app.jobs.runner.runDue();
-    const stopped = (await s.api('GET', `/api/v1/gc/runs/${first.body.id}`)).body;
+    const stopped = await untilEnded(s, first.body.id);
     expect(stopped.status).toBe('stopped');
     const left = (await Promise.all(orphans.map(fileExists))).filter(Boolean).length;
     expect(left).toBeGreaterThan(0);
@@ -261,7 +260,10 @@ describe.each(DB_KINDS)('garbage collection resumes after its node died (%s)', (
       // another node (same database and storage) takes the job over once its lease has run out
       s = await startServer({ db, dataDir, pgUrl: pgDb?.url, adapters: { clock }, config: { gc: { batchSize: 50 }, auth: { admin } } });
       clock.advance(61_000);
-      await s.app.jobs.runner.runDue();
+      for (let i = 0; i < 3000 && ['queued', 'running'].includes((await s.app.executions.get(id)).status); i++) {
+        await s.app.jobs.runner.runDue();
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const run = await apiCaller(s.url, admin)('GET', `/api/v1/gc/runs/${id}`);
       expect(run.body.status).toBe('succeeded');
       expect(run.body.counts.linksDeleted).toBe(N);

@@ -250,7 +250,15 @@ export interface LinkGuard {
   exists(digest: string): Promise<boolean>;
 }
 
-async function writeLinks(tx: Db, items: NewLink[], guard?: LinkGuard): Promise<void> {
+async function writeLinks(tx: Db, batch: NewLink[], guard?: LinkGuard): Promise<void> {
+  // one row per link (the latest time): an upsert may not touch a row twice in one statement (PostgreSQL)
+  const byLink = new Map<string, NewLink>();
+  for (const l of batch) {
+    const key = `${l.repositoryId}\0${l.digest}`;
+    const prev = byLink.get(key);
+    if (!prev || prev.now < l.now) byLink.set(key, l);
+  }
+  const items = [...byLink.values()];
   if (guard) {
     // Under the blobs' locks, which GC holds while it deletes a blob's row and bytes: either GC finished first (and the
     // bytes this upload or mount saw may be gone, so look again) or it will find this link and keep the blob.
