@@ -35,6 +35,12 @@ export interface BenchConfig {
     pages: number;
     pageSeconds: number;
     rssBytes: number;
+    /** scale-gc: blobs in the metadata and the blob store, the share of them that is garbage, GC's batch size */
+    gcBlobs: number;
+    gcGarbage: number;
+    gcBatch: number;
+    /** scale-gc on PostgreSQL too (a database it creates and drops on this server) */
+    gcPgUrl: string | undefined;
   };
   /** only scenarios whose id starts with one of these (BENCH_ONLY=push,pull) */
   only: string[] | undefined;
@@ -94,6 +100,10 @@ export function loadBenchConfig(): BenchConfig {
       pages: num('BENCH_SCALE_PAGES', q(200, 40)),
       pageSeconds: 30,
       rssBytes: num('BENCH_RSS_MIB', q(2048, 256)) * MiB,
+      gcBlobs: num('BENCH_GC_BLOBS', q(100_000, 10_000)),
+      gcGarbage: num('BENCH_GC_GARBAGE', 0.1),
+      gcBatch: num('BENCH_GC_BATCH', 500),
+      gcPgUrl: process.env.BENCH_GC_PG_URL || undefined,
     },
     only,
     resultsFile: results === '' ? undefined : resolve(results),

@@ -14,6 +14,7 @@ import { loadBenchConfig, selected, type BenchConfig } from './config.js';
 import { stats, type Stats } from './load.js';
 import { Machine, micro, type LimitId, type Micro } from './machine.js';
 import { printReport, writeResults, type Results, type RunInfo, type ScaleResults, type ScenarioResult } from './report.js';
+import { gcBench, gcLine } from './gc.js';
 import { catalogPages, peakRss, tagPages } from './scale.js';
 import { scenarios, type Target } from './scenarios.js';
 import { cpuSecondsOf, startNcr, startPeer, stopAll, type Kind, type Server } from './servers.js';
@@ -167,6 +168,22 @@ async function main(): Promise<void> {
     }
   }
 
+  // scale-gc: in process, on this checkout's src/ (seeded directly); printed after the table
+  const gcLines: string[] = [];
+  if (cfg.scale.enabled && selected(cfg, 'scale-gc')) {
+    for (const db of cfg.scale.gcPgUrl ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const)) {
+      log(`scale-gc on ${db}: seeding ${cfg.scale.gcBlobs} blobs …`);
+      try {
+        const line = gcLine(await gcBench(cfg, db));
+        gcLines.push(line);
+        log(line);
+      } catch (err) {
+        gcLines.push(`scale-gc (${db}) failed: ${(err as Error).message}`);
+        log(`scale-gc on ${db} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
   const res: Results = {
     cfg,
     info: { ...info, transport: await transportName(cfg.root), seconds: (performance.now() - t0) / 1000 },
@@ -176,6 +193,7 @@ async function main(): Promise<void> {
     scale,
   };
   printReport(res);
+  if (gcLines.length > 0) process.stdout.write(`\n${gcLines.join('\n')}\n`);
   if (cfg.resultsFile) {
     await writeResults(res, cfg.resultsFile);
     log(`wrote ${cfg.resultsFile}`);

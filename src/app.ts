@@ -12,6 +12,7 @@ import { SessionService } from './domain/auth/session.service.js';
 import { TokenService } from './domain/auth/token.service.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { ExecutionService } from './domain/executions/service.js';
+import { GcService, type GcStores } from './domain/gc/gc.service.js';
 import type { JobStore, ScheduleStore } from './domain/queue/ports.js';
 import { JobQueue } from './domain/queue/queue.js';
 import { OutboxDispatcher } from './domain/outbox/dispatcher.js';
@@ -38,6 +39,7 @@ import { ociRoutes } from './http/oci/router.js';
 import { tokenRoutes } from './http/token.routes.js';
 import { staticRoutes } from './http/web/static.routes.js';
 import { cleanupJobs } from './jobs/cleanup.job.js';
+import { gcJobs } from './jobs/gc.job.js';
 import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js';
 import { JobRunner } from './jobs/runner.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
@@ -51,6 +53,7 @@ import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
 import { KyselyAccessKeyStore, KyselyLoginFailureStore, KyselySigningKeyStore, KyselyUserStore } from './storage/meta/kysely/auth.repo.js';
 import { openMetaDb, pingDb } from './storage/meta/kysely/connect.js';
 import { KyselyExecutionStore } from './storage/meta/kysely/executions.repo.js';
+import { KyselyGcStore } from './storage/meta/kysely/gc.repo.js';
 import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.repo.js';
 import { KyselyOutboxStore } from './storage/meta/kysely/outbox.repo.js';
 import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
@@ -87,6 +90,8 @@ export interface App {
   jobs: { queue: JobQueue; runner: JobRunner };
   executions: ExecutionService;
   webhooks: WebhookService;
+  /** online garbage collection (start a run, schedule, history) */
+  gc: GcService;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
@@ -135,7 +140,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const coreStores = (db: Db): RegistryCoreStores => ({
     registries: new KyselyRegistryStore(db),
     repositories: new KyselyRepositoryStore(db),
-    blobs: new KyselyBlobMetaStore(db),
+    // link writes coordinate with garbage collection: under the blob's lock, and only while its bytes are there
+    blobs: new KyselyBlobMetaStore(db, { dialect: meta.dialect, exists: async (d) => (await blobStore.stat(d)) !== undefined }),
     artifacts: new KyselyArtifactStore(db),
     tags: new KyselyTagStore(db),
     guard: new ProtectionGuard(new KyselyPolicyStore(db)),
@@ -242,6 +248,22 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   runner.register(webhookDeliveryJob(webhooks, { concurrency: wh.concurrency, timeoutMs: wh.timeoutMs }));
   runner.register(webhookPurgeJob(webhooks, config.jobs.executionRetentionDays * 86_400_000));
   await queue.schedule(WEBHOOK_PURGE_SCHEDULE);
+  // --- garbage collection --------------------------------------------------------------------------------------------
+  const gcStores = (db: Db): GcStores => ({ gc: new KyselyGcStore(db, meta.dialect) });
+  const gc = new GcService({
+    store: gcStores(meta.db).gc,
+    uow: uowOf(gcStores),
+    blobStore,
+    executions,
+    queue,
+    clock,
+    opts: { safeWindowMs: config.gc.safeWindowSeconds * 1000, batchSize: config.gc.batchSize },
+    // through the core, as the system: its checks (in use, protection) apply under the repository's lock
+    removeArtifact: async (repository, digest, pushedBefore) =>
+      (await manifests.deleteArtifact(await resolver.forRead(repository), digest, { userId: null, username: 'system', remoteAddr: null }, { unlessInUse: { pushedBefore } })).length > 0,
+  });
+  for (const h of gcJobs(gc)) runner.register(h);
+  await gc.ensureDefaultSchedule(config.gc.schedule ?? '');
 
   const bootstrap = await bootstrapAdmin(identity, config);
 
@@ -256,8 +278,9 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  await apiRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks }, VERSION);
-  sessionRoutes(fastify, { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks });
+  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc };
+  await apiRoutes(fastify, apiDeps, VERSION);
+  sessionRoutes(fastify, apiDeps);
   await staticRoutes(fastify);
 
   await outbox.start();
@@ -272,6 +295,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     jobs: { queue, runner },
     executions,
     webhooks,
+    gc,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async flush() {

@@ -1,5 +1,6 @@
 /**
- * Client commands over /api/v1: registries, images, webhooks, users and access keys, executions and (admins) jobs. Credentials from flags or env
+ * Client commands over /api/v1: registries, images, webhooks, users and access keys, executions and (admins) jobs and
+ * garbage collection. Credentials from flags or env
  * (NCR_URL, NCR_ACCESS_KEY, NCR_SECRET_KEY). Output is a plain table, or JSON with --json.
  */
 import type { Command } from 'commander';
@@ -164,6 +165,67 @@ export function clientCommands(program: Command) {
     const c = conn(cmd);
     out(c, await call(c, 'POST', `/executions/${enc(id)}/stop`), ['id', 'kind', 'status', 'stopRequested']);
   });
+
+  const gc = program.command('gc').description('online garbage collection (admins): run, dry run, history, schedule');
+  gc.command('run')
+    .option('--dry-run', 'report what would be deleted, delete nothing')
+    .option('--delete-untagged', 'first delete artifacts no tag names (index children in use and referrers of a present subject stay)')
+    .option('--wait', 'wait until the run has ended, then show it')
+    .action(async (o: { dryRun?: boolean; deleteUntagged?: boolean; wait?: boolean }, cmd: Command) => {
+      const c = conn(cmd);
+      let e = await call(c, 'POST', '/gc/run', { dryRun: Boolean(o.dryRun), deleteUntagged: Boolean(o.deleteUntagged) });
+      while (o.wait && (e.status === 'queued' || e.status === 'running')) {
+        await new Promise((r) => setTimeout(r, 500));
+        e = await call(c, 'GET', `/gc/runs/${enc(e.id)}`);
+      }
+      out(c, e, ['id', 'status', 'params', 'createdAt']);
+      if (!c.json && o.wait) process.stdout.write(`counts: ${JSON.stringify(e.counts)}${e.message ? `\nmessage: ${e.message}` : ''}\n`);
+    });
+  gc.command('history')
+    .option('--status <status>', 'queued, running, succeeded, failed or stopped')
+    .action(async (o: { status?: string }, cmd: Command) => {
+      const c = conn(cmd);
+      const q = new URLSearchParams({ perPage: '100', ...(o.status ? { status: o.status } : {}) });
+      const page = await call(c, 'GET', `/gc?${q}`);
+      const summary = (x: { counts: Record<string, number> }) => {
+        const k = x.counts;
+        const parts = [
+          k.blobsDeleted !== undefined || k.blobsToDelete !== undefined ? `blobs ${k.blobsDeleted ?? k.blobsToDelete ?? 0}` : '',
+          k.bytesFreed !== undefined || k.bytesToFree !== undefined ? `bytes ${k.bytesFreed ?? k.bytesToFree ?? 0}` : '',
+          k.artifactsDeleted !== undefined || k.artifactsToDelete !== undefined ? `artifacts ${k.artifactsDeleted ?? k.artifactsToDelete ?? 0}` : '',
+          k.failed ? `failed ${k.failed}` : '',
+        ];
+        return parts.filter(Boolean).join(', ') || '-';
+      };
+      if (c.json) return out(c, page);
+      out(
+        c,
+        page.items.map((x: { params: { dryRun?: boolean }; counts: Record<string, number> }) => ({ ...x, dryRun: Boolean(x.params?.dryRun), result: summary(x) })),
+        ['id', 'trigger', 'dryRun', 'status', 'createdAt', 'endedAt', 'result'],
+      );
+    });
+  gc.command('show <id>').action(async (id: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    const e = await call(c, 'GET', `/gc/runs/${enc(id)}`);
+    const tasks = await call(c, 'GET', `/gc/runs/${enc(id)}/tasks?perPage=100`);
+    if (c.json) return out(c, { ...e, tasks: tasks.items });
+    out(c, e, ['id', 'trigger', 'status', 'createdBy', 'createdAt', 'endedAt']);
+    process.stdout.write(`params: ${JSON.stringify(e.params)}\ncounts: ${JSON.stringify(e.counts)}${e.message ? `\nmessage: ${e.message}` : ''}\n`);
+    out(c, tasks, ['subject', 'status', 'message']);
+  });
+  gc.command('stop <id>').action(async (id: string, _o, cmd: Command) => {
+    const c = conn(cmd);
+    out(c, await call(c, 'POST', `/gc/runs/${enc(id)}/stop`), ['id', 'status', 'stopRequested']);
+  });
+  gc.command('schedule [cron]')
+    .description('show the schedule; with a 5-field UTC cron (quoted) set it, with "off" turn it off')
+    .option('--delete-untagged', 'scheduled runs also delete untagged artifacts')
+    .action(async (cron: string | undefined, o: { deleteUntagged?: boolean }, cmd: Command) => {
+      const c = conn(cmd);
+      const columns = ['cron', 'enabled', 'deleteUntagged', 'nextAt', 'lastFiredAt'];
+      if (cron === undefined) return out(c, await call(c, 'GET', '/gc/schedule'), columns);
+      out(c, await call(c, 'PUT', '/gc/schedule', { cron: cron === 'off' ? null : cron, deleteUntagged: Boolean(o.deleteUntagged) }), columns);
+    });
 
   const job = program.command('job').description('the background job queue and its schedules (admins)');
   job

@@ -85,6 +85,13 @@ export const ConfigSchema = Type.Object(
       executionRetentionDays: Type.Integer({ minimum: 1, default: 30, description: 'finished executions and jobs are kept this long (delivered outbox events: one hour)' }),
       eventsPollIntervalMs: Type.Integer({ minimum: 10, default: 1000, description: 'how often the outbox is read for events from other nodes (PostgreSQL also wakes nodes at once)' }),
     }),
+    gc: group('online garbage collection (docs/gc.md)', {
+      safeWindowSeconds: seconds(0, undefined, 7200, 'blobs, blob links and untagged artifacts younger than this are never collected (2 hours)'),
+      schedule: Type.Optional(
+        Type.String({ maxLength: 100, description: 'when garbage collection runs, until an admin sets a schedule: a 5-field cron, UTC; empty for none', defaultText: 'none (runs only when started)' }),
+      ),
+      batchSize: Type.Integer({ minimum: 1, maximum: 10000, default: 500, description: 'links, blobs or artifacts deleted per transaction' }),
+    }),
     uploads: group('blob uploads', {
       maxIdleSeconds: seconds(60, undefined, 86400, 'an upload with no chunk for this long is discarded with its bytes'),
       purgeSchedule: Type.String({ minLength: 9, default: '17 * * * *', description: 'when abandoned uploads are looked for: a 5-field cron, UTC' }),

@@ -13,7 +13,7 @@ import { basic, OciClient, sha256, type Creds } from '../helpers/oci-client.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 
 /** Capabilities in the guide's table that ncr has no endpoint for yet. Give one an endpoint: add it to WALK below. */
-const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change', 'gc:view', 'gc:run'];
+const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change'];
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const TEST_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -374,6 +374,40 @@ const WALK: Partial<Record<Action, Probe[]>> = {
         const failed = await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/webhooks/${w.id}/test`);
         await send({ method: 'POST', path: `/api/v1/registries/${REG}/webhooks/${w.id}/deliveries/${failed.id}/redeliver` });
         await send({ method: 'DELETE', path: `/api/v1/registries/${REG}/webhooks/${w.id}` });
+      },
+    },
+  ],
+  'gc:view': [
+    {
+      entry: 'api',
+      name: 'list garbage collection runs, get one and its tasks, read the schedule',
+      async run(ctx, send) {
+        const e = await ctx.s.app.executions.start({ kind: 'gc', jobKind: 'probe-unworked', trigger: 'manual', actor: { userId: null, username: 'admin' } });
+        await send({ method: 'GET', path: '/api/v1/gc' });
+        await send({ method: 'GET', path: `/api/v1/gc/runs/${e.id}` });
+        await send({ method: 'GET', path: `/api/v1/gc/runs/${e.id}/tasks` });
+        await send({ method: 'GET', path: '/api/v1/gc/schedule' });
+      },
+    },
+  ],
+  'gc:run': [
+    {
+      entry: 'api',
+      name: 'run garbage collection (dry run), stop a run, set the schedule',
+      async run(ctx, send) {
+        // one run at a time: whatever an earlier walk started is stopped and finished first
+        const settle = async () => {
+          for (const status of ['queued', 'running'] as const) {
+            for (const e of (await ctx.s.app.gc.history({ status, page: 1, perPage: 100 })).items) await ctx.s.app.executions.stop(e.id).catch(() => undefined);
+          }
+          await ctx.s.app.jobs.runner.runDue();
+        };
+        await settle();
+        await send({ method: 'POST', path: '/api/v1/gc/run', ...json({ dryRun: true }) });
+        await settle();
+        const e = await ctx.s.app.executions.start({ kind: 'gc', jobKind: 'probe-unworked', trigger: 'manual', actor: { userId: null, username: 'admin' } });
+        await send({ method: 'POST', path: `/api/v1/gc/runs/${e.id}/stop` });
+        await send({ method: 'PUT', path: '/api/v1/gc/schedule', ...json({ cron: null }) });
       },
     },
   ],

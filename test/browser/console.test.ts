@@ -1,7 +1,7 @@
 /**
  * The console end to end, in Debian's chromium against a real server on SQLite: sign in, create a registry, push an
- * image with skopeo, find it and its artifact, create and delete a tag, create and delete an access key, and check
- * that a viewer sees no write buttons. Screenshots of each page go to test-output/screenshots/.
+ * image with skopeo, find it and its artifact, create and delete a tag, create and delete an access key, run garbage
+ * collection, and check that a viewer sees no write buttons. Screenshots of each page go to test-output/screenshots/.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -190,6 +190,30 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('web console in chromium',
     await b.shot('18-account');
   });
 
+  it('runs garbage collection from its page: a dry run, its details, the schedule, a run', async () => {
+    await nav('Garbage collection').click();
+    await heading('Garbage collection').waitFor();
+    await page.getByText('No runs yet.').waitFor();
+    await button('Dry run').click();
+    const runs = page.getByRole('table', { name: 'Garbage collection runs' });
+    await runs.getByText('succeeded').waitFor();
+    await runs.getByText(/would go/).waitFor();
+    await b.shot('18a-gc-dry-run');
+    await button('Details').click();
+    await page.getByRole('dialog', { name: 'Garbage collection run' }).getByText('blobsExamined').waitFor();
+    await b.shot('18b-gc-run-details');
+    await page.keyboard.press('Escape');
+    await page.getByLabel('Cron (5 fields, UTC)').fill('0 4 * * 0');
+    await button('Save schedule').click();
+    await page.getByText(/Runs on/).waitFor();
+    await button('Run now').click();
+    await page.getByRole('dialog', { name: 'Run garbage collection now?' }).getByRole('button', { name: 'Run now' }).click();
+    await runs.getByText(/freed/).waitFor();
+    await runs.getByText('succeeded').nth(1).waitFor();
+    await b.shot('18c-gc-history-and-schedule');
+    expect((await s.api('GET', '/api/v1/gc/schedule')).body).toMatchObject({ cron: '0 4 * * 0', enabled: true });
+  });
+
   it('is usable at phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${s.url}/registries/demo/images/hello?digest=${encodeURIComponent(image.manifestDigest)}`);
@@ -222,6 +246,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('web console in chromium',
       const writes = /^(Create registry|Delete registry.*|Delete image.*|Delete artifact|Create tag|Delete tag.*|Add user)$/;
       expect(await p.getByRole('button', { name: writes }).count()).toBe(0);
       expect(await p.getByRole('link', { name: 'Users' }).count()).toBe(0);
+      expect(await p.getByRole('link', { name: 'Garbage collection' }).count()).toBe(0);
       await v.shot('21-viewer-registries');
 
       await p.goto(`${s.url}/registries/demo/images/hello?digest=${encodeURIComponent(image.manifestDigest)}`);

@@ -70,6 +70,23 @@ describe('ncr client commands', () => {
     expect((await ncr(['execution', 'stop', e.id], env)).stderr).toMatch(/CONFLICT: execution .* already stopped/);
   });
 
+  it('runs garbage collection (dry run and for real), shows its history, sets and turns off the schedule', async () => {
+    const dry = await ncr(['gc', 'run', '--dry-run', '--wait', '--json'], env);
+    expect(dry.code, dry.stderr).toBe(0);
+    const run = JSON.parse(dry.stdout);
+    expect(run).toMatchObject({ kind: 'gc', status: 'succeeded', params: { dryRun: true, deleteUntagged: false } });
+    const real = await ncr(['gc', 'run', '--delete-untagged', '--wait'], env);
+    expect(real.code, real.stderr).toBe(0);
+    expect(real.stdout).toMatch(/succeeded/);
+    expect(real.stdout).toMatch(/counts: \{/);
+    const history = await ncr(['gc', 'history'], env);
+    expect(history.stdout).toMatch(new RegExp(`${run.id}\\s+manual\\s+true\\s+succeeded`));
+    const set = await ncr(['gc', 'schedule', '0 4 * * 0', '--json'], env);
+    expect(JSON.parse(set.stdout)).toMatchObject({ cron: '0 4 * * 0', enabled: true });
+    const off = await ncr(['gc', 'schedule', 'off', '--json'], env);
+    expect(JSON.parse(off.stdout)).toMatchObject({ enabled: false, nextAt: null });
+  });
+
   it('says what is missing without credentials', async () => {
     const res = await ncr(['registry', 'list'], { NCR_URL: s.url, NCR_ACCESS_KEY: '', NCR_SECRET_KEY: '' });
     expect(res.code).toBe(1);

@@ -1,4 +1,4 @@
-/** Routes. Everything but the sign-in page needs a session; Users needs an admin. */
+/** Routes. Everything but the sign-in page needs a session; Users and Garbage collection need an admin. */
 import { Center, Loader } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect } from 'react';
@@ -9,6 +9,7 @@ import { Layout } from './components/Layout';
 import { LoadError } from './components/QueryState';
 import { AccessKeysPage } from './pages/AccessKeysPage';
 import { AccountPage } from './pages/AccountPage';
+import { GcPage } from './pages/GcPage';
 import { ImagePage } from './pages/image/ImagePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RegistriesPage } from './pages/RegistriesPage';
@@ -71,6 +72,14 @@ export function App() {
           element={
             <AdminOnly>
               <UsersPage />
+            </AdminOnly>
+          }
+        />
+        <Route
+          path="/gc"
+          element={
+            <AdminOnly>
+              <GcPage />
             </AdminOnly>
           }
         />

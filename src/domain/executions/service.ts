@@ -19,8 +19,22 @@ export class ExecutionService {
     private readonly clock: Clock,
   ) {}
 
-  /** Records a queued execution and enqueues the job `jobKind` with `{ executionId, ...payload }`, in one transaction. */
-  async start(s: { kind: string; jobKind: string; trigger: ExecutionTrigger; subject?: string | null; params?: unknown; payload?: Record<string, unknown>; actor: Actor }): Promise<Execution> {
+  /**
+   * Records a queued execution and enqueues the job `jobKind` with `{ executionId, ...payload }`, in one transaction.
+   * `job.singletonKey`: at most one such run queued or running at a time (across nodes); starting another is CONFLICT,
+   * naming the one in progress. `job.maxAttempts` (default 1): a run whose node died is claimed again by another node
+   * up to that many times in all, so a resumable run finishes.
+   */
+  async start(s: {
+    kind: string;
+    jobKind: string;
+    trigger: ExecutionTrigger;
+    subject?: string | null;
+    params?: unknown;
+    payload?: Record<string, unknown>;
+    actor: Actor;
+    job?: { singletonKey?: string; maxAttempts?: number };
+  }): Promise<Execution> {
     const e: Execution = {
       id: randomUUID(),
       kind: s.kind,
@@ -39,7 +53,14 @@ export class ExecutionService {
     };
     const jobId = await this.uow.transaction(async (tx) => {
       await tx.executions.create(e);
-      const { job } = await tx.jobs.enqueue({ kind: s.jobKind, payload: { executionId: e.id, ...(s.payload ?? {}) }, maxAttempts: 1 }, e.createdAt);
+      const { job, created } = await tx.jobs.enqueue(
+        { kind: s.jobKind, payload: { executionId: e.id, ...(s.payload ?? {}) }, maxAttempts: s.job?.maxAttempts ?? 1, singletonKey: s.job?.singletonKey },
+        e.createdAt,
+      );
+      if (!created) {
+        const running = (job.payload as { executionId?: string } | null)?.executionId;
+        throw new NcrError('CONFLICT', `a ${s.kind} run is already queued or running${running ? ` (execution ${running})` : ''}: wait for it to finish, or stop it first`, { detail: { executionId: running } });
+      }
       await tx.executions.update(e.id, { jobId: job.id });
       return job.id;
     });

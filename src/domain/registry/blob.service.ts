@@ -105,7 +105,13 @@ export class BlobService {
     const size = await this.stores.blobs.linkedSize(source.id, digest);
     if (size === undefined || !(await this.blobStore.stat(digest))) return false;
     const target = await this.resolver.forPush(repoName);
-    await this.stores.blobs.link(target.id, digest, size, this.clock.now());
+    try {
+      await this.stores.blobs.link(target.id, digest, size, this.clock.now());
+    } catch (err) {
+      // garbage collection removed the blob meanwhile: the client uploads it instead
+      if (err instanceof NcrError && err.code === 'BLOB_UPLOAD_INVALID') return false;
+      throw err;
+    }
     return true;
   }
 

@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
-import type { PullGuard, RegistryCoreStores, Repository } from './ports.js';
+import type { Artifact, PullGuard, RegistryCoreStores, Repository } from './ports.js';
 import { deletionClosure, protectingTags, protectingTagsOfTag, tagsOf } from './deletion.js';
 import type { PullRecorder } from './pull-recorder.js';
 import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
@@ -141,14 +141,19 @@ export class ManifestService {
   }
 
   /**
-   * Deletes the artifact with its tags, refused (PROTECTED) when a protection policy covers it. With `accessories`
-   * (the API, the console, cleanup) also its referrers and the index children nothing else references (deletion.ts).
+   * Deletes the artifact with its tags, refused (PROTECTED) when a protection policy covers it; returns the digests
+   * deleted. With `accessories` (the API, the console, cleanup) also its referrers and the index children nothing else
+   * references (deletion.ts). `unlessInUse` (garbage collection of untagged artifacts): only when, under the
+   * repository's lock, it is still untagged, listed by no index, not a referrer of a subject that is there, and was
+   * pushed before `pushedBefore`; resolves [] (and deletes nothing) otherwise.
    */
-  async deleteArtifact(repo: Repository, digest: string, actor: Actor, opts: { accessories?: boolean } = {}): Promise<string[]> {
+  async deleteArtifact(repo: Repository, digest: string, actor: Actor, opts: { accessories?: boolean; unlessInUse?: { pushedBefore: number } } = {}): Promise<string[]> {
     requireActor(actor, 'artifact:delete', { repository: repo.name });
     return this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
-      if (!(await tx.artifacts.get(repo.id, digest))) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
+      const artifact = await tx.artifacts.get(repo.id, digest);
+      if (!artifact) throw new NcrError('MANIFEST_UNKNOWN', `manifest ${digest} does not exist in ${repo.name}`);
+      if (opts.unlessInUse && (await this.inUse(tx, repo, artifact, opts.unlessInUse.pushedBefore))) return [];
       const doomed = opts.accessories ? await deletionClosure(tx, repo, digest) : [digest];
       if (await tx.guard.active(registryOf(repo.name))) {
         await tx.guard.check(repo.name, await protectingTags(tx, repo, digest), `deleting artifact ${digest}`);
@@ -162,6 +167,13 @@ export class ManifestService {
       }
       return doomed;
     });
+  }
+
+  private async inUse(tx: Tx<RegistryCoreStores>, repo: Repository, a: Artifact, pushedBefore: number): Promise<boolean> {
+    if (a.pushedAt >= pushedBefore) return true;
+    if ((await tx.tags.list({ repositoryId: repo.id, digest: a.digest, page: 1, perPage: 1 })).total > 0) return true;
+    if ((await tx.artifacts.parents(repo.id, a.digest)).length > 0) return true;
+    return a.subjectDigest !== null && (await tx.artifacts.get(repo.id, a.subjectDigest)) !== undefined;
   }
 
   async deleteTag(repo: Repository, tag: string, actor: Actor): Promise<void> {

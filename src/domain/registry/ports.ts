@@ -97,7 +97,11 @@ export interface BlobStoreMeta {
   linkedSizeByName(repoName: string, digest: string): Promise<number | undefined>;
   /** Size of the blob when it is known at all (in any repository). */
   size(digest: string): Promise<number | undefined>;
-  /** Records the blob (idempotent) and links it into the repository, in one transaction. */
+  /**
+   * Records the blob (idempotent) and links it into the repository, in one transaction; linking again renews the
+   * link's time (GC's safe window counts from it). Throws BLOB_UPLOAD_INVALID when garbage collection removed the
+   * blob's bytes meanwhile (checked under the lock GC deletes blobs under).
+   */
   link(repositoryId: string, digest: string, size: number, now: number): Promise<void>;
   unlink(repositoryId: string, digest: string): Promise<boolean>;
   /** Of the given digests, those not linked into the repository. */

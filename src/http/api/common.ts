@@ -14,6 +14,7 @@ import type { ManifestService } from '../../domain/registry/manifest.service.js'
 import type { RegistryService } from '../../domain/registry/registry.service.js';
 import type { AuditStore } from '../../domain/audit/audit.js';
 import type { ExecutionService } from '../../domain/executions/service.js';
+import type { GcService } from '../../domain/gc/gc.service.js';
 import type { JobQueue } from '../../domain/queue/queue.js';
 import type { WebhookService } from '../../domain/webhooks/service.js';
 import { isNcrError, NcrError } from '../../oci/errors.js';
@@ -36,6 +37,7 @@ export interface ApiDeps {
   /** image trust (domain/trust) */
   trust?: TrustService;
   webhooks: WebhookService;
+  gc: GcService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

@@ -8,7 +8,7 @@ import type { Execution, ExecutionTask } from '../../domain/executions/ports.js'
 import type { Job, Schedule } from '../../domain/queue/ports.js';
 import { type ApiDeps, authorize, iso, NullableDate, PageFields as Page, Paged, withErrors } from './common.js';
 
-const ExecutionOut = Type.Object({
+export const ExecutionOut = Type.Object({
   id: Type.String(),
   kind: Type.String({ description: 'cleanup, gc, replication, scan, ...' }),
   trigger: Type.Union([Type.Literal('manual'), Type.Literal('schedule'), Type.Literal('event')]),
@@ -23,7 +23,7 @@ const ExecutionOut = Type.Object({
   endedAt: NullableDate,
   stopRequested: Type.Boolean(),
 });
-const TaskOut = Type.Object({
+export const TaskOut = Type.Object({
   id: Type.String(),
   subject: Type.String(),
   status: Type.String(),
@@ -61,8 +61,8 @@ const ScheduleOut = Type.Object({
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-const executionView = (e: Execution) => ({ ...e, createdAt: iso(e.createdAt)!, startedAt: iso(e.startedAt), endedAt: iso(e.endedAt) });
-const taskView = (t: ExecutionTask) => ({ ...t, startedAt: iso(t.startedAt), endedAt: iso(t.endedAt) });
+export const executionView = (e: Execution) => ({ ...e, createdAt: iso(e.createdAt)!, startedAt: iso(e.startedAt), endedAt: iso(e.endedAt) });
+export const taskView = (t: ExecutionTask) => ({ ...t, startedAt: iso(t.startedAt), endedAt: iso(t.endedAt) });
 const jobView = (j: Job) => ({ ...j, runAt: iso(j.runAt)!, createdAt: iso(j.createdAt)!, finishedAt: iso(j.finishedAt) });
 const scheduleView = (s: Schedule) => ({ name: s.name, cron: s.cron, kind: s.kind, enabled: s.enabled, nextAt: iso(s.nextAt)!, lastFiredAt: iso(s.lastFiredAt) });
 

@@ -3,7 +3,11 @@ import { offsetOf } from '../../../domain/pagination.js';
 import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore } from '../../../domain/registry/ports.js';
 import type { ExpressionBuilder } from 'kysely';
 import type { ArtifactsTable, Database } from './schema.js';
+import { NcrError } from '../../../oci/errors.js';
+import { blobLockKey } from './gc.repo.js';
 import { GroupCommit } from './group-commit.js';
+import type { Dialect } from './migrations.js';
+import { advisoryLocks } from './uow.js';
 import { containsLike, withTx, type Db } from './util.js';
 
 type ArtifactRow = Omit<ArtifactsTable, 'content'>;
@@ -274,7 +278,33 @@ interface NewLink {
   now: number;
 }
 
-async function writeLinks(tx: Db, items: NewLink[]): Promise<void> {
+/** What link writes need to coordinate with garbage collection (wired in app.ts; stores without it skip both). */
+export interface LinkGuard {
+  dialect: Dialect;
+  /** whether the blob's bytes are in the blob store */
+  exists(digest: string): Promise<boolean>;
+}
+
+async function writeLinks(tx: Db, batch: NewLink[], guard?: LinkGuard): Promise<void> {
+  // one row per link (the latest time): an upsert may not touch a row twice in one statement (PostgreSQL)
+  const byLink = new Map<string, NewLink>();
+  for (const l of batch) {
+    const key = `${l.repositoryId}\0${l.digest}`;
+    const prev = byLink.get(key);
+    if (!prev || prev.now < l.now) byLink.set(key, l);
+  }
+  const items = [...byLink.values()];
+  if (guard) {
+    // Under the blobs' locks, which GC holds while it deletes a blob's row and bytes: either GC finished first (and the
+    // bytes this upload or mount saw may be gone, so look again) or it will find this link and keep the blob.
+    const digests = [...new Set(items.map((l) => l.digest))];
+    await advisoryLocks(tx, guard.dialect, digests.map(blobLockKey));
+    const present = await Promise.all(digests.map((d) => guard.exists(d)));
+    const gone = digests.filter((_, i) => !present[i]);
+    if (gone.length > 0) {
+      throw new NcrError('BLOB_UPLOAD_INVALID', `blob ${gone.join(', ')} was removed by garbage collection while it was being linked: upload it again`, { detail: { digests: gone } });
+    }
+  }
   await tx
     .insertInto('blobs')
     .values(items.map((l) => ({ digest: l.digest, size: l.size, created_at: l.now })))
@@ -283,15 +313,19 @@ async function writeLinks(tx: Db, items: NewLink[]): Promise<void> {
   await tx
     .insertInto('repository_blobs')
     .values(items.map((l) => ({ repository_id: l.repositoryId, digest: l.digest, created_at: l.now })))
-    .onConflict((oc) => oc.columns(['repository_id', 'digest']).doNothing())
+    // a re-upload or mount of a linked blob renews the link: GC's safe window counts from the latest one
+    .onConflict((oc) => oc.columns(['repository_id', 'digest']).doUpdateSet({ created_at: (eb) => eb.ref('excluded.created_at') }))
     .execute();
 }
 
 export class KyselyBlobMetaStore implements BlobStoreMeta {
   private readonly links: GroupCommit<NewLink>;
 
-  constructor(private readonly db: Db) {
-    this.links = new GroupCommit(db, writeLinks);
+  constructor(
+    private readonly db: Db,
+    private readonly guard?: LinkGuard,
+  ) {
+    this.links = new GroupCommit(db, (tx, items) => writeLinks(tx, items, guard));
   }
 
   async linkedSize(repositoryId: string, digest: string) {
@@ -328,7 +362,7 @@ export class KyselyBlobMetaStore implements BlobStoreMeta {
    */
   link(repositoryId: string, digest: string, size: number, now: number) {
     const l = { repositoryId, digest, size, now };
-    return this.db.isTransaction ? writeLinks(this.db, [l]) : this.links.submit(l);
+    return this.db.isTransaction ? writeLinks(this.db, [l], this.guard) : this.links.submit(l);
   }
 
   async unlink(repositoryId: string, digest: string) {

@@ -401,6 +401,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0007_gc': {
+      async up(db: Kysely<any>) {
+        // Garbage collection asks "does any manifest (in this repository, or anywhere) reference this blob?": the
+        // primary key (repository_id, artifact_digest, blob_digest) cannot answer it without a scan.
+        await db.schema.createIndex('artifact_blobs_blob').on('artifact_blobs').columns(['blob_digest', 'repository_id']).execute();
+      },
+    },
   };
 }
 

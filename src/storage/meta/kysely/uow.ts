@@ -29,6 +29,16 @@ export async function advisoryLock(db: Db, dialect: Dialect, key: string): Promi
   if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(db);
 }
 
+/**
+ * Takes several advisory locks at once (one statement), in sorted order so that two callers cannot deadlock on them.
+ * SQLite needs none: its write transactions are serial.
+ */
+export async function advisoryLocks(db: Db, dialect: Dialect, keys: string[]): Promise<void> {
+  if (dialect !== 'postgres' || keys.length === 0) return;
+  const sorted = [...new Set(keys)].sort();
+  await sql`select pg_advisory_xact_lock(hashtextextended(u.k, 0)) from unnest(${sorted}::text[]) with ordinality as u(k, i) order by u.i`.execute(db);
+}
+
 /** Appends events (and their audit entries) inside the transaction `db`; notifies listeners at commit. */
 export async function appendEvents(db: Db, dialect: Dialect, events: DomainEvent[], auditOf: OutboxHooks['auditOf']): Promise<void> {
   if (events.length === 0) return;
