@@ -200,7 +200,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('web console in chromium',
     await runs.getByText(/would go/).waitFor();
     await b.shot('18a-gc-dry-run');
     await button('Details').click();
-    await page.getByRole('dialog', { name: 'Garbage collection run' }).getByText('blobsExamined').waitFor();
+    await page.getByRole('dialog', { name: 'Garbage collection run' }).getByText('Blobs examined').waitFor();
     await b.shot('18b-gc-run-details');
     await page.keyboard.press('Escape');
     await page.getByLabel('Cron (5 fields, UTC)').fill('0 4 * * 0');

@@ -18,6 +18,30 @@ import { errorMessage } from '../api/client';
 
 const STATUS_COLOR: Record<GcStatus, string> = { queued: 'gray', running: 'blue', succeeded: 'teal', failed: 'red', stopped: 'orange' };
 
+/** Each counter in words, in the order a person reads them; a counter not listed here is shown by its name. */
+const COUNT_LABELS: Record<string, string> = {
+  blobsExamined: 'Blobs examined',
+  linksExamined: 'Repository links examined',
+  filesExamined: 'Stored files examined',
+  linksToDelete: 'Unreferenced links to remove',
+  linksDeleted: 'Unreferenced links removed',
+  blobsToDelete: 'Blobs to delete',
+  blobsDeleted: 'Blobs deleted',
+  blobsKept: 'Blobs kept (referenced again meanwhile)',
+  orphansToDelete: 'Orphaned files to delete',
+  orphansDeleted: 'Orphaned files deleted',
+  artifactsToDelete: 'Untagged artifacts to delete',
+  artifactsDeleted: 'Untagged artifacts deleted',
+  artifactsProtected: 'Untagged artifacts kept (protected)',
+  bytesToFree: 'Space to free',
+  bytesFreed: 'Space freed',
+  failed: 'Failed',
+};
+const countOrder = (k: string) => {
+  const i = Object.keys(COUNT_LABELS).indexOf(k);
+  return i < 0 ? 999 : i;
+};
+
 /** The counts a person reads first: what went (or would go), and how much space. */
 function progress(r: GcRun): string {
   const c = r.counts;
@@ -42,12 +66,14 @@ function RunDetails({ run, onClose }: { run: GcRun | null; onClose: () => void }
           {run.message && <Text size="sm">{run.message}</Text>}
           <Table aria-label="Counts" withRowBorders={false}>
             <Table.Tbody>
-              {Object.entries(run.counts).map(([k, v]) => (
-                <Table.Tr key={k}>
-                  <Table.Td>{k}</Table.Td>
-                  <Table.Td>{k.startsWith('bytes') ? formatBytes(v) : v}</Table.Td>
-                </Table.Tr>
-              ))}
+              {Object.entries(run.counts)
+                .sort(([a], [b]) => countOrder(a) - countOrder(b))
+                .map(([k, v]) => (
+                  <Table.Tr key={k}>
+                    <Table.Td>{COUNT_LABELS[k] ?? k}</Table.Td>
+                    <Table.Td>{k.startsWith('bytes') ? formatBytes(v) : v}</Table.Td>
+                  </Table.Tr>
+                ))}
             </Table.Tbody>
           </Table>
           <Title order={5}>Items</Title>
