@@ -184,6 +184,23 @@ describe.each(DB_KINDS)('webhooks (%s)', { timeout: 120_000 }, (db) => {
     expect(pushDelivery.history).toEqual([{ n: 1, at: new Date(t0).toISOString(), statusCode: 200, durationMs: expect.any(Number), response: 'ok', error: null }]);
   });
 
+  it('deleting a whole image sends DELETE_ARTIFACT for each of its artifacts, with their tags', async () => {
+    const reg = await registry();
+    await webhook(reg, { eventTypes: ['DELETE_ARTIFACT'] });
+    const one = await oci.pushImage(`${reg}/gone`, 'v1', `gone1-${db}`);
+    const two = await oci.pushImage(`${reg}/gone`, 'v2', `gone2-${db}`);
+    await settle();
+    expect((await s.api('DELETE', `/api/v1/registries/${reg}/images/gone`)).status).toBe(204);
+    await settle();
+    const got = await rx.waitFor(2, to(reg));
+    const resources = got.map((r) => r.json.event_data.resources[0]).sort((a: { tag: string }, b: { tag: string }) => a.tag.localeCompare(b.tag));
+    expect(resources).toEqual([
+      { digest: one.digest, tag: 'v1', resource_url: `${s.host}/${reg}/gone:v1` },
+      { digest: two.digest, tag: 'v2', resource_url: `${s.host}/${reg}/gone:v2` },
+    ]);
+    expect(got.every((r) => r.json.type === 'DELETE_ARTIFACT')).toBe(true);
+  });
+
   it('sends CloudEvents 1.0 and Slack Block Kit, field by field', async () => {
     const reg = await registry();
     const ce = await webhook(reg, { payloadFormat: 'CloudEvents' });

@@ -90,8 +90,15 @@ export class RegistryService {
     await this.uow.transaction(async (tx) => {
       await tx.lock(`repo:${repo.id}`);
       if (await tx.guard.active(registryName)) await checkNothingProtected(tx, repo, `deleting image ${repo.name}`);
+      // each artifact's deletion is an event too: subscribers (webhooks' DELETE_ARTIFACT, caches) see what went
+      const t = this.clock.now();
+      for (let page = 1; ; page++) {
+        const artifacts = await tx.artifacts.list({ repositoryId: repo.id, page, perPage: 500 });
+        for (const a of artifacts.items) tx.publish({ type: 'ArtifactDeleted', at: t, actor, repository: repo.name, digest: a.digest, tags: a.tags });
+        if (page * 500 >= artifacts.total || artifacts.items.length === 0) break;
+      }
       await tx.repositories.delete(repo.id);
-      tx.publish({ type: 'ImageDeleted', at: this.clock.now(), actor, repository: repo.name });
+      tx.publish({ type: 'ImageDeleted', at: t, actor, repository: repo.name });
     });
   }
 
