@@ -178,7 +178,7 @@ export class OciRemoteClient implements OciRemote {
       let res: OutboundStreamResponse;
       try {
         res = await this.attempt(
-          { method: 'PUT', url: url.toString(), headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: async () => body, scope: push(repo), what, retryable: false },
+          { method: 'PUT', url: url.toString(), headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: async () => body, scope, what, retryable: false },
           true,
         );
       } catch (err) {
@@ -191,6 +191,8 @@ export class OciRemoteClient implements OciRemote {
       }
       await drain(res);
       if (res.status === 201) return { mounted: false };
+      // the token ran out between the start and the PUT: the next round's start fetches a new one
+      if (res.status === 401 && attempt < this.attempts) continue;
       if ((res.status >= 500 || res.status === 429) && attempt < this.attempts) {
         await sleep(this.delayFor(res, attempt));
         continue;
@@ -273,7 +275,8 @@ export class OciRemoteClient implements OciRemote {
       return res;
     };
     if (!auth) return send(undefined);
-    const res = await send(this.authorizationFor(op.scope));
+    const sent = this.authorizationFor(op.scope);
+    const res = await send(sent);
     if (res.status !== 401) return res;
     const challenge = parseChallenge(res.headers['www-authenticate'] ?? '');
     const creds = this.opts.credentials ?? { kind: 'none' };
@@ -285,7 +288,8 @@ export class OciRemoteClient implements OciRemote {
       if (creds.kind === 'bearer') return res; // a given token that is refused: nothing else to try
       const key = tokenKey(challenge, op.scope);
       const cached = this.tokens.get(key);
-      if (!cached || cached.expiresAt <= Date.now()) await this.fetchToken(challenge, op.scope, op.what);
+      // a cached token the remote just refused (expired early, revoked) is fetched anew
+      if (!cached || cached.expiresAt <= Date.now() || sent === `Bearer ${cached.token}`) await this.fetchToken(challenge, op.scope, op.what);
       // also remember it under the operation's scope so the next request sends it right away
       this.tokens.set(op.scope, this.tokens.get(key)!);
     } else {
@@ -310,8 +314,7 @@ export class OciRemoteClient implements OciRemote {
     if (!realm) throw new NcrError('UNAUTHORIZED', `${this.url}: ${what}: the Bearer challenge names no realm`);
     const url = new URL(realm, this.url);
     if (challenge.params.service) url.searchParams.set('service', challenge.params.service);
-    const scope = challenge.params.scope ?? opScope;
-    for (const s of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', s);
+    for (const s of scopesFor(challenge, opScope)) url.searchParams.append('scope', s);
     const creds = this.opts.credentials ?? { kind: 'none' };
     const headers: Record<string, string> = creds.kind === 'basic' ? { authorization: basicHeader(creds.username, creds.password) } : {};
     const tokenWhat = `token for ${what} from ${url.origin}${url.pathname}`;
@@ -446,8 +449,16 @@ function mediaTypeOf(res: OutboundStreamResponse): string {
   return (res.headers['content-type'] ?? '').split(';')[0].trim();
 }
 
+/**
+ * The scopes to ask the realm for: what the challenge names and what the operation needs (a mount needs pull on the
+ * source repository too, which a challenge for the target alone does not name: without it the mount quietly fails).
+ */
+function scopesFor(c: Challenge, opScope: string): string[] {
+  return [...new Set([...(c.params.scope ?? '').split(' '), ...opScope.split(' ')].filter(Boolean))];
+}
+
 function tokenKey(c: Challenge, opScope: string): string {
-  return `${c.params.realm ?? ''} ${c.params.service ?? ''} ${c.params.scope ?? opScope}`;
+  return `${c.params.realm ?? ''} ${c.params.service ?? ''} ${scopesFor(c, opScope).join(' ')}`;
 }
 
 function basicHeader(user: string, pass: string): string {
