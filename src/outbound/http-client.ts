@@ -69,14 +69,23 @@ export class GuardedHttpClient implements OutboundHttp, OutboundStreamHttp {
     // the deadline covers everything up to the response headers; after that only the caller's signal and the idle
     // timeout end the body
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+    let timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+    // while a streamed body is being sent only the idle timeout applies (a large blob takes as long as it takes);
+    // the deadline starts again for the response headers once the body is sent
+    const deadlineHooks = {
+      pause: () => clearTimeout(timer),
+      restart: () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+      },
+    };
     const onAbort = () => deadline.abort();
     req.signal?.addEventListener('abort', onAbort);
     let headersIn = false;
     try {
       const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
       const to = await this.resolve(host, deadline.signal, req, elapsed);
-      const res = await this.open(url, host, to, req, deadline.signal);
+      const res = await this.open(url, host, to, req, deadline.signal, deadlineHooks);
       headersIn = true;
       clearTimeout(timer);
       res.body.once('close', () => req.signal?.removeEventListener('abort', onAbort));
@@ -96,7 +105,14 @@ export class GuardedHttpClient implements OutboundHttp, OutboundStreamHttp {
     }
   }
 
-  private open(url: URL, host: string, to: { address: string; family: number }, req: OutboundStreamRequest, signal: AbortSignal): Promise<OutboundStreamResponse> {
+  private open(
+    url: URL,
+    host: string,
+    to: { address: string; family: number },
+    req: OutboundStreamRequest,
+    signal: AbortSignal,
+    deadline: { pause(): void; restart(): void },
+  ): Promise<OutboundStreamResponse> {
     const tls = url.protocol === 'https:';
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...lowerKeys(req.headers), host: url.host, connection: 'close' };
     const bytes = req.body instanceof Uint8Array ? req.body : undefined;
@@ -117,8 +133,9 @@ export class GuardedHttpClient implements OutboundHttp, OutboundStreamHttp {
     };
     const idleMs = req.idleTimeoutMs ?? req.timeoutMs;
     return new Promise<OutboundStreamResponse>((resolve, reject) => {
+      let response: http.IncomingMessage | undefined;
       const r = (tls ? https : http).request(options, (res) => {
-        r.setTimeout(idleMs, () => res.destroy(new OutboundError('timeout', `the response body stalled for ${idleMs} ms`)));
+        response = res;
         resolve({
           status: res.statusCode ?? 0,
           headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
@@ -127,9 +144,15 @@ export class GuardedHttpClient implements OutboundHttp, OutboundStreamHttp {
         });
       });
       r.on('error', reject);
+      r.setTimeout(idleMs, () => {
+        if (response) response.destroy(new OutboundError('timeout', `the response body stalled for ${idleMs} ms`));
+        else r.destroy(new OutboundError('timeout', `nothing moved for ${idleMs} ms while sending the request`));
+      });
       if (req.body && !bytes) {
         const body = req.body as Readable;
         body.on('error', (err) => r.destroy(err));
+        deadline.pause();
+        r.once('finish', () => deadline.restart());
         body.pipe(r);
       } else {
         r.end(bytes);

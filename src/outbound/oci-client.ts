@@ -141,13 +141,15 @@ export class OciRemoteClient implements OciRemote {
 
   async getBlob(repo: string, digest: string): Promise<{ stream: Readable; size: number }> {
     const what = `GET blob ${repo}@${digest}`;
-    let res = await this.request({ method: 'GET', url: `/v2/${repo}/blobs/${digest}`, scope: pull(repo), what, retryable: true });
+    let from = `${this.url}/v2/${repo}/blobs/${digest}`;
+    let res = await this.request({ method: 'GET', url: from, scope: pull(repo), what, retryable: true });
     // blob GETs may redirect to storage (a presigned URL): followed without our credentials, through the same guard
     for (let hops = 0; isRedirect(res.status); hops++) {
       await drain(res);
       const location = res.headers.location;
       if (!location || hops >= 3) throw new NcrError('UNAVAILABLE', `${this.url}: ${what}: ${location ? 'too many redirects' : 'a redirect without a Location'}`);
-      const target = new URL(location, res.headers['x-ncr-request-url'] ?? this.url).toString();
+      const target = new URL(location, from).toString();
+      from = target;
       res = await this.attempt({ method: 'GET', url: target, scope: '', what: `${what} (redirected to ${new URL(target).host})`, retryable: true }, false);
     }
     if (res.status !== 200) throw await this.failure(res, what, 'BLOB_UNKNOWN');
@@ -262,7 +264,7 @@ export class OciRemoteClient implements OciRemote {
     const send = async (authorization: string | undefined) => {
       const url = /^https?:\/\//.test(op.url) ? op.url : this.url + op.url;
       const body = op.body instanceof Uint8Array ? op.body : op.body ? await op.body() : undefined;
-      const res = await this.http.stream({
+      return this.http.stream({
         method: op.method,
         url,
         headers: { ...(op.headers ?? {}), ...(authorization ? { authorization } : {}) },
@@ -271,8 +273,6 @@ export class OciRemoteClient implements OciRemote {
         idleTimeoutMs: this.idleTimeoutMs,
         caPem: this.opts.caPem,
       });
-      res.headers['x-ncr-request-url'] = url;
-      return res;
     };
     if (!auth) return send(undefined);
     const sent = this.authorizationFor(op.scope);

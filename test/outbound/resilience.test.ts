@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OciRemoteClient } from '../../src/outbound/oci-client.js';
@@ -166,5 +167,38 @@ describe('OCI client resilience (scripted server)', () => {
     expect(await client().referrers('a/b', subject)).toEqual([
       { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sig, size: 123, annotations: { 'org.opencontainers.image.ref.name': `sha256-${subject.slice(7)}.sig` } },
     ]);
+  });
+
+  it('a streamed upload may take longer than the request timeout while it keeps moving; a stalled one fails', async () => {
+    let received = 0;
+    handler = (req, res) => {
+      if (req.method === 'POST') return res.writeHead(202, { location: '/upload/1' }).end();
+      req.on('data', (c: Buffer) => (received += c.length));
+      req.on('end', () => res.writeHead(201).end());
+    };
+    const chunks = Array.from({ length: 6 }, (_, i) => Buffer.alloc(1000, i));
+    const all = Buffer.concat(chunks);
+    const slow = async () =>
+      Readable.from(
+        (async function* () {
+          for (const c of chunks) {
+            await new Promise((r) => setTimeout(r, 100));
+            yield c;
+          }
+        })(),
+      );
+    const c = client({ timeoutMs: 250, idleTimeoutMs: 250, attempts: 1 });
+    expect(await c.pushBlob('a/b', sha256(all), all.length, slow)).toEqual({ mounted: false });
+    expect(received).toBe(all.length);
+
+    const stalled = async () =>
+      Readable.from(
+        (async function* () {
+          yield chunks[0];
+          await new Promise((r) => setTimeout(r, 1000));
+          yield chunks[1];
+        })(),
+      );
+    await expect(c.pushBlob('a/b', sha256(all), all.length, stalled)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/nothing moved for 250 ms/) });
   });
 });
