@@ -58,6 +58,7 @@ interface Op {
 }
 
 const SKEW_MS = 5_000;
+const MAX_TOKENS = 1_000;
 
 export class OciRemoteClient implements OciRemote {
   readonly url: string;
@@ -291,13 +292,20 @@ export class OciRemoteClient implements OciRemote {
       // a cached token the remote just refused (expired early, revoked) is fetched anew
       if (!cached || cached.expiresAt <= Date.now() || sent === `Bearer ${cached.token}`) await this.fetchToken(challenge, op.scope, op.what);
       // also remember it under the operation's scope so the next request sends it right away
-      this.tokens.set(op.scope, this.tokens.get(key)!);
+      this.remember(op.scope, this.tokens.get(key)!);
     } else {
       return res;
     }
     if (op.body && !(op.body instanceof Uint8Array) && !op.retryable) return res; // a consumed stream cannot be sent again
     await drain(res);
     return send(this.authorizationFor(op.scope));
+  }
+
+  /** Caches a token; one per scope, the oldest dropped past MAX_TOKENS (a replication over many repositories). */
+  private remember(key: string, entry: { token: string; expiresAt: number }): void {
+    this.tokens.delete(key);
+    this.tokens.set(key, entry);
+    while (this.tokens.size > MAX_TOKENS) this.tokens.delete(this.tokens.keys().next().value as string);
   }
 
   private authorizationFor(scope: string): string | undefined {
@@ -350,7 +358,7 @@ export class OciRemoteClient implements OciRemote {
     const token = body.token ?? body.access_token;
     if (!token) throw new NcrError('UNAVAILABLE', `${this.url}: ${tokenWhat}: the answer holds no token`);
     const lifetimeMs = (typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60) * 1000;
-    this.tokens.set(tokenKey(challenge, opScope), { token, expiresAt: Date.now() + Math.max(1000, lifetimeMs - SKEW_MS) });
+    this.remember(tokenKey(challenge, opScope), { token, expiresAt: Date.now() + Math.max(1000, lifetimeMs - SKEW_MS) });
   }
 
   private backoff(attempt: number): number {
