@@ -194,6 +194,8 @@ export class OciRemoteClient implements OciRemote {
       }
       await drain(res);
       if (res.status === 201) return { mounted: false };
+      // the remote answered before taking all of it (or refused it): let go of the source's connection
+      body.destroy();
       // the token ran out between the start and the PUT: the next round's start fetches a new one
       if (res.status === 401 && attempt < this.attempts) continue;
       if ((res.status >= 500 || res.status === 429) && attempt < this.attempts) {
@@ -292,7 +294,8 @@ export class OciRemoteClient implements OciRemote {
       // a cached token the remote just refused (expired early, revoked) is fetched anew
       if (!cached || cached.expiresAt <= Date.now() || sent === `Bearer ${cached.token}`) await this.fetchToken(challenge, op.scope, op.what);
       // also remember it under the operation's scope so the next request sends it right away
-      this.remember(op.scope, this.tokens.get(key)!);
+      const fresh = this.tokens.get(key);
+      if (fresh) this.remember(op.scope, fresh);
     } else {
       return res;
     }
