@@ -201,4 +201,23 @@ describe('OCI client resilience (scripted server)', () => {
       );
     await expect(c.pushBlob('a/b', sha256(all), all.length, stalled)).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/nothing moved for 250 ms/) });
   });
+
+  it('a failed upload starts again from a fresh stream', async () => {
+    let puts = 0;
+    let uploads = 0;
+    handler = (req, res) => {
+      if (req.method === 'POST') return res.writeHead(202, { location: `/upload/${++uploads}` }).end();
+      req.resume();
+      req.on('end', () => (++puts === 1 ? res.writeHead(503).end() : res.writeHead(201).end()));
+    };
+    const blob = Buffer.from('restartable');
+    let opened = 0;
+    const res = await client().pushBlob('a/b', sha256(blob), blob.length, async () => {
+      opened++;
+      return Readable.from([blob]);
+    });
+    expect(res).toEqual({ mounted: false });
+    expect({ opened, uploads, puts }).toEqual({ opened: 2, uploads: 2, puts: 2 });
+    expect(seen.filter((r) => r.method === 'PUT').map((r) => new URL(r.url, url).pathname)).toEqual(['/upload/1', '/upload/2']);
+  });
 });
