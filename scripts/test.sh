@@ -22,6 +22,10 @@ declare -A PKG_FOR_TOOL=(
   # the Docker engine and CLI (/usr/bin/docker); test/real-clients/docker.test.ts starts its own dockerd. Keyed on
   # dockerd, not docker: a docker CLI alone (e.g. in /usr/local/bin) cannot run those tests.
   [dockerd]=docker.io
+  # the CNCF distribution registry and htpasswd for its Basic auth: another registry for the outbound OCI client to
+  # talk to (test/outbound/distribution.test.ts)
+  [docker-registry]=docker-registry
+  [htpasswd]=apache2-utils
 )
 
 missing_pkgs=()

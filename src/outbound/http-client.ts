@@ -9,8 +9,18 @@ import { lookup } from 'node:dns/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import type { Readable } from 'node:stream';
+import { rootCertificates } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { OutboundError, type OutboundHttp, type OutboundRequest, type OutboundResponse } from '../domain/outbound/ports.js';
+import {
+  OutboundError,
+  type OutboundHttp,
+  type OutboundRequest,
+  type OutboundResponse,
+  type OutboundStreamHttp,
+  type OutboundStreamRequest,
+  type OutboundStreamResponse,
+} from '../domain/outbound/ports.js';
 import { refusalOf } from './address-guard.js';
 
 export interface GuardedHttpOptions {
@@ -18,22 +28,17 @@ export interface GuardedHttpOptions {
   allowPrivateNetworks: boolean;
   /** sent unless the request sets its own */
   userAgent: string;
+  /** the setting named in a refusal, so the message says what to change; default webhooks.allowPrivateNetworks */
+  privateNetworksSetting?: string;
 }
 
-export class GuardedHttpClient implements OutboundHttp {
+export class GuardedHttpClient implements OutboundHttp, OutboundStreamHttp {
   constructor(private readonly opts: GuardedHttpOptions) {}
 
   async send(req: OutboundRequest): Promise<OutboundResponse> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch (err) {
-      throw new OutboundError('invalid-url', `${req.url} is not a URL`, { cause: err });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('invalid-url', `${url.protocol} URLs are not supported: use http:// or https://`);
-    if (url.username || url.password) throw new OutboundError('invalid-url', 'credentials in the URL are not supported: use the auth header');
+    const url = parseUrl(req.url);
 
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
@@ -57,8 +62,106 @@ export class GuardedHttpClient implements OutboundHttp {
     }
   }
 
+  async stream(req: OutboundStreamRequest): Promise<OutboundStreamResponse> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const url = parseUrl(req.url);
+    // the deadline covers everything up to the response headers; after that only the caller's signal and the idle
+    // timeout end the body
+    const deadline = new AbortController();
+    let timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+    // while a streamed body is being sent only the idle timeout applies (a large blob takes as long as it takes);
+    // the deadline starts again for the response headers once the body is sent
+    const deadlineHooks = {
+      pause: () => clearTimeout(timer),
+      restart: () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+      },
+    };
+    const onAbort = () => deadline.abort();
+    req.signal?.addEventListener('abort', onAbort);
+    let headersIn = false;
+    try {
+      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const to = await this.resolve(host, deadline.signal, req, elapsed);
+      const res = await this.open(url, host, to, req, deadline.signal, deadlineHooks);
+      headersIn = true;
+      clearTimeout(timer);
+      res.body.once('close', () => req.signal?.removeEventListener('abort', onAbort));
+      return res;
+    } catch (err) {
+      req.signal?.removeEventListener('abort', onAbort);
+      const e = err instanceof OutboundError ? err : undefined;
+      if (e) throw e;
+      if (deadline.signal.aborted) {
+        throw req.signal?.aborted
+          ? new OutboundError('aborted', 'the request was cancelled', { cause: err, durationMs: elapsed() })
+          : new OutboundError('timeout', `no response within ${req.timeoutMs} ms`, { cause: err, durationMs: elapsed() });
+      }
+      throw classify(err, elapsed());
+    } finally {
+      if (!headersIn) clearTimeout(timer);
+    }
+  }
+
+  private open(
+    url: URL,
+    host: string,
+    to: { address: string; family: number },
+    req: OutboundStreamRequest,
+    signal: AbortSignal,
+    deadline: { pause(): void; restart(): void },
+  ): Promise<OutboundStreamResponse> {
+    const tls = url.protocol === 'https:';
+    const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...lowerKeys(req.headers), host: url.host, connection: 'close' };
+    const bytes = req.body instanceof Uint8Array ? req.body : undefined;
+    if (bytes) headers['content-length'] = String(bytes.byteLength);
+    else if (!req.body && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH')) headers['content-length'] = '0';
+    const options: https.RequestOptions = {
+      method: req.method,
+      host: to.address,
+      family: to.family,
+      port: url.port ? Number(url.port) : tls ? 443 : 80,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      agent: false,
+      signal,
+      ...(tls
+        ? { servername: isIP(host) ? undefined : host, rejectUnauthorized: !req.skipCertVerify, ...(req.caPem ? { ca: [...rootCertificates, req.caPem] } : {}) }
+        : {}),
+    };
+    const idleMs = req.idleTimeoutMs ?? req.timeoutMs;
+    return new Promise<OutboundStreamResponse>((resolve, reject) => {
+      let response: http.IncomingMessage | undefined;
+      const r = (tls ? https : http).request(options, (res) => {
+        response = res;
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
+          body: res,
+          remoteAddress: to.address,
+        });
+      });
+      r.on('error', reject);
+      r.setTimeout(idleMs, () => {
+        if (response) response.destroy(new OutboundError('timeout', `the response body stalled for ${idleMs} ms`));
+        else r.destroy(new OutboundError('timeout', `nothing moved for ${idleMs} ms while sending the request`));
+      });
+      if (req.body && !bytes) {
+        const body = req.body as Readable;
+        body.on('error', (err) => r.destroy(err));
+        deadline.pause();
+        r.once('finish', () => deadline.restart());
+        body.pipe(r);
+      } else {
+        r.end(bytes);
+      }
+    });
+  }
+
   /** The checked address to connect to. */
-  private async resolve(host: string, signal: AbortSignal, req: OutboundRequest, elapsed: () => number): Promise<{ address: string; family: number }> {
+  private async resolve(host: string, signal: AbortSignal, req: { timeoutMs: number }, elapsed: () => number): Promise<{ address: string; family: number }> {
     const literal = isIP(host);
     const addresses = literal
       ? [{ address: host, family: literal }]
@@ -73,7 +176,7 @@ export class GuardedHttpClient implements OutboundHttp {
       for (const a of addresses) {
         const why = refusalOf(a.address);
         if (why) {
-          throw new OutboundError('refused-address', `refused: ${literal ? '' : `${host} resolves to `}${why}; outbound requests reach public addresses only unless an admin sets webhooks.allowPrivateNetworks`, {
+          throw new OutboundError('refused-address', `refused: ${literal ? '' : `${host} resolves to `}${why}; outbound requests reach public addresses only unless an admin sets ${this.opts.privateNetworksSetting ?? 'webhooks.allowPrivateNetworks'}`, {
             durationMs: elapsed(),
           });
         }
@@ -127,6 +230,18 @@ export class GuardedHttpClient implements OutboundHttp {
       r.end(body);
     });
   }
+}
+
+function parseUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (err) {
+    throw new OutboundError('invalid-url', `${raw} is not a URL`, { cause: err });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OutboundError('invalid-url', `${url.protocol} URLs are not supported: use http:// or https://`);
+  if (url.username || url.password) throw new OutboundError('invalid-url', 'credentials in the URL are not supported: use the auth header');
+  return url;
 }
 
 function lowerKeys(h: Record<string, string>): Record<string, string> {

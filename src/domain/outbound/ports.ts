@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 /**
  * Outbound HTTP: the one way ncr's capabilities call other servers (webhooks today, replication later). The
  * implementation (src/outbound/) refuses loopback, link-local and private addresses unless configured to allow them
@@ -53,4 +55,38 @@ export interface OutboundHttp {
    * OutboundError when there is no response: a refused address, DNS failure, connection or TLS failure, timeout.
    */
   send(req: OutboundRequest): Promise<OutboundResponse>;
+}
+
+/** A request whose body may be a stream and whose response body is streamed back (registry-to-registry traffic). */
+export interface OutboundStreamRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** http:// or https:// */
+  url: string;
+  headers: Record<string, string>;
+  /** a stream is sent as is (set content-length in headers); it is consumed, so a retry needs a new one */
+  body?: Uint8Array | Readable;
+  /** DNS, connect, TLS, sending the request and receiving the response headers must finish within this */
+  timeoutMs: number;
+  /** once the headers are in, the body fails when no byte arrives for this long; default timeoutMs */
+  idleTimeoutMs?: number;
+  /** an extra CA certificate (PEM) trusted besides the system's, for a remote with a private CA */
+  caPem?: string;
+  skipCertVerify?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface OutboundStreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** the response body: the caller must consume or destroy it (it holds the connection) */
+  body: Readable;
+  remoteAddress: string;
+}
+
+export interface OutboundStreamHttp {
+  /**
+   * Sends one request under the same address rules as send() (refused addresses, no redirects followed) and resolves
+   * once the response headers arrive, with the body still streaming. Throws OutboundError when there is no response.
+   */
+  stream(req: OutboundStreamRequest): Promise<OutboundStreamResponse>;
 }
