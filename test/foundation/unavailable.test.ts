@@ -3,8 +3,10 @@
  * crash), /readyz says not ready, and everything works again once the database is back. PostgreSQL only: that is the
  * database that can go away under a running node (SQLite is a file in the node's own data directory).
  */
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openMetaDb } from '../../src/storage/meta/kysely/connect.js';
 import { createPgDatabase, DB_KINDS, PG_ADMIN_URL, startServer, type TestServer } from '../helpers/server.js';
 
 const suite = DB_KINDS.includes('postgres') ? describe : describe.skip;
@@ -50,5 +52,24 @@ suite('the database going away (postgres)', () => {
     await admin(`ALTER DATABASE ${name()} ALLOW_CONNECTIONS true`);
     expect((await s.api('GET', '/api/v1/registries/team')).status).toBe(200);
     expect((await fetch(`${s.url}/readyz`)).status).toBe(200);
+  });
+
+  it('a connection dropped while checked out (between two statements of a transaction) fails that transaction, not the process', async () => {
+    const errors: Error[] = [];
+    const meta = await openMetaDb({ databaseUrl: db.url, dataDir: '/nonexistent', onIdleError: (err) => errors.push(err) });
+    try {
+      const tx = meta.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        await admin('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await new Promise((resolve) => setTimeout(resolve, 200)); // the termination arrives while nothing is running
+        await sql`select 1`.execute(trx);
+      });
+      await expect(tx).rejects.toThrow();
+      expect(errors.length).toBeGreaterThan(0);
+      // and the pool goes on with a new connection
+      expect((await sql<{ one: number }>`select 1 as one`.execute(meta.db)).rows[0]!.one).toBe(1);
+    } finally {
+      await meta.close();
+    }
   });
 });

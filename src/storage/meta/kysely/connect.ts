@@ -27,6 +27,10 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
     // Node would end the process. The pool discards that connection and opens a new one on the next query; a
     // query that fails meanwhile answers UNAVAILABLE (http/errors.ts).
     pool.on('error', (err) => opts.onIdleError?.(err));
+    // The pool listens only while a connection is idle: one the server drops while it is checked out (between two
+    // statements of a transaction) would emit 'error' with nobody listening and end the process. Every connection
+    // keeps a listener of its own; the statement that uses it next fails, and answers UNAVAILABLE.
+    pool.on('connect', (client) => client.on('error', (err) => opts.onIdleError?.(err)));
     db = new Kysely<Database>({ dialect: withNulGuard(new PostgresDialect({ pool })) });
   } else {
     dialect = 'sqlite';
