@@ -118,19 +118,7 @@ export class GuardedHttpClient implements OutboundHttp, OutboundStreamHttp {
     const bytes = req.body instanceof Uint8Array ? req.body : undefined;
     if (bytes) headers['content-length'] = String(bytes.byteLength);
     else if (!req.body && (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH')) headers['content-length'] = '0';
-    const options: https.RequestOptions = {
-      method: req.method,
-      host: to.address,
-      family: to.family,
-      port: url.port ? Number(url.port) : tls ? 443 : 80,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      agent: false,
-      signal,
-      ...(tls
-        ? { servername: isIP(host) ? undefined : host, rejectUnauthorized: !req.skipCertVerify, ...(req.caPem ? { ca: [...rootCertificates, req.caPem] } : {}) }
-        : {}),
-    };
+    const options = requestOptions(url, host, to, req.method, headers, signal, req);
     const idleMs = req.idleTimeoutMs ?? req.timeoutMs;
     return new Promise<OutboundStreamResponse>((resolve, reject) => {
       let response: http.IncomingMessage | undefined;
@@ -191,18 +179,7 @@ export class GuardedHttpClient implements OutboundHttp, OutboundStreamHttp {
     const headers: Record<string, string> = { 'user-agent': this.opts.userAgent, ...lowerKeys(req.headers), host: url.host, connection: 'close' };
     if (body) headers['content-length'] = String(body.byteLength);
     const max = req.maxBodyBytes ?? 1024;
-    const options: https.RequestOptions = {
-      method: req.method,
-      host: to.address,
-      family: to.family,
-      port: url.port ? Number(url.port) : tls ? 443 : 80,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      agent: false,
-      signal,
-      // TLS checks the certificate against servername (the name), not the address connected to
-      ...(tls ? { servername: isIP(host) ? undefined : host, rejectUnauthorized: !req.skipCertVerify } : {}),
-    };
+    const options = requestOptions(url, host, to, req.method, headers, signal, req);
     return new Promise<OutboundResponse>((resolve, reject) => {
       const r = (tls ? https : http).request(options, (res) => {
         const chunks: Buffer[] = [];
@@ -260,4 +237,33 @@ function classify(err: unknown, durationMs: number): OutboundError {
   }
   if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_')) return new OutboundError('protocol', `the receiver did not answer HTTP: ${e.message ?? code}`, { cause: err, durationMs });
   return new OutboundError('connect', `request failed: ${e.message ?? code}`, { cause: err, durationMs });
+}
+
+/**
+ * The request to the address the guard checked: connect there, but send the name as Host and check the TLS
+ * certificate against the name (servername), not the address.
+ */
+function requestOptions(
+  url: URL,
+  host: string,
+  to: { address: string; family: number },
+  method: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  tlsOpts: { skipCertVerify?: boolean; caPem?: string },
+): https.RequestOptions {
+  const tls = url.protocol === 'https:';
+  return {
+    method,
+    host: to.address,
+    family: to.family,
+    port: url.port ? Number(url.port) : tls ? 443 : 80,
+    path: `${url.pathname}${url.search}`,
+    headers,
+    agent: false,
+    signal,
+    ...(tls
+      ? { servername: isIP(host) ? undefined : host, rejectUnauthorized: !tlsOpts.skipCertVerify, ...(tlsOpts.caPem ? { ca: [...rootCertificates, tlsOpts.caPem] } : {}) }
+      : {}),
+  };
 }

@@ -55,6 +55,23 @@ const toAttempt = (r: WebhookAttemptsTable): Attempt => ({
   error: r.error,
 });
 
+/** The columns a webhook's settings are stored in (written alike on create and update). */
+function settingsRow(w: StoredWebhook) {
+  return {
+    name: w.name,
+    description: w.description,
+    target_type: w.targetType,
+    address: w.address,
+    auth_header_sealed: w.authHeaderSealed,
+    secret_sealed: w.secretSealed,
+    skip_cert_verify: w.skipCertVerify ? 1 : 0,
+    payload_format: w.payloadFormat,
+    event_types: toJson(w.eventTypes),
+    enabled: w.enabled ? 1 : 0,
+    updated_at: w.updatedAt,
+  };
+}
+
 export class KyselyWebhookStore implements WebhookStore {
   constructor(private readonly db: Db) {}
 
@@ -71,19 +88,9 @@ export class KyselyWebhookStore implements WebhookStore {
         .values({
           id: w.id,
           registry_id: reg.id,
-          name: w.name,
-          description: w.description,
-          target_type: w.targetType,
-          address: w.address,
-          auth_header_sealed: w.authHeaderSealed,
-          secret_sealed: w.secretSealed,
-          skip_cert_verify: w.skipCertVerify ? 1 : 0,
-          payload_format: w.payloadFormat,
-          event_types: toJson(w.eventTypes),
-          enabled: w.enabled ? 1 : 0,
+          ...settingsRow(w),
           created_at: w.createdAt,
           created_by: w.createdBy,
-          updated_at: w.updatedAt,
         })
         .execute();
     } catch (err) {
@@ -120,19 +127,7 @@ export class KyselyWebhookStore implements WebhookStore {
     try {
       await this.db
         .updateTable('webhooks')
-        .set({
-          name: w.name,
-          description: w.description,
-          target_type: w.targetType,
-          address: w.address,
-          auth_header_sealed: w.authHeaderSealed,
-          secret_sealed: w.secretSealed,
-          skip_cert_verify: w.skipCertVerify ? 1 : 0,
-          payload_format: w.payloadFormat,
-          event_types: toJson(w.eventTypes),
-          enabled: w.enabled ? 1 : 0,
-          updated_at: w.updatedAt,
-        })
+        .set(settingsRow(w))
         .where('id', '=', w.id)
         .execute();
     } catch (err) {
