@@ -50,6 +50,30 @@ describe('FsBlobStore', () => {
     expect(await text((await store.read(sha('hello world'))).stream)).toBe('hello world');
   });
 
+  it('a chunk whose client goes away is cut back every time, and the store keeps its descriptor to do it', async () => {
+    // The write stream closes its descriptor when the source fails (even with autoClose off) while a write may still
+    // be in flight; the store must wait for that write, cut the file by its own descriptor, and close it once.
+    const failing = (first: Buffer) => {
+      let sent = false;
+      return new Readable({
+        read() {
+          if (!sent) {
+            sent = true;
+            this.push(first);
+          } else this.destroy(new Error('client went away'));
+        },
+      });
+    };
+    const s0 = await store.appendUpload('cut', await store.createUpload('cut'), from('keep'));
+    for (let i = 0; i < 10; i++) {
+      await expect(store.appendUpload('cut', s0, failing(Buffer.alloc(8 * 1024 * 1024 + i, 0x78)))).rejects.toThrow('client went away');
+      expect(statSync(uploadPath(dir, 'cut')).size).toBe(4);
+    }
+    const s1 = await store.appendUpload('cut', s0, from('+more'), { flush: true });
+    expect(readFileSync(uploadPath(dir, 'cut'), 'utf8')).toBe('keep+more');
+    expect(s1.size).toBe(9);
+  });
+
   it('commits exactly the state’s bytes even when another process appended after the flush', async () => {
     const s = await store.appendUpload('u4', await store.createUpload('u4'), from('abc'), { flush: true });
     appendFileSync(uploadPath(dir, 'u4'), 'zzz'); // a writer elsewhere, unknown to this process

@@ -1,4 +1,12 @@
-import { createWriteStream, fdatasync as fsFdatasync, fsync as fsFsync, ftruncate as fsFtruncate } from 'node:fs';
+import {
+  createWriteStream,
+  fdatasync as fsFdatasync,
+  fsync as fsFsync,
+  ftruncate as fsFtruncate,
+  open as fsOpen,
+  write as fsWrite,
+  writev as fsWritev,
+} from 'node:fs';
 import { mkdir, readdir, rename, rm, truncate, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,6 +26,18 @@ import {
 import { closeFd, fdOp, fsyncPath, isExists, isNotFound, openFd, statOrUndefined } from './fd.js';
 import { FileRangeStream } from './file-range-stream.js';
 import { UploadLocks, type UploadLock } from './upload-lock.js';
+
+/**
+ * The file-system calls the upload's write stream makes, except that it never closes the descriptor: a stream
+ * destroyed by a failing source closes its fd even with `autoClose: false`, and the descriptor (number) must stay
+ * this store's until it has cut the file back and closed it itself; a number closed twice may by then be another file.
+ */
+const KEEP_FD = {
+  open: fsOpen,
+  write: fsWrite,
+  writev: fsWritev,
+  close: (_fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => cb(null),
+};
 
 /** Bytes received between two write-behind syncs of an upload. */
 const SYNC_EVERY = 8 * 1024 * 1024;
@@ -178,7 +198,7 @@ export class FsBlobStore implements BlobStore {
     let syncing: Promise<void> | undefined;
     let syncError: unknown;
     // 1 MiB of buffered writes per upload absorbs the disk's pauses (measured: push-large 1.19x -> 1.44x over 256 KiB)
-    const out = createWriteStream(path, { fd, start: offset, highWaterMark: 1024 * 1024, autoClose: false });
+    const out = createWriteStream(path, { fd, start: offset, highWaterMark: 1024 * 1024, autoClose: false, fs: KEEP_FD });
     source.on('data', (c: Buffer) => {
       written += c.length;
       unsynced += c.length;
@@ -196,6 +216,9 @@ export class FsBlobStore implements BlobStore {
       // flush: fsync on the descriptor that wrote (no second open just to sync it)
       if (flush) await fdOp(fsFsync, fd);
     } catch (err) {
+      // a destroyed stream may still have a write in flight: its 'close' comes once that write has landed, and
+      // only then can the cut below not be overtaken by it
+      if (!out.closed) await new Promise((resolve) => out.once('close', () => resolve(undefined)));
       await syncing;
       // under the lock, so no other writer's bytes are cut
       await fdOp((d, cb) => fsFtruncate(d, offset, cb), fd).catch(() => undefined);
