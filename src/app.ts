@@ -27,6 +27,8 @@ import { PullRecorder } from './domain/registry/pull-recorder.js';
 import { RegistryService } from './domain/registry/registry.service.js';
 import { RepositoryResolver } from './domain/registry/repository-resolver.js';
 import { UploadService } from './domain/registry/upload.service.js';
+import type { EndpointStores } from './domain/endpoints/ports.js';
+import { EndpointService } from './domain/endpoints/service.js';
 import { SOURCE_EVENT_TYPES } from './domain/webhooks/event-types.js';
 import { WebhookService } from './domain/webhooks/service.js';
 import type { Config } from './config/index.js';
@@ -61,6 +63,9 @@ import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
+import { ecrTokenSource } from './outbound/ecr-token.js';
+import { OciRemoteClient } from './outbound/oci-client.js';
+import { KyselyEndpointStore } from './storage/meta/kysely/endpoints.repo.js';
 import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
 
@@ -92,6 +97,8 @@ export interface App {
   webhooks: WebhookService;
   /** online garbage collection (start a run, schedule, history) */
   gc: GcService;
+  /** remote registries (replication targets, image cache sources) */
+  endpoints: EndpointService;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
@@ -248,6 +255,19 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   runner.register(webhookDeliveryJob(webhooks, { concurrency: wh.concurrency, timeoutMs: wh.timeoutMs }));
   runner.register(webhookPurgeJob(webhooks, config.jobs.executionRetentionDays * 86_400_000));
   await queue.schedule(WEBHOOK_PURGE_SCHEDULE);
+  // --- remote registries: replication targets and image cache sources ----------------------------------------------
+  const ep = config.endpoints;
+  const endpointStores = (db: Db): EndpointStores => ({ endpoints: new KyselyEndpointStore(db) });
+  const endpoints = new EndpointService(
+    endpointStores(meta.db).endpoints,
+    uowOf(endpointStores),
+    // its own key (another derivation of the same secret) for remote registries' credentials
+    new Sealer(`endpoints\0${sealingSecret}`),
+    (o) => new OciRemoteClient({ ...o, allowPrivateNetworks: ep.allowPrivateNetworks, timeoutMs: ep.timeoutMs, userAgent: `ncr/${VERSION}` }),
+    ecrTokenSource({ ...(ep.ecrApiUrl ? { apiUrl: ep.ecrApiUrl } : {}) }),
+    clock,
+    { allowPrivateNetworks: ep.allowPrivateNetworks },
+  );
   // --- garbage collection --------------------------------------------------------------------------------------------
   const gcStores = (db: Db): GcStores => ({ gc: new KyselyGcStore(db, meta.dialect) });
   const gc = new GcService({
@@ -278,7 +298,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc };
+  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc, endpoints };
   await apiRoutes(fastify, apiDeps, VERSION);
   sessionRoutes(fastify, apiDeps);
   await staticRoutes(fastify);
@@ -296,6 +316,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     executions,
     webhooks,
     gc,
+    endpoints,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async flush() {

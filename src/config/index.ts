@@ -96,6 +96,14 @@ export const ConfigSchema = Type.Object(
       maxIdleSeconds: seconds(60, undefined, 86400, 'an upload with no chunk for this long is discarded with its bytes'),
       purgeSchedule: Type.String({ minLength: 9, default: '17 * * * *', description: 'when abandoned uploads are looked for: a 5-field cron, UTC' }),
     }),
+    endpoints: group('remote registries: replication targets and image cache sources', {
+      allowPrivateNetworks: Type.Boolean({
+        default: false,
+        description: 'let replication and image caches reach loopback, link-local and private addresses, on any port (refused by default: SSRF; a remote registry must then be on port 80 or 443)',
+      }),
+      timeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'one request to a remote registry gets this long for its response headers' }),
+      ecrApiUrl: Type.Optional(Type.String({ maxLength: 500, description: 'the ECR API address instead of https://api.ecr.REGION.amazonaws.com (a VPC endpoint)', defaultText: "AWS's regional address" })),
+    }),
     webhooks: group('webhook deliveries', {
       allowPrivateNetworks: Type.Boolean({ default: false, description: 'let webhooks reach loopback, link-local and private addresses (refused by default: SSRF)' }),
       timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3000, description: 'a delivery attempt gets no longer than this for its whole request and response' }),

@@ -37,6 +37,8 @@ export type DomainEvent =
   | (Base & { type: SettingEventType; registry: string; id: string; name: string; detail?: Record<string, unknown> })
   /** an image cleanup run (or test run) finished: webhooks send TAG_RETENTION */
   | (Base & { type: 'CleanupRunFinished'; registry: string; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> })
+  /** a remote registry endpoint (replication target, image cache source) was created, changed or deleted */
+  | (Base & { type: 'EndpointCreated' | 'EndpointUpdated' | 'EndpointDeleted'; id: string; name: string; detail?: Record<string, unknown> })
   /** a garbage collection run finished (registry-wide, so keyed by no registry) */
   | (Base & { type: 'GcRunFinished'; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> });
 

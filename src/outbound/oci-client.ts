@@ -77,7 +77,7 @@ export class OciRemoteClient implements OciRemote {
     this.url = `${u.protocol}//${u.host}`;
     this.http =
       opts.http ??
-      new GuardedHttpClient({ allowPrivateNetworks: opts.allowPrivateNetworks, userAgent: opts.userAgent ?? 'ncr', privateNetworksSetting: "the endpoint's allowPrivateNetworks" });
+      new GuardedHttpClient({ allowPrivateNetworks: opts.allowPrivateNetworks, userAgent: opts.userAgent ?? 'ncr', privateNetworksSetting: 'endpoints.allowPrivateNetworks' });
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
     this.attempts = Math.max(1, opts.attempts ?? 4);

@@ -377,6 +377,33 @@ const WALK: Partial<Record<Action, Probe[]>> = {
       },
     },
   ],
+  'endpoint:view': [
+    {
+      entry: 'api',
+      name: 'list endpoints and their providers, get one',
+      async run(ctx, send) {
+        const e = await adminApi(ctx, 'POST', '/api/v1/endpoints', { name: `view${ctx.u}`, provider: 'harbor', url: 'https://harbor.invalid', accessId: 'robot', secret: 's3cret' });
+        await send({ method: 'GET', path: '/api/v1/endpoint-providers' });
+        await send({ method: 'GET', path: '/api/v1/endpoints' });
+        await send({ method: 'GET', path: `/api/v1/endpoints/${e.id}` });
+      },
+    },
+  ],
+  'endpoint:change': [
+    {
+      entry: 'api',
+      name: 'create, change, check and delete an endpoint',
+      async run(ctx, send) {
+        const body = { name: `chg${ctx.u}`, provider: 'docker-registry', url: 'https://registry.invalid' };
+        const created = await send({ method: 'POST', path: '/api/v1/endpoints', ...json(body) });
+        const e = created.ok ? ((await created.json()) as { id: string }) : await adminApi(ctx, 'POST', '/api/v1/endpoints', body);
+        await send({ method: 'PATCH', path: `/api/v1/endpoints/${e.id}`, ...json({ description: 'changed' }) });
+        // a name that cannot resolve: the check fails at once, without the network, and is recorded
+        await send({ method: 'POST', path: `/api/v1/endpoints/${e.id}/check` });
+        await send({ method: 'DELETE', path: `/api/v1/endpoints/${e.id}` });
+      },
+    },
+  ],
   'gc:view': [
     {
       entry: 'api',

@@ -46,6 +46,10 @@ function targetOf(e: DomainEvent): string {
       return e.registry;
     case 'GcRunFinished':
       return 'gc';
+    case 'EndpointCreated':
+    case 'EndpointUpdated':
+    case 'EndpointDeleted':
+      return `endpoint/${e.name}`;
     default:
       if ('username' in e) return e.username;
       return `${e.registry}/${e.name}`;

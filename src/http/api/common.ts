@@ -1,4 +1,5 @@
 /** Shared pieces of /api/v1: who is calling, what they may do (via `can`), the one pagination shape and the error schema. */
+import type { EndpointService } from '../../domain/endpoints/service.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { CleanupService } from '../../domain/policies/cleanup.service.js';
 import type { TrustService } from '../../domain/trust/trust.service.js';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   trust?: TrustService;
   webhooks: WebhookService;
   gc: GcService;
+  /** remote registries: replication targets, image cache sources (domain/endpoints) */
+  endpoints?: EndpointService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

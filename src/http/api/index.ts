@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './common.js';
+import { endpointRoutes } from './endpoints.routes.js';
 import { executionRoutes } from './executions.routes.js';
 import { gcRoutes } from './gc.routes.js';
 import { imageRoutes } from './images.routes.js';
@@ -15,7 +16,7 @@ import { webhookRoutes } from './webhooks.routes.js';
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: string) {
   await app.register(swagger, {
     openapi: {
-      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, policies, trust, webhooks, users and access keys, executions and garbage collection. Authenticate with HTTP Basic: access key as username, secret key as password.' },
+      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, policies, trust, webhooks, remote registry endpoints, users and access keys, executions and garbage collection. Authenticate with HTTP Basic: access key as username, secret key as password.' },
       components: { securitySchemes: { accessKey: { type: 'http', scheme: 'basic' } } },
       security: [{ accessKey: [] }],
     },
@@ -31,6 +32,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       trustRoutes(api, deps);
       webhookRoutes(api, deps);
       gcRoutes(api, deps);
+      if (deps.endpoints) endpointRoutes(api, deps);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -408,6 +408,27 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('artifact_blobs_blob').on('artifact_blobs').columns(['blob_digest', 'repository_id']).execute();
       },
     },
+    '0010_endpoints': {
+      async up(db: Kysely<any>) {
+        // remote registries (replication targets, image cache sources); the secret sealed (AES-256-GCM)
+        await db.schema
+          .createTable('endpoints')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('provider', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('access_id', 'text')
+          .addColumn('secret_sealed', 'text')
+          .addColumn('ca_pem', 'text')
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('updated_at', bigint, (c) => c.notNull())
+          .addColumn('checked_at', bigint)
+          .addColumn('check_error', 'text')
+          .execute();
+      },
+    },
   };
 }
 

@@ -214,6 +214,22 @@ export interface TrustPoliciesTable {
   updated_at: number;
 }
 
+export interface EndpointsTable {
+  id: string;
+  name: string;
+  description: string;
+  provider: string;
+  url: string;
+  access_id: string | null;
+  secret_sealed: string | null;
+  ca_pem: string | null;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+  checked_at: number | null;
+  check_error: string | null;
+}
+
 export interface WebhooksTable {
   id: string;
   registry_id: string;
@@ -266,6 +282,7 @@ export interface Database {
   trust_keys: TrustKeysTable;
   trust_policies: TrustPoliciesTable;
   policies: PoliciesTable;
+  endpoints: EndpointsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
