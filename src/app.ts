@@ -65,6 +65,7 @@ import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
 import { ecrTokenSource } from './outbound/ecr-token.js';
 import { OciRemoteClient } from './outbound/oci-client.js';
+import { QuotaGate } from './domain/registry/quota.js';
 import { KyselyEndpointStore } from './storage/meta/kysely/endpoints.repo.js';
 import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
@@ -187,8 +188,9 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   const registries = new RegistryService(stores, coreUow, clock);
   const pullGuards: PullGuard[] = [];
   const manifests = new ManifestService(stores, resolver, pulls, coreUow, clock, pullGuards);
-  const blobs = new BlobService(stores, blobStore, resolver, coreUow, outbox, clock);
-  const uploads = new UploadService(stores, blobStore, resolver, clock);
+  const quota = new QuotaGate(stores, coreUow, clock, outbox);
+  const blobs = new BlobService(stores, blobStore, resolver, coreUow, outbox, clock, quota);
+  const uploads = new UploadService(stores, blobStore, resolver, clock, quota);
 
   // --- image cleanup and protection ------------------------------------------------------------------------------------
   const policyStores = (db: Db): PolicyStores => ({ policies: new KyselyPolicyStore(db), schedules: new KyselyScheduleStore(db) });

@@ -37,6 +37,13 @@ export type DomainEvent =
   | (Base & { type: SettingEventType; registry: string; id: string; name: string; detail?: Record<string, unknown> })
   /** an image cleanup run (or test run) finished: webhooks send TAG_RETENTION */
   | (Base & { type: 'CleanupRunFinished'; registry: string; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> })
+  /** an admin set or lifted a registry's storage quota */
+  | (Base & { type: 'RegistryQuotaChanged'; registry: string; quotaBytes: number | null })
+  /**
+   * a push was refused because the blob would take the registry over its quota (QuotaExceeded), or a push took its
+   * usage past the warning threshold (QuotaWarning): webhooks send QUOTA_EXCEED / QUOTA_WARNING
+   */
+  | (Base & { type: 'QuotaExceeded' | 'QuotaWarning'; registry: string; repository: string; digest: string; size: number; usedBytes: number; quotaBytes: number })
   /** a remote registry endpoint (replication target, image cache source) was created, changed or deleted */
   | (Base & { type: 'EndpointCreated' | 'EndpointUpdated' | 'EndpointDeleted'; id: string; name: string; detail?: Record<string, unknown> })
   /** a garbage collection run finished (registry-wide, so keyed by no registry) */

@@ -404,6 +404,16 @@ const WALK: Partial<Record<Action, Probe[]>> = {
       },
     },
   ],
+  'quota:change': [
+    {
+      entry: 'api',
+      name: "set and lift a registry's quota",
+      async run(_ctx, send) {
+        await send({ method: 'PUT', path: `/api/v1/registries/${REG}/quota`, ...json({ quotaBytes: 1 << 40 }) });
+        await send({ method: 'PUT', path: `/api/v1/registries/${REG}/quota`, ...json({ quotaBytes: null }) });
+      },
+    },
+  ],
   'gc:view': [
     {
       entry: 'api',

@@ -43,7 +43,11 @@ function targetOf(e: DomainEvent): string {
     case 'AccessKeyDeleted':
       return `${e.username}/${e.accessKey}`;
     case 'CleanupRunFinished':
+    case 'RegistryQuotaChanged':
       return e.registry;
+    case 'QuotaExceeded':
+    case 'QuotaWarning':
+      return `${e.repository}@${e.digest}`;
     case 'GcRunFinished':
       return 'gc';
     case 'EndpointCreated':

@@ -52,6 +52,7 @@ export const PERMISSIONS = {
   'trust:global': { roles: ADMINS, does: 'add or delete signing keys trusted in every registry', guide: [] },
   'endpoint:view': { roles: EVERYONE, does: 'view remote registry endpoints (replication targets, image cache sources)', guide: [] },
   'endpoint:change': { roles: WRITERS, does: 'create, change, check or delete remote registry endpoints', guide: [] },
+  'quota:change': { roles: ADMINS, does: "set or lift a registry's storage quota", guide: [] },
   'catalog:list': { roles: EVERYONE, does: 'list every repository (/v2/_catalog)', guide: [] },
   'user:manage': { roles: ADMINS, does: "manage users, their roles and other users' access keys", guide: [] },
   'key:manage-own': { roles: EVERYONE, does: 'manage their own access keys and password', guide: [] },

@@ -9,6 +9,7 @@ import type { EventListeners } from '../outbox/dispatcher.js';
 import { requireActor } from '../auth/permissions.js';
 import type { UnitOfWork } from '../uow.js';
 import type { RegistryCoreStores } from './ports.js';
+import type { QuotaGate } from './quota.js';
 import type { RepositoryResolver } from './repository-resolver.js';
 
 /** How long a redirect to the blob store (a presigned URL) stays valid: long enough for a slow client to start. */
@@ -32,6 +33,7 @@ export class BlobService {
     private readonly uow: UnitOfWork<RegistryCoreStores>,
     listeners: EventListeners,
     private readonly clock: Clock,
+    private readonly quota?: QuotaGate,
   ) {
     // deleting an image or a registry unlinks many blobs at once: rare enough to drop the whole cache
     listeners.on(() => this.linked.clear(), ['ImageDeleted', 'RegistryDeleted']);
@@ -98,15 +100,18 @@ export class BlobService {
   }
 
   /** Links a blob from `from` into `repoName` when it exists there; false when it does not (caller opens a session). */
-  async mount(repoName: string, digest: string, from: string): Promise<boolean> {
+  async mount(repoName: string, digest: string, from: string, actor: Actor = { userId: null, username: 'system' }): Promise<boolean> {
     parseDigest(digest);
     const source = await this.stores.repositories.getByName(from);
     if (!source) return false;
     const size = await this.stores.blobs.linkedSize(source.id, digest);
     if (size === undefined || !(await this.blobStore.stat(digest))) return false;
     const target = await this.resolver.forPush(repoName);
+    // over the quota: DENIED, as an upload of it would be
+    const afterLink = this.quota ? await this.quota.admit(target, digest, size, actor) : undefined;
     try {
       await this.stores.blobs.link(target.id, digest, size, this.clock.now());
+      await afterLink?.();
     } catch (err) {
       // garbage collection removed the blob meanwhile: the client uploads it instead
       if (err instanceof NcrError && err.code === 'BLOB_UPLOAD_INVALID') return false;

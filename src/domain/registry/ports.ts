@@ -9,6 +9,8 @@ export interface Registry {
   name: string;
   createdAt: number;
   createdBy: string | null;
+  /** the most storage (bytes, as storageBytes counts it) the registry may hold; null for no limit */
+  quotaBytes?: number | null;
 }
 export interface RegistryStats {
   /** repositories holding at least one artifact (an image with none left is not counted, as it is not listed) */
@@ -69,6 +71,8 @@ export interface RegistryStore {
   getByName(name: string): Promise<Registry | undefined>;
   list(q: { search?: string } & PageRequest): Promise<Page<Registry>>;
   stats(registryIds: string[]): Promise<Map<string, RegistryStats>>;
+  /** Sets (or, with null, lifts) the registry's quota. */
+  setQuota(id: string, quotaBytes: number | null): Promise<void>;
   /** Deletes the registry and everything in it (its repositories cascade). */
   delete(id: string): Promise<void>;
 }
@@ -95,6 +99,8 @@ export interface BlobStoreMeta {
   linkedSize(repositoryId: string, digest: string): Promise<number | undefined>;
   /** Size of the blob when it is linked into the repository of that name (one lookup, for the pull path). */
   linkedSizeByName(repoName: string, digest: string): Promise<number | undefined>;
+  /** Whether the blob is linked into any repository of the registry (its bytes then already count toward its usage). */
+  linkedInRegistry(registryId: string, digest: string): Promise<boolean>;
   /** Size of the blob when it is known at all (in any repository). */
   size(digest: string): Promise<number | undefined>;
   /**

@@ -27,7 +27,7 @@ export class RegistryService {
       await tx.registries.create(reg);
       tx.publish({ type: 'RegistryCreated', at: reg.createdAt, actor, registry: name });
     });
-    return { ...reg, imageCount: 0, storageBytes: 0 };
+    return { ...reg, quotaBytes: null, imageCount: 0, storageBytes: 0 };
   }
 
   async list(q: { search?: string } & PageRequest): Promise<Page<RegistryView>> {
@@ -41,6 +41,21 @@ export class RegistryService {
     if (!reg) throw new NcrError('NOT_FOUND', `registry "${name}" does not exist`);
     const stats = await this.stores.registries.stats([reg.id]);
     return { ...reg, ...stats.get(reg.id)! };
+  }
+
+  /** Sets the registry's storage quota in bytes, or lifts it (null). Admins only. */
+  async setQuota(name: string, quotaBytes: number | null, actor: Actor): Promise<RegistryView> {
+    requireActor(actor, 'quota:change', { registry: name });
+    if (quotaBytes !== null && (!Number.isSafeInteger(quotaBytes) || quotaBytes < 1)) {
+      throw new NcrError('VALIDATION_FAILED', `quotaBytes must be a whole number of bytes above 0, or null for no limit (got ${quotaBytes})`);
+    }
+    await this.uow.transaction(async (tx) => {
+      const reg = await tx.registries.getByName(name);
+      if (!reg) throw new NcrError('NOT_FOUND', `registry "${name}" does not exist`);
+      await tx.registries.setQuota(reg.id, quotaBytes);
+      tx.publish({ type: 'RegistryQuotaChanged', at: this.clock.now(), actor, registry: name, quotaBytes });
+    });
+    return this.get(name);
   }
 
   /** Refused while the registry holds images, unless `force`. */

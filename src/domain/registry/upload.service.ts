@@ -14,8 +14,12 @@ import { parseDigest, type DigestAlgorithm } from '../../oci/digest.js';
 import { NcrError } from '../../oci/errors.js';
 import { UploadNotFoundError, UploadOffsetMismatchError, type BlobStore, type UploadState } from '../../storage/blob/port.js';
 import type { Clock } from '../clock.js';
+import type { Actor } from '../events.js';
 import type { RegistryCoreStores, Upload } from './ports.js';
+import type { AfterLink, QuotaGate } from './quota.js';
 import type { RepositoryResolver } from './repository-resolver.js';
+
+const SYSTEM: Actor = { userId: null, username: 'system' };
 
 /** `<repository id, 32 hex><random, 32 hex>` */
 const ID = /^([0-9a-f]{32})([0-9a-f]{32})$/;
@@ -31,6 +35,7 @@ export class UploadService {
     private readonly blobStore: BlobStore,
     private readonly resolver: RepositoryResolver,
     private readonly clock: Clock,
+    private readonly quota?: QuotaGate,
   ) {}
 
   /** Opens a session in the repository (created on first push; its registry must exist). */
@@ -66,22 +71,24 @@ export class UploadService {
   }
 
   /** Finishes the session: optional last chunk, digest check, durable commit, link into the repository. */
-  async finish(repoName: string, id: string, digest: string, body?: Readable, length?: number): Promise<{ digest: string; size: number }> {
+  async finish(repoName: string, id: string, digest: string, body?: Readable, length?: number, actor: Actor = SYSTEM): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
       const session = await this.session(repoName, id);
       const state = body ? await this.write(repoName, id, session.state, body, length, true) : session.state;
       await this.verify(repoName, id, state, algorithm, digest);
+      const afterLink = await this.admit(repoName, id, digest, state.size, actor);
       await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
       // the bytes are committed before the link row that references them (the GC ordering rule, storage/blob/port.ts)
       await this.stores.blobs.link(session.upload.repositoryId, digest, state.size, this.clock.now());
+      await afterLink();
       this.live.delete(id);
       return { digest, size: state.size };
     });
   }
 
   /** Monolithic upload in one request (POST ?digest=): the same, without a session a client could see. */
-  async monolithic(repoName: string, digest: string, body: Readable, length?: number): Promise<{ digest: string; size: number }> {
+  async monolithic(repoName: string, digest: string, body: Readable, length?: number, actor: Actor = SYSTEM): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     const repo = await this.resolver.forPush(repoName);
     const id = hex(repo.id) + newId();
@@ -89,14 +96,33 @@ export class UploadService {
     try {
       const state = await this.write(repoName, id, created, body, length, true);
       await this.verify(repoName, id, state, algorithm, digest);
+      const afterLink = await this.admit(repoName, id, digest, state.size, actor);
       await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
       await this.stores.blobs.link(repo.id, digest, state.size, this.clock.now());
+      await afterLink();
       return { digest, size: state.size };
     } catch (err) {
       await this.blobStore.abortUpload(id).catch(() => undefined);
       throw err;
     } finally {
       this.live.delete(id);
+    }
+  }
+
+  /**
+   * The registry's quota lets the blob in, or the upload is discarded (its bytes would only wait for the purge) and
+   * DENIED is thrown.
+   */
+  private async admit(repoName: string, id: string, digest: string, size: number, actor: Actor): Promise<AfterLink> {
+    if (!this.quota) return async () => undefined;
+    const repo = await this.stores.repositories.getByName(repoName);
+    if (!repo) return async () => undefined;
+    try {
+      return await this.quota.admit(repo, digest, size, actor);
+    } catch (err) {
+      await this.blobStore.abortUpload(id).catch(() => undefined);
+      this.live.delete(id);
+      throw err;
     }
   }
 

@@ -81,6 +81,25 @@ const artifactSource = (type: ArtifactEvent['type']): EventSource => ({
   },
 });
 
+type QuotaEvent = Extract<DomainEvent, { type: 'QuotaExceeded' | 'QuotaWarning' }>;
+
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+/** Harbor's quota payload: the blob pushed, the repository, and a sentence in custom_attributes.Details. */
+const quotaSource = (type: QuotaEvent['type']): EventSource => ({
+  from: [type],
+  registry: (e) => (e as QuotaEvent).registry,
+  repository: (e) => (e as QuotaEvent).repository,
+  data: (e, ctx) => {
+    const q = e as QuotaEvent;
+    const details =
+      q.type === 'QuotaExceeded'
+        ? `adding ${mib(q.size)} of storage resource, which when updated to current usage of ${mib(q.usedBytes)} will exceed the configured upper limit of ${mib(q.quotaBytes)}.`
+        : `quota usage reach ${Math.round((q.usedBytes / q.quotaBytes) * 100)}%: storage resource, usage ${mib(q.usedBytes)} of ${mib(q.quotaBytes)}`;
+    return { ...artifactData(q.repository, q.digest, [], ctx), custom_attributes: { Details: details } };
+  },
+});
+
 export const WEBHOOK_EVENTS: readonly WebhookEventDef[] = [
   { type: 'PUSH_ARTIFACT', cloudEventType: 'harbor.artifact.pushed', title: 'Artifact pushed', source: artifactSource('ArtifactPushed') },
   { type: 'PULL_ARTIFACT', cloudEventType: 'harbor.artifact.pulled', title: 'Artifact pulled', source: artifactSource('ArtifactPulled') },
@@ -117,8 +136,8 @@ export const WEBHOOK_EVENTS: readonly WebhookEventDef[] = [
   { type: 'SCANNING_FAILED', cloudEventType: 'harbor.scan.failed', title: 'Scan failed' },
   { type: 'SCANNING_STOPPED', cloudEventType: 'harbor.scan.stopped', title: 'Scan stopped' },
   { type: 'REPLICATION', cloudEventType: 'harbor.replication.status.changed', title: 'Replication status changed' },
-  { type: 'QUOTA_EXCEED', cloudEventType: 'harbor.quota.exceed', title: 'Quota exceeded' },
-  { type: 'QUOTA_WARNING', cloudEventType: 'harbor.quota.warned', title: 'Quota near its limit' },
+  { type: 'QUOTA_EXCEED', cloudEventType: 'harbor.quota.exceed', title: 'Quota exceeded', source: quotaSource('QuotaExceeded') },
+  { type: 'QUOTA_WARNING', cloudEventType: 'harbor.quota.warned', title: 'Quota near its limit', source: quotaSource('QuotaWarning') },
 ];
 
 export const WEBHOOK_EVENT_TYPES: readonly string[] = WEBHOOK_EVENTS.map((d) => d.type);

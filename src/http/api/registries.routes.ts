@@ -1,4 +1,4 @@
-/** /api/v1/registries: create, list (image count, storage used, address to push to), get, delete. */
+/** /api/v1/registries: create, list (image count, storage used and quota, address to push to), get, delete, quota. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RegistryView } from '../../domain/registry/registry.service.js';
@@ -8,7 +8,8 @@ export const RegistryOut = Type.Object({
   name: Type.String(),
   address: Type.String({ description: 'prefix to tag and push images with, e.g. registry.example.com/team' }),
   imageCount: Type.Integer(),
-  storageBytes: Type.Integer(),
+  storageBytes: Type.Integer({ description: 'bytes of the distinct blobs (each counted once however many images link it) and manifests its images hold' }),
+  quotaBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'the most storageBytes may reach; a push beyond it is refused (403 DENIED); null for no limit' }),
   createdAt: Type.String({ format: 'date-time' }),
   createdBy: Type.Union([Type.String(), Type.Null()]),
 });
@@ -21,6 +22,7 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps) {
     address: `${deps.auth.service(req)}/${r.name}`,
     imageCount: r.imageCount,
     storageBytes: r.storageBytes,
+    quotaBytes: r.quotaBytes ?? null,
     createdAt: iso(r.createdAt)!,
     createdBy: r.createdBy,
   });
@@ -55,6 +57,26 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps) {
     await authorize(deps, req, 'registry:view', { registry });
     return view(req, await deps.registries.get(registry));
   });
+
+  app.put(
+    '/registries/:registry/quota',
+    {
+      schema: {
+        tags: ['registries'],
+        summary: "Set or lift (null) a registry's storage quota (admins)",
+        description: 'Pushes that would take storageBytes beyond quotaBytes are refused with 403 DENIED naming the quota; at 85% webhooks get QUOTA_WARNING, on a refusal QUOTA_EXCEED.',
+        params: NameParams,
+        // one schema with a type list, not a union: Ajv's coercion would turn null into 0 in an integer branch
+        body: Type.Object({ quotaBytes: Type.Unsafe<number | null>({ type: ['integer', 'null'], minimum: 1, description: 'bytes; null for no limit' }) }, { additionalProperties: false }),
+        response: withErrors({ 200: RegistryOut }),
+      },
+    },
+    async (req) => {
+      const { registry } = req.params as { registry: string };
+      const p = await authorize(deps, req, 'quota:change', { registry });
+      return view(req, await deps.registries.setQuota(registry, (req.body as { quotaBytes: number | null }).quotaBytes, actor(req, p)));
+    },
+  );
 
   app.delete(
     '/registries/:registry',

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { NcrError } from '../../oci/errors.js';
 import { can } from '../../domain/auth/permissions.js';
 import { tokenAllows } from '../../domain/auth/scopes.js';
-import { rangeHeader, type OciRequest } from './context.js';
+import { actorOf, rangeHeader, type OciRequest } from './context.js';
 
 function contentLength(req: FastifyRequest): number | undefined {
   const v = req.headers['content-length'];
@@ -42,13 +42,13 @@ export async function startUpload(o: OciRequest) {
   const q = req.query as Record<string, string | undefined>;
   if (q.mount && q.from) {
     const mayPullFrom = can(caller.principal, 'image:pull', { repository: q.from }) && (!caller.access || tokenAllows(caller.access, 'repository', q.from, 'pull'));
-    if (mayPullFrom && (await deps.blobs.mount(name, q.mount, q.from))) {
+    if (mayPullFrom && (await deps.blobs.mount(name, q.mount, q.from, actorOf(req, caller)))) {
       return reply.code(201).header('Location', `/v2/${name}/blobs/${q.mount}`).header('Docker-Content-Digest', q.mount).header('Content-Length', 0).send();
     }
   }
   const digest = digestParam(req);
   if (digest) {
-    const done = await deps.uploads.monolithic(name, digest, req.raw, contentLength(req));
+    const done = await deps.uploads.monolithic(name, digest, req.raw, contentLength(req), actorOf(req, caller));
     return reply.code(201).header('Location', `/v2/${name}/blobs/${done.digest}`).header('Docker-Content-Digest', done.digest).header('Content-Length', 0).send();
   }
   req.raw.resume();
@@ -67,7 +67,8 @@ export async function patchUpload(o: OciRequest) {
 
 export async function putUpload(o: OciRequest) {
   const { req, reply, name, ref: id, deps } = o;
-  deps.auth.requireRepo(req, o.caller, name, 'image:push');
+  const caller = deps.auth.requireRepo(req, o.caller, name, 'image:push');
+  const actor = actorOf(req, caller);
   const digest = digestParam(req);
   if (!digest) throw new NcrError('DIGEST_INVALID', 'closing an upload needs ?digest=<algorithm:hex> of the whole blob');
   const length = contentLength(req);
@@ -75,10 +76,10 @@ export async function putUpload(o: OciRequest) {
   let done;
   if (range || (length ?? 0) > 0 || req.headers['transfer-encoding']) {
     if (range) await deps.uploads.append(name, id, req.raw, range, length);
-    done = await deps.uploads.finish(name, id, digest, range ? undefined : req.raw, range ? undefined : length);
+    done = await deps.uploads.finish(name, id, digest, range ? undefined : req.raw, range ? undefined : length, actor);
   } else {
     req.raw.resume();
-    done = await deps.uploads.finish(name, id, digest);
+    done = await deps.uploads.finish(name, id, digest, undefined, undefined, actor);
   }
   return reply.code(201).header('Location', `/v2/${name}/blobs/${done.digest}`).header('Docker-Content-Digest', done.digest).header('Content-Length', 0).send();
 }

@@ -339,6 +339,18 @@ export class KyselyBlobMetaStore implements BlobStoreMeta {
     return r ? Number(r.size) : undefined;
   }
 
+  async linkedInRegistry(registryId: string, digest: string) {
+    const r = await this.db
+      .selectFrom('repository_blobs as rb')
+      .innerJoin('repositories as r', 'r.id', 'rb.repository_id')
+      .select('rb.digest')
+      .where('r.registry_id', '=', registryId)
+      .where('rb.digest', '=', digest)
+      .limit(1)
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
   async linkedSizeByName(repoName: string, digest: string) {
     const r = await this.db
       .selectFrom('repositories as r')

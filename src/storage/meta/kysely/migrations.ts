@@ -408,6 +408,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('artifact_blobs_blob').on('artifact_blobs').columns(['blob_digest', 'repository_id']).execute();
       },
     },
+    '0013_quota': {
+      async up(db: Kysely<any>) {
+        // a registry's storage quota in bytes (null: no limit)
+        await db.schema.alterTable('registries').addColumn('quota_bytes', bigint).execute();
+      },
+    },
     '0010_endpoints': {
       async up(db: Kysely<any>) {
         // remote registries (replication targets, image cache sources); the secret sealed (AES-256-GCM)

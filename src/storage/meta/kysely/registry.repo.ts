@@ -14,11 +14,12 @@ import { conflict, containsLike, type Db, isUniqueViolation } from './util.js';
 const holdsArtifacts = (eb: ExpressionBuilder<Database, 'repositories'>) =>
   eb.exists(eb.selectFrom('artifacts').select('artifacts.digest').whereRef('artifacts.repository_id', '=', 'repositories.id'));
 
-const toRegistry = (r: { id: string; name: string; created_at: number; created_by: string | null }): Registry => ({
+const toRegistry = (r: { id: string; name: string; created_at: number; created_by: string | null; quota_bytes: number | string | null }): Registry => ({
   id: r.id,
   name: r.name,
   createdAt: Number(r.created_at),
   createdBy: r.created_by,
+  quotaBytes: r.quota_bytes == null ? null : Number(r.quota_bytes),
 });
 
 export class KyselyRegistryStore implements RegistryStore {
@@ -26,7 +27,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async create(r: Registry) {
     try {
-      await this.db.insertInto('registries').values({ id: r.id, name: r.name, created_at: r.createdAt, created_by: r.createdBy }).execute();
+      await this.db.insertInto('registries').values({ id: r.id, name: r.name, created_at: r.createdAt, created_by: r.createdBy, quota_bytes: r.quotaBytes ?? null }).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`registry "${r.name}" already exists: pick another name`, err);
       throw err;
@@ -71,6 +72,10 @@ export class KyselyRegistryStore implements RegistryStore {
       where rp.registry_id in (${sql.join(ids)}) group by rp.registry_id`.execute(this.db);
     for (const r of manifestBytes.rows) out.get(r.registry_id)!.storageBytes += Number(r.bytes);
     return out;
+  }
+
+  async setQuota(id: string, quotaBytes: number | null) {
+    await this.db.updateTable('registries').set({ quota_bytes: quotaBytes }).where('id', '=', id).execute();
   }
 
   async delete(id: string) {

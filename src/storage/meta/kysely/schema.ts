@@ -21,6 +21,7 @@ export interface RegistriesTable {
   name: string;
   created_at: number;
   created_by: string | null;
+  quota_bytes: number | null;
 }
 export interface RepositoriesTable {
   id: string;
