@@ -63,6 +63,16 @@ export function out(c: Conn, data: any, columns?: string[]) {
 
 const enc = encodeURIComponent;
 
+/** "10GB", "500 MB", "1.5TB", "1048576" (bytes; powers of 1024) or "none" (null). */
+export function parseSize(s: string): number | null {
+  if (/^(none|unlimited|off)$/i.test(s.trim())) return null;
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB|GB|GIB|TB|TIB)?$/i.exec(s.trim());
+  if (!m) throw new Error(`"${s}" is not a size: give e.g. 500MB, 10GB, 1TB, a number of bytes, or none`);
+  const unit = (m[2] ?? 'B').toUpperCase().replace('I', '');
+  const mult = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[unit]!;
+  return Math.round(Number(m[1]) * mult);
+}
+
 export function clientCommands(program: Command) {
   program
     .option('--url <url>', 'ncr server URL (env NCR_URL; default http://127.0.0.1:5000)')
@@ -80,6 +90,13 @@ export function clientCommands(program: Command) {
     const q = new URLSearchParams({ page: o.page, perPage: '100', ...(o.search ? { search: o.search } : {}) });
     out(c, await call(c, 'GET', `/registries?${q}`), ['name', 'address', 'imageCount', 'storageBytes', 'createdAt']);
   });
+  reg
+    .command('quota <name> <size>')
+    .description('set the storage quota (e.g. 500MB, 10GB, 1TB, or bytes), or lift it with "none" (admins)')
+    .action(async (name: string, size: string, _o, cmd: Command) => {
+      const c = conn(cmd);
+      out(c, await call(c, 'PUT', `/registries/${enc(name)}/quota`, { quotaBytes: parseSize(size) }), ['name', 'storageBytes', 'quotaBytes']);
+    });
   reg.command('delete <name>').option('--force', 'also delete every image in it').action(async (name: string, o: { force?: boolean }, cmd: Command) => {
     const c = conn(cmd);
     await call(c, 'DELETE', `/registries/${enc(name)}${o.force ? '?force=true' : ''}`);

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli-inprocess.js';
 import { Receiver } from '../webhooks/receiver.js';
 import { OciClient } from '../helpers/oci-client.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
@@ -86,6 +87,18 @@ describe.each(DB_KINDS)('registry quotas (%s)', (db) => {
     expect((await s.api('PUT', '/api/v1/registries/q/quota', { quotaBytes: null })).body.quotaBytes).toBeNull();
     await oci.pushBlob('q/one', big);
     expect((await s.api('GET', '/api/v1/registries/q')).body.storageBytes).toBe(10_600);
+  });
+
+  it('ncr registry quota sets and lifts it, with sizes as people write them', async () => {
+    const env = { NCR_URL: s.url, NCR_ACCESS_KEY: s.admin.accessKey, NCR_SECRET_KEY: s.admin.secretKey };
+    const set = await runCli(['--json', 'registry', 'quota', 'free', '1.5GB'], env);
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout).quotaBytes).toBe(1.5 * 1024 ** 3);
+    const bad = await runCli(['registry', 'quota', 'free', 'lots'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('is not a size');
+    const lifted = await runCli(['--json', 'registry', 'quota', 'free', 'none'], env);
+    expect(JSON.parse(lifted.stdout).quotaBytes).toBeNull();
   });
 
   it('only admins set quotas, and the value must be a positive whole number', async () => {

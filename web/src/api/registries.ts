@@ -1,5 +1,6 @@
 /** Registries and the images in them. */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { formatBytes } from '../lib/format';
 import { api, query, seg } from './client';
 import { useApiMutation } from './mutation';
 import type { Image, Page, Registry } from './types';
@@ -31,6 +32,14 @@ export function useDeleteRegistry() {
     fn: ({ name, force }) => api<void>('DELETE', `/registries/${seg(name)}${query({ force: force || undefined })}`),
     invalidate: [['registries']],
     success: (_r, v) => `Registry ${v.name} deleted.`,
+  });
+}
+
+export function useSetQuota() {
+  return useApiMutation<{ name: string; quotaBytes: number | null }, Registry>({
+    fn: ({ name, quotaBytes }) => api<Registry>('PUT', `/registries/${seg(name)}/quota`, { quotaBytes }),
+    invalidate: [['registries'], ['registry']],
+    success: (r) => (r.quotaBytes === null ? `Registry ${r.name} has no storage quota now.` : `Registry ${r.name} may now hold up to ${formatBytes(r.quotaBytes)}.`),
   });
 }
 

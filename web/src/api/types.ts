@@ -27,6 +27,8 @@ export interface Registry {
   address: string;
   imageCount: number;
   storageBytes: number;
+  /** the most storageBytes may reach; null for no limit */
+  quotaBytes: number | null;
   createdAt: string;
   createdBy: string | null;
 }

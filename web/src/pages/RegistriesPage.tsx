@@ -92,6 +92,12 @@ export function RegistriesPage() {
                     <Table.Td ta="right">{r.imageCount.toLocaleString()}</Table.Td>
                     <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
                       {formatBytes(r.storageBytes)}
+                      {r.quotaBytes !== null && (
+                        <Text span size="xs" c={r.storageBytes >= r.quotaBytes * 0.85 ? 'orange.8' : 'dimmed'}>
+                          {' '}
+                          of {formatBytes(r.quotaBytes)}
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td>
                       <DateTime value={r.createdAt} />

@@ -6,6 +6,7 @@ import { useRegistry } from '../../api/registries';
 import { CopyButton } from '../../components/CopyButton';
 import { DateTime } from '../../components/DateTime';
 import { PageHeader } from '../../components/PageHeader';
+import { QuotaBar } from '../../components/QuotaBar';
 import { LoadError, LoadingRows } from '../../components/QueryState';
 import { formatBytes } from '../../lib/format';
 import { NotFoundPage } from '../NotFoundPage';
@@ -66,7 +67,10 @@ export function RegistryPage() {
       <Paper withBorder p="md" mb="lg">
         <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="lg">
           <Stat label="Images">{r.imageCount.toLocaleString()}</Stat>
-          <Stat label="Storage used">{formatBytes(r.storageBytes)}</Stat>
+          <Stat label="Storage used">
+            {formatBytes(r.storageBytes)}
+            {r.quotaBytes !== null && <QuotaBar used={r.storageBytes} quota={r.quotaBytes} />}
+          </Stat>
           <Stat label="Created">
             <DateTime value={r.createdAt} />
           </Stat>
