@@ -22,6 +22,8 @@ export interface BenchConfig {
   manifestConcurrency: number[];
   manifestPushConcurrency: number;
   listConcurrency: number;
+  /** the load patterns beyond a hot set (scenarios-load.ts) */
+  load: { distinctSmall: number; distinctMany: number; distinctLarge: number; spreadRepos: number; digestManifests: number; mixedOps: number; burstImages: number };
   /** tags in the tags/list scenario, repositories in the catalog scenario (one page each) */
   listSize: number;
   scale: {
@@ -91,6 +93,15 @@ export function loadBenchConfig(): BenchConfig {
     manifestPushConcurrency: 8,
     listConcurrency: 32,
     listSize: 100,
+    load: {
+      distinctSmall: num('BENCH_DISTINCT_SMALL', q(100, 40)),
+      distinctMany: num('BENCH_DISTINCT_MANY', q(1000, 100)),
+      distinctLarge: num('BENCH_DISTINCT_LARGE', q(100, 16)),
+      spreadRepos: num('BENCH_SPREAD_REPOS', q(1000, 100)),
+      digestManifests: num('BENCH_DIGEST_MANIFESTS', q(10_000, 500)),
+      mixedOps: num('BENCH_MIXED_OPS', q(400, 64)),
+      burstImages: num('BENCH_BURST_IMAGES', q(300, 48)),
+    },
     scale: {
       enabled: flag('BENCH_SCALE', true),
       peer: flag('BENCH_SCALE_PEER', false),

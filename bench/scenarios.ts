@@ -23,6 +23,7 @@ import {
   type Image,
 } from './oci.js';
 import { chunksOf, uniqueBlobs } from './payload.js';
+import { loadScenarios } from './scenarios-load.js';
 import { REGISTRY, type Kind } from './servers.js';
 
 export interface Target {
@@ -206,5 +207,5 @@ export function scenarios(cfg: BenchConfig): Scenario[] {
       },
     });
   }
-  return list;
+  return [...list, ...loadScenarios(cfg)];
 }
