@@ -14,6 +14,7 @@ import { loadBenchConfig, selected, type BenchConfig } from './config.js';
 import { stats, type Stats } from './load.js';
 import { Machine, micro, type LimitId, type Micro } from './machine.js';
 import { printReport, writeResults, type Results, type RunInfo, type ScaleResults, type ScenarioResult } from './report.js';
+import { webhookBench } from './capabilities.js';
 import { gcBench, gcLine } from './gc.js';
 import { catalogPages, peakRss, tagPages } from './scale.js';
 import { scenarios, type Target } from './scenarios.js';
@@ -181,6 +182,18 @@ async function main(): Promise<void> {
         gcLines.push(`scale-gc (${db}) failed: ${(err as Error).message}`);
         log(`scale-gc on ${db} failed: ${(err as Error).message}`);
       }
+    }
+  }
+
+  // capability scenarios (ncr only): printed after the table
+  if (selected(cfg, 'cap-webhooks')) {
+    try {
+      const line = await webhookBench(cfg);
+      gcLines.push(line);
+      log(line);
+    } catch (err) {
+      gcLines.push(`cap-webhooks failed: ${(err as Error).message}`);
+      log(`cap-webhooks failed: ${(err as Error).message}`);
     }
   }
 

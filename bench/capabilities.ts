@@ -1,0 +1,86 @@
+/**
+ * Capability scenarios, ncr only, each printed as a line after the table next to its reference:
+ * - cap-webhooks: push latency of small images with no webhook and with 10 webhooks on the registry (a push must not
+ *   get more than 5% slower: delivery is outside the push's path), and how fast the deliveries then arrive.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import type { BenchConfig } from './config.js';
+import { median, percentile, runCount } from './load.js';
+import { pushImageBlobs, putManifest, smallImage } from './oci.js';
+import { ADMIN, REGISTRY, startNcr } from './servers.js';
+
+const auth = 'Basic ' + Buffer.from(`${ADMIN.user}:${ADMIN.pass}`).toString('base64');
+
+async function api(url: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${url}/api/v1${path}`, { method, headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+export async function webhookBench(cfg: BenchConfig): Promise<string> {
+  const images = cfg.quick ? 60 : 300;
+  const dir = join(cfg.tmp, 'cap-webhooks');
+  let received = 0;
+  const rx: HttpServer = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((r) => rx.listen(0, '127.0.0.1', r));
+  const rxUrl = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`;
+  const s = await startNcr(cfg, dir, { env: { NCR_WEBHOOKS_ALLOW_PRIVATE_NETWORKS: 'true' } });
+  try {
+    const c = s.client();
+    const push = async (label: string) => {
+      const imgs = Array.from({ length: images }, () => smallImage());
+      const sample = await runCount(8, images, async (i) => {
+        await pushImageBlobs(c, `${REGISTRY}/hooks`, imgs[i]);
+        await putManifest(c, `${REGISTRY}/hooks`, `${label}-${i}`, imgs[i].manifest());
+        return 0;
+      });
+      const sorted = [...sample.latencies].sort((a, b) => a - b);
+      return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), perSec: sample.ops / sample.seconds };
+    };
+    // warm up (tokens, caches), then alternate without / with webhooks, twice each
+    await push('warm');
+    const without: Awaited<ReturnType<typeof push>>[] = [];
+    const withHooks: Awaited<ReturnType<typeof push>>[] = [];
+    const hookIds: string[] = [];
+    let deliverySeconds = 0;
+    let deliveries = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const id of hookIds.splice(0)) await api(s.url, 'DELETE', `/registries/${REGISTRY}/webhooks/${id}`);
+      without.push(await push(`a${round}`));
+      for (let h = 0; h < 10; h++) {
+        hookIds.push((await api(s.url, 'POST', `/registries/${REGISTRY}/webhooks`, { name: `h${round}-${h}`, address: `${rxUrl}/h${h}`, eventTypes: ['PUSH_ARTIFACT'] })).id);
+      }
+      const before = received;
+      const t0 = performance.now();
+      withHooks.push(await push(`b${round}`));
+      const want = before + images * 10;
+      while (received < want && performance.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 20));
+      deliverySeconds += (performance.now() - t0) / 1000;
+      deliveries += received - before;
+    }
+    const p50a = median(without.map((x) => x.p50));
+    const p50b = median(withHooks.map((x) => x.p50));
+    const p99a = median(without.map((x) => x.p99));
+    const p99b = median(withHooks.map((x) => x.p99));
+    const change = ((p50b - p50a) / p50a) * 100;
+    return (
+      `cap-webhooks: image push (config + layer + manifest, 8 at once, ${images} per run, 2 runs each) p50 ${p50a.toFixed(1)} ms / p99 ${p99a.toFixed(1)} ms without webhooks, ` +
+      `${p50b.toFixed(1)} / ${p99b.toFixed(1)} ms with 10 webhooks (p50 ${change >= 0 ? '+' : ''}${change.toFixed(1)}%, target ≤ +5%); ` +
+      `${deliveries} deliveries arrived in ${deliverySeconds.toFixed(1)} s from the first push (${(deliveries / deliverySeconds).toFixed(0)}/s)`
+    );
+  } finally {
+    await s.stop();
+    await new Promise<void>((r) => rx.close(() => r()));
+    await rm(dir, { recursive: true, force: true });
+  }
+}
