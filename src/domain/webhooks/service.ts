@@ -273,7 +273,7 @@ export class WebhookService {
       'x-ncr-event': d.eventType,
       'x-ncr-event-id': d.eventId,
     };
-    let sent: { res?: OutboundResponse; error: string | null; durationMs: number };
+    let sent: { res?: OutboundResponse; error: string | null; durationMs: number; permanent?: boolean };
     let unsealable = false;
     try {
       if (w.authHeaderSealed) headers.authorization = this.box.open(w.authHeaderSealed);
@@ -287,7 +287,8 @@ export class WebhookService {
     }
     const { res, error, durationMs } = sent;
     const ok = error === null;
-    const final = ok || unsealable || d.test || n >= this.settings.maxAttempts;
+    // an address the guard refuses (or a URL that cannot be sent to) stays so: retrying only repeats the refusal
+    const final = ok || unsealable || sent.permanent === true || d.test || n >= this.settings.maxAttempts;
     const now = this.clock.now();
     const next = final ? null : now + this.settings.retryBackoffMs * 2 ** (n - 1);
     const attempt: Attempt = { deliveryId: d.id, n, at, statusCode: res?.status ?? null, durationMs, response: res ? res.body.slice(0, EXCERPT) : null, error };
@@ -304,7 +305,12 @@ export class WebhookService {
   }
 
   /** The POST: a response of any status, or why there was none; throws only when aborted (this node is stopping). */
-  private async post(w: StoredWebhook, d: Delivery, headers: Record<string, string>, signal: AbortSignal | undefined): Promise<{ res?: OutboundResponse; error: string | null; durationMs: number }> {
+  private async post(
+    w: StoredWebhook,
+    d: Delivery,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ res?: OutboundResponse; error: string | null; durationMs: number; permanent?: boolean }> {
     try {
       const res = await this.http.send({ method: 'POST', url: w.address, headers, body: d.payload, timeoutMs: this.settings.timeoutMs, skipCertVerify: w.skipCertVerify, maxBodyBytes: EXCERPT, signal });
       if (res.status >= 200 && res.status <= 299) return { res, error: null, durationMs: res.durationMs };
@@ -312,7 +318,8 @@ export class WebhookService {
       return { res, error: redirect ? `HTTP ${res.status}: redirects are not followed${res.headers.location ? ` (to ${res.headers.location})` : ''}` : `HTTP ${res.status}`, durationMs: res.durationMs };
     } catch (err) {
       if (err instanceof OutboundError && err.reason === 'aborted') throw err;
-      return { error: err instanceof Error ? err.message : String(err), durationMs: err instanceof OutboundError ? err.durationMs : 0 };
+      const permanent = err instanceof OutboundError && (err.reason === 'refused-address' || err.reason === 'invalid-url');
+      return { error: err instanceof Error ? err.message : String(err), durationMs: err instanceof OutboundError ? err.durationMs : 0, permanent };
     }
   }
 
