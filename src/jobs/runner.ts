@@ -124,7 +124,11 @@ export class JobRunner {
 
   private async claim(): Promise<void> {
     if (this.stopped) return;
-    for (const h of this.handlers.values()) {
+    const room = [...this.handlers.values()].filter((h) => (h.concurrency ?? this.opts.concurrency) - (this.perKind.get(h.kind) ?? 0) > 0);
+    // one read finds the kinds with due work; only those are claimed (a claim is a write, and on SQLite a commit)
+    const due = new Set(await this.jobs.dueKinds(room.map((h) => h.kind), this.clock.now()));
+    for (const h of room) {
+      if (!due.has(h.kind)) continue;
       const free = (h.concurrency ?? this.opts.concurrency) - (this.perKind.get(h.kind) ?? 0);
       if (free <= 0) continue;
       const now = this.clock.now();

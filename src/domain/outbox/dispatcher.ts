@@ -52,6 +52,10 @@ export interface EventListeners {
   on(fn: EventHandler, types?: DomainEventType[]): void;
 }
 
+/** A cursor moved only past events of other types is stored once it is this far ahead, or this old. */
+const LAZY_CURSOR_EVENTS = 10_000;
+const LAZY_CURSOR_MS = 60_000;
+
 export class OutboxDispatcher implements EventListeners {
   private readonly subs = new Map<string, Sub>();
   private readonly listeners: { types: Set<string> | null; fn: EventHandler }[] = [];
@@ -67,6 +71,12 @@ export class OutboxDispatcher implements EventListeners {
   private unwatch: (() => Promise<void>) | undefined;
   /** registrations of subscribers added after start, awaited before the next delivery */
   private ensuring: Promise<void>[] = [];
+  /**
+   * What this node knows of the subscribers it holds, so an idle pass writes nothing: the lease's end, the cursor
+   * (which may be ahead of the stored one past events of other types: moving it costs a commit, and reading those
+   * again after a crash costs nothing), the stored cursor, and when the earliest parked event is due.
+   */
+  private readonly held = new Map<string, { until: number; leasedAt: number; cursor: number; stored: number; storedAt: number; parkedDueAt: number }>();
 
   constructor(
     private readonly store: OutboxStore,
@@ -154,7 +164,12 @@ export class OutboxDispatcher implements EventListeners {
     if (this.timer) clearTimeout(this.timer);
     await this.running?.catch(() => undefined);
     await this.unwatch?.().catch(() => undefined);
-    for (const s of this.subs.values()) await this.store.release(s.name, this.owner).catch(() => undefined);
+    for (const s of this.subs.values()) {
+      const h = this.held.get(s.name);
+      if (h && h.cursor > h.stored && h.until > this.clock.now()) await this.store.advance(s.name, this.owner, h.cursor).catch(() => undefined);
+      await this.store.release(s.name, this.owner).catch(() => undefined);
+    }
+    this.held.clear();
   }
 
   private schedule(delay: number) {
@@ -250,22 +265,46 @@ export class OutboxDispatcher implements EventListeners {
   /** One pass for one subscriber: due retries, then new events. True when it made progress and more may be waiting. */
   private async deliverTo(s: Sub): Promise<boolean> {
     const now = this.clock.now();
-    const cursor = await this.store.lease(s.name, this.owner, now, now + this.opts.leaseMs);
-    if (cursor === undefined) return false;
-    let leasedAt = now;
+    let h = this.held.get(s.name);
+    // held, nothing committed since, no retry due: nothing to do, and nothing written
+    if (h && h.until - now > this.opts.leaseMs / 2 && h.parkedDueAt > now && (await this.store.latestSeq()) <= h.cursor) return false;
+    if (!h || h.until - now <= this.opts.leaseMs / 2) {
+      const stored = await this.store.lease(s.name, this.owner, now, now + this.opts.leaseMs);
+      if (stored === undefined) {
+        this.held.delete(s.name);
+        return false;
+      }
+      // a lease held all along: this node's cursor is the truth; else (new, or lapsed meanwhile) the stored one is
+      const continuous = h !== undefined && h.until > now;
+      h = { until: now + this.opts.leaseMs, leasedAt: now, cursor: continuous ? Math.max(h!.cursor, stored) : stored, stored, storedAt: continuous ? h!.storedAt : now, parkedDueAt: continuous ? h!.parkedDueAt : 0 };
+      this.held.set(s.name, h);
+    }
+    const held = h;
+    const cursor = held.cursor;
     // a slow handler must not let the lease lapse under it (another node would deliver the same events meanwhile)
     const keepLease = async (): Promise<boolean> => {
       const t = this.clock.now();
-      if (t - leasedAt < this.opts.leaseMs / 2) return true;
-      leasedAt = t;
+      if (t - held.leasedAt < this.opts.leaseMs / 2) return true;
+      held.leasedAt = t;
+      held.until = t + this.opts.leaseMs;
       return (await this.store.lease(s.name, this.owner, t, t + this.opts.leaseMs)) !== undefined;
     };
     let progressed = false;
     const blocked = new Set<string>();
-    for (const p of await this.store.parked(s.name)) {
-      if (blocked.has(p.key)) continue;
+    // parked events (retries) are read unless this node knows there are none: their keys block later events
+    let parkedDueAt = Number.POSITIVE_INFINITY;
+    const parked = held.parkedDueAt === Number.POSITIVE_INFINITY ? [] : await this.store.parked(s.name);
+    for (const p of parked) {
+      if (blocked.has(p.key)) {
+        // waits behind an earlier event of its key: due once that one is through
+        parkedDueAt = Math.min(parkedDueAt, p.nextAt);
+        continue;
+      }
       blocked.add(p.key);
-      if (p.nextAt > now) continue;
+      if (p.nextAt > now) {
+        parkedDueAt = Math.min(parkedDueAt, p.nextAt);
+        continue;
+      }
       const [e] = await this.store.bySeq([p.seq]);
       if (!e) {
         await this.store.unpark(s.name, p.seq);
@@ -279,9 +318,11 @@ export class OutboxDispatcher implements EventListeners {
         const attempts = p.attempts + 1;
         const dead = attempts >= s.maxAttempts;
         await this.store.reschedule(s.name, p.seq, attempts, now + this.backoff(s, attempts), messageOf(err), dead);
+        if (!dead) parkedDueAt = Math.min(parkedDueAt, now + this.backoff(s, attempts));
         this.onError(err, { subscriber: s.name, seq: p.seq });
       }
     }
+    held.parkedDueAt = parkedDueAt;
     const { events, next, more } = await this.read(cursor, s.types);
     let handled = 0;
     for (const e of events) {
@@ -290,6 +331,7 @@ export class OutboxDispatcher implements EventListeners {
       const key = orderingKey(e.event);
       if (blocked.has(key)) {
         await this.store.park(s.name, { seq: e.seq, key, attempts: 0, nextAt: now, lastError: null, dead: false });
+        held.parkedDueAt = Math.min(held.parkedDueAt, now);
         continue;
       }
       try {
@@ -297,12 +339,24 @@ export class OutboxDispatcher implements EventListeners {
       } catch (err) {
         blocked.add(key);
         await this.store.park(s.name, { seq: e.seq, key, attempts: 1, nextAt: now + this.backoff(s, 1), lastError: messageOf(err), dead: s.maxAttempts <= 1 });
+        if (s.maxAttempts > 1) held.parkedDueAt = Math.min(held.parkedDueAt, now + this.backoff(s, 1));
         this.onError(err, { subscriber: s.name, seq: e.seq });
       }
     }
     const to = handled === events.length ? next : events[handled - 1]?.seq ?? cursor;
     if (to > cursor) {
-      if (!(await this.store.advance(s.name, this.owner, to))) return false;
+      held.cursor = to;
+      // moving past events of other types only is kept in memory, and stored now and then (the outbox purge waits
+      // for every stored cursor); events handled are stored at once
+      const lazy = handled === 0 && to - held.stored < LAZY_CURSOR_EVENTS && now - held.storedAt < LAZY_CURSOR_MS;
+      if (!lazy) {
+        if (!(await this.store.advance(s.name, this.owner, to))) {
+          this.held.delete(s.name);
+          return false;
+        }
+        held.stored = to;
+        held.storedAt = now;
+      }
       progressed = more || handled > 0 || progressed;
     }
     return progressed;

@@ -56,6 +56,8 @@ export interface JobStore {
    * attempts counted. Two owners never claim the same job.
    */
   claim(kinds: string[], owner: string, now: number, lockedUntil: number, limit: number): Promise<Job[]>;
+  /** Of `kinds`, those with a job claim() would take now (a read: a poll that finds nothing writes nothing). */
+  dueKinds(kinds: string[], now: number): Promise<string[]>;
   /** Extends the lease; undefined when `owner` no longer holds the job. Tells whether cancelling was asked. */
   heartbeat(id: string, owner: string, lockedUntil: number, now: number): Promise<{ cancelRequested: boolean } | undefined>;
   /** Records progress (any JSON) while running. */

@@ -223,11 +223,11 @@ export class WebhookService {
       const now = this.clock.now();
       const batch = hooks.map((w) => newDelivery(w.id, stored.id, def.type, buildBody(w, def, e, stored.id, ctx), now, { dedupe: true }));
       await this.uow.transaction(async (tx) => {
-        for (const d of batch) {
-          if (!(await tx.webhooks.addDelivery(d))) continue;
-          await tx.jobs.enqueue(deliveryJob(d.id, now), now);
-          added++;
-        }
+        const ids: string[] = [];
+        for (const d of batch) if (await tx.webhooks.addDelivery(d)) ids.push(d.id);
+        // one job sends the event to every webhook at once (retries are then a job per delivery)
+        if (ids.length > 0) await tx.jobs.enqueue(deliveryBatchJob(ids, now), now);
+        added += ids.length;
       });
     }
     if (added > 0) this.queue.poke();
@@ -236,8 +236,26 @@ export class WebhookService {
 
   // --- the delivery job ---------------------------------------------------------------------------------------------
 
-  /** One attempt of a delivery (the job's work). Returns what happened; throws only when it could not record it. */
+  /** One attempt of a delivery (a retry's or a redelivery's job). Returns what happened; throws only when it could not record it. */
   async deliver(deliveryId: string, signal?: AbortSignal): Promise<{ status: string; attempt?: number }> {
+    return (await this.deliverMany([deliveryId], signal))[0]!;
+  }
+
+  /**
+   * The first attempt of an event's deliveries, one per webhook (the fan-out's job): the POSTs go out together and
+   * their outcomes are recorded in one transaction, so ten webhooks cost a push's node one commit, not ten.
+   */
+  async deliverMany(deliveryIds: string[], signal?: AbortSignal): Promise<{ status: string; attempt?: number }[]> {
+    const ready = await Promise.all(deliveryIds.map((id) => this.prepare(id)));
+    const sent = await Promise.all(ready.map((r) => ('w' in r ? this.send(r.d, r.w, signal) : undefined)));
+    const outcomes = ready.flatMap((r, i) => ('w' in r ? [this.outcome(r.d, r.w, sent[i]!)] : []));
+    if (outcomes.length > 0) await this.record(outcomes);
+    let k = 0;
+    return ready.map((r) => ('w' in r ? { status: outcomes[k]!.status, attempt: outcomes[k++]!.attempt.n } : r));
+  }
+
+  /** Whether a delivery is to be sent now (its webhook), or what became of it instead. */
+  private async prepare(deliveryId: string): Promise<{ d: Delivery; w: StoredWebhook } | { status: string }> {
     const d = await this.store.getDelivery(deliveryId);
     if (!d || FINAL.has(d.status)) return { status: d?.status ?? 'gone' };
     const now = this.clock.now();
@@ -261,11 +279,17 @@ export class WebhookService {
       this.queue.poke();
       return { status: 'deferred' };
     }
-    return this.attempt(d, w, signal);
+    return { d, w };
   }
 
   private async attempt(d: Delivery, w: StoredWebhook, signal: AbortSignal | undefined): Promise<{ status: string; attempt: number }> {
-    const n = d.attempts + 1;
+    const o = this.outcome(d, w, await this.send(d, w, signal));
+    await this.record([o]);
+    return { status: o.status, attempt: o.attempt.n };
+  }
+
+  /** The POST with its headers: the response, or why there was none; throws only when aborted (this node is stopping). */
+  private async send(d: Delivery, w: StoredWebhook, signal: AbortSignal | undefined): Promise<Sent> {
     const at = this.clock.now();
     const headers: Record<string, string> = {
       'content-type': d.contentType,
@@ -273,35 +297,44 @@ export class WebhookService {
       'x-ncr-event': d.eventType,
       'x-ncr-event-id': d.eventId,
     };
-    let sent: { res?: OutboundResponse; error: string | null; durationMs: number; permanent?: boolean };
-    let unsealable = false;
     try {
       if (w.authHeaderSealed) headers.authorization = this.box.open(w.authHeaderSealed);
       if (w.secretSealed) headers['x-ncr-signature-256'] = signature(this.box.open(w.secretSealed), d.payload);
-      sent = await this.post(w, d, headers, signal);
+      return { at, ...(await this.post(w, d, headers, signal)) };
     } catch (err) {
       if (err instanceof OutboundError) throw err; // aborted: this node is stopping, another runs the job
       // sealed under another key (auth.signingKey.encryptionKey changed): sending without them would be wrong
-      unsealable = true;
-      sent = { error: 'not sent: the auth header or signing secret cannot be decrypted (was auth.signingKey.encryptionKey changed?): set them again', durationMs: 0 };
+      return { at, error: 'not sent: the auth header or signing secret cannot be decrypted (was auth.signingKey.encryptionKey changed?): set them again', durationMs: 0, permanent: true };
     }
+  }
+
+  /** What an attempt's result means for the delivery: its record, its new status and when the next attempt is due. */
+  private outcome(d: Delivery, w: StoredWebhook, sent: Sent): Outcome {
+    const n = d.attempts + 1;
     const { res, error, durationMs } = sent;
     const ok = error === null;
-    // an address the guard refuses (or a URL that cannot be sent to) stays so: retrying only repeats the refusal
-    const final = ok || unsealable || sent.permanent === true || d.test || n >= this.settings.maxAttempts;
+    // an address the guard refuses, a URL that cannot be sent to or secrets that cannot be opened stay so: retrying
+    // only repeats the refusal
+    const final = ok || sent.permanent === true || d.test || n >= this.settings.maxAttempts;
     const now = this.clock.now();
     const next = final ? null : now + this.settings.retryBackoffMs * 2 ** (n - 1);
-    const attempt: Attempt = { deliveryId: d.id, n, at, statusCode: res?.status ?? null, durationMs, response: res ? res.body.slice(0, EXCERPT) : null, error };
-    const status = ok ? 'succeeded' : final ? 'failed' : 'retrying';
+    const attempt: Attempt = { deliveryId: d.id, n, at: sent.at, statusCode: res?.status ?? null, durationMs, response: res ? res.body.slice(0, EXCERPT) : null, error };
+    return { d, w, ok, attempt, next, status: ok ? 'succeeded' : final ? 'failed' : 'retrying' };
+  }
+
+  /** Records attempts, their deliveries' new state, the breakers and the retries, all in one transaction. */
+  private async record(outcomes: Outcome[]): Promise<void> {
     const { failureThreshold, cooldownMs } = this.settings.breaker;
+    const now = this.clock.now();
     await this.uow.transaction(async (tx) => {
-      await tx.webhooks.addAttempt(attempt);
-      await tx.webhooks.updateDelivery(d.id, { status, attempts: n, lastAttemptAt: at, lastStatusCode: attempt.statusCode, lastError: error, nextAttemptAt: next });
-      await tx.webhooks.breakerRecord(w.id, ok, now, failureThreshold, cooldownMs);
-      if (next !== null) await tx.jobs.enqueue(deliveryJob(d.id, next), now);
+      for (const { d, w, ok, attempt, next, status } of outcomes) {
+        await tx.webhooks.addAttempt(attempt);
+        await tx.webhooks.updateDelivery(d.id, { status, attempts: attempt.n, lastAttemptAt: attempt.at, lastStatusCode: attempt.statusCode, lastError: attempt.error, nextAttemptAt: next });
+        await tx.webhooks.breakerRecord(w.id, ok, now, failureThreshold, cooldownMs);
+        if (next !== null) await tx.jobs.enqueue(deliveryJob(d.id, next), now);
+      }
     });
-    if (next !== null) this.queue.poke();
-    return { status, attempt: n };
+    if (outcomes.some((o) => o.next !== null)) this.queue.poke();
   }
 
   /** The POST: a response of any status, or why there was none; throws only when aborted (this node is stopping). */
@@ -350,6 +383,29 @@ export function signature(secret: string, body: string): string {
 /** The delivery job: retried by the queue only when the attempt could not be recorded (or its node died). */
 function deliveryJob(deliveryId: string, runAt: number): JobSpec {
   return { kind: DELIVERY_JOB, payload: { deliveryId }, runAt, maxAttempts: 3, backoffMs: 5_000 };
+}
+
+function deliveryBatchJob(deliveryIds: string[], runAt: number): JobSpec {
+  return { kind: DELIVERY_JOB, payload: { deliveryIds }, runAt, maxAttempts: 3, backoffMs: 5_000 };
+}
+
+/** An attempt's request, made or not. */
+interface Sent {
+  at: number;
+  res?: OutboundResponse;
+  error: string | null;
+  durationMs: number;
+  /** the failure will not change by itself: no retry */
+  permanent?: boolean;
+}
+
+interface Outcome {
+  d: Delivery;
+  w: StoredWebhook;
+  ok: boolean;
+  attempt: Attempt;
+  next: number | null;
+  status: 'succeeded' | 'failed' | 'retrying';
 }
 
 function newDelivery(webhookId: string, eventId: string, eventType: string, built: { body: string; contentType: string }, now: number, o: { test?: boolean; redeliveryOf?: string; dedupe?: boolean }): Delivery & { dedupeKey: string | null } {

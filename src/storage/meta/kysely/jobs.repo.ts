@@ -101,6 +101,18 @@ export class KyselyJobStore implements JobStore {
     return rows.map(toJob).sort((a, b) => b.priority - a.priority || a.runAt - b.runAt);
   }
 
+  async dueKinds(kinds: string[], now: number) {
+    if (kinds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select('kind')
+      .distinct()
+      .where('kind', 'in', kinds)
+      .where((w) => w.or([w.and([w('status', '=', 'queued'), w('run_at', '<=', now)]), w.and([w('status', '=', 'running'), w('locked_until', '<', now)])]))
+      .execute();
+    return rows.map((r) => r.kind);
+  }
+
   async heartbeat(id: string, owner: string, lockedUntil: number, now: number) {
     const r = await this.db
       .updateTable('jobs')
