@@ -267,7 +267,14 @@ export class OutboxDispatcher implements EventListeners {
     const now = this.clock.now();
     let h = this.held.get(s.name);
     // held, nothing committed since, no retry due: nothing to do, and nothing written
-    if (h && h.until - now > this.opts.leaseMs / 2 && h.parkedDueAt > now && (await this.store.latestSeq()) <= h.cursor) return false;
+    if (h && h.until - now > this.opts.leaseMs / 2 && h.parkedDueAt > now && (await this.store.latestSeq()) <= h.cursor) {
+      // a cursor kept in memory is stored once it is old, even when nothing else happens (the purge waits for it)
+      if (h.cursor > h.stored && now - h.storedAt >= LAZY_CURSOR_MS && (await this.store.advance(s.name, this.owner, h.cursor))) {
+        h.stored = h.cursor;
+        h.storedAt = now;
+      }
+      return false;
+    }
     if (!h || h.until - now <= this.opts.leaseMs / 2) {
       const stored = await this.store.lease(s.name, this.owner, now, now + this.opts.leaseMs);
       if (stored === undefined) {
