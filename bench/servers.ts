@@ -134,9 +134,9 @@ export async function startPeer(cfg: BenchConfig, dir: string): Promise<Server> 
 
 /**
  * ncr on a free loopback port with login required and known admin keys. `dataDir` is reused when it already holds
- * a database (a restart for profiling); `nodeArgs` go before bin/ncr.js (e.g. --cpu-prof).
+ * a database (a restart for profiling); `nodeArgs` go before bin/ncr.js (e.g. --cpu-prof); `env` adds NCR_* settings.
  */
-export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeArgs?: string[]; createRegistry?: boolean } = {}): Promise<Server> {
+export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeArgs?: string[]; createRegistry?: boolean; env?: Record<string, string> } = {}): Promise<Server> {
   await mkdir(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {};
   // the developer's own NCR_* settings (a database URL, a log level) must not leak into the measurement
@@ -149,6 +149,8 @@ export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeAr
   env.NCR_ADMIN_ACCESS_KEY = ADMIN.user;
   env.NCR_ADMIN_SECRET_KEY = ADMIN.pass;
   env.NCR_ADMIN_PASSWORD = ADMIN.password;
+  // the scenario's own settings (the S3 scenarios' storage)
+  Object.assign(env, opts.env);
   const logFile = join(dataDir, '..', `${dataDir.split('/').pop()}.log`);
   const args = [...(opts.nodeArgs ?? []), join(cfg.ncrDir, 'bin/ncr.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
   const child = spawn(process.execPath, args, { cwd: cfg.ncrDir, env, stdio: ['ignore', 'pipe', 'pipe'] });

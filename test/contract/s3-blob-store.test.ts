@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIN_PART, S3BlobStore, partSizeFor } from '../../src/storage/blob/s3/s3-blob-store.js';
-import { startS3, type TestS3 } from '../helpers/s3.js';
+import { startS3, type S3Request, type TestS3 } from '../helpers/s3.js';
 import { blobStoreContract } from './blob-store.contract.js';
 
 let s3: TestS3;
@@ -23,12 +23,12 @@ blobStoreContract('S3BlobStore', async () => {
 
 /** What the driver sent beyond the contract: AWS's multipart rules, which the emulator does not enforce. */
 describe('S3BlobStore against AWS rules', () => {
-  const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const sha256 = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-  /** Every multipart upload the server saw: its parts' sizes in part-number order. */
-  function multipartUploads(): number[][] {
+  /** Every multipart upload the server saw (in `requests`): its parts' sizes in part-number order. */
+  function multipartUploads(requests: S3Request[] = s3.requests): number[][] {
     const byUpload = new Map<string, Map<number, number>>();
-    for (const r of s3.requests) {
+    for (const r of requests) {
       const q = new URLSearchParams(r.query);
       if (r.method !== 'PUT' || !q.has('partNumber') || !q.has('uploadId')) continue;
       const parts = byUpload.get(q.get('uploadId')!) ?? new Map<number, number>();
@@ -72,6 +72,57 @@ describe('S3BlobStore against AWS rules', () => {
         for (const size of parts.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(MIN_PART);
       }
       expect((await store.listUploads({ limit: 10 })).uploads).toEqual([]);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('putBlob: visible only once verified; a failed check or source stores nothing and keeps what was there', async () => {
+    const store = new S3BlobStore({
+      bucket: await s3.newBucket(),
+      client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true },
+    });
+    const bytesOf = async (digest: string) => {
+      const parts: Buffer[] = [];
+      for await (const c of (await store.read(digest)).stream as AsyncIterable<Buffer>) parts.push(c);
+      return Buffer.concat(parts);
+    };
+    try {
+      for (const size of [0, 1000, 17 * 1024 * 1024 + 3]) {
+        const data = randomBytes(size);
+        const digest = sha256(data);
+        const seenBefore = s3.requests.length;
+        let visibleAtVerify: unknown = 'not called';
+        const stored = await store.putBlob(digest, Readable.from(size ? [data.subarray(0, 1000), data.subarray(1000)] : []), async () => {
+          visibleAtVerify = await store.stat(digest);
+        });
+        expect(stored).toBe(size);
+        expect(visibleAtVerify).toBeUndefined();
+        expect((await bytesOf(digest)).equals(data)).toBe(true);
+        const parts = multipartUploads(s3.requests.slice(seenBefore));
+        for (const p of parts) for (const n of p.slice(0, -1)) expect(n).toBeGreaterThanOrEqual(MIN_PART);
+        if (size > 16 * 1024 * 1024) expect(parts).toHaveLength(1);
+      }
+      // a refused check: nothing stored, the error is the check's; a blob already there is left as it was
+      for (const size of [1000, 17 * 1024 * 1024]) {
+        const data = randomBytes(size);
+        const refused = store.putBlob(sha256(data), Readable.from([data]), async () => {
+          throw new Error('digest mismatch');
+        });
+        await expect(refused).rejects.toThrow('digest mismatch');
+        expect(await store.stat(sha256(data))).toBeUndefined();
+      }
+      const kept = randomBytes(2000);
+      const digest = sha256(kept);
+      await store.putBlob(digest, Readable.from([kept]), async () => undefined);
+      await expect(store.putBlob(digest, Readable.from([randomBytes(2000)]), async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+      expect((await bytesOf(digest)).equals(kept)).toBe(true);
+      // a source that fails mid-way
+      const failing = new Readable({ read() {} });
+      failing.push(randomBytes(9 * 1024 * 1024));
+      setTimeout(() => failing.destroy(new Error('client went away')), 50);
+      await expect(store.putBlob(sha256('never'), failing, async () => undefined)).rejects.toThrow('client went away');
+      expect(await store.stat(sha256('never'))).toBeUndefined();
     } finally {
       store.close();
     }

@@ -126,6 +126,21 @@ describe('one node on S3', () => {
     expect((await c.req('GET', `/v2/lib/app/blobs/${monoDigest}`)).status).toBe(404);
   });
 
+  it('a whole blob in one request goes straight to its key, and only when its digest matches', async () => {
+    const data = randomBytes(6 * 1024 * 1024 + 1);
+    const digest = sha256(data);
+    const wrong = await c.req('POST', `/v2/lib/one/blobs/uploads/?digest=${sha256('other')}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('DIGEST_INVALID');
+    expect(await keys(bucket, `reg/blobs/sha256/${sha256('other').slice(7)}`)).toEqual([]);
+    // POST, then PUT with the whole body
+    const started = await c.req('POST', '/v2/lib/one/blobs/uploads/');
+    const done = await c.req('PUT', `${started.headers.get('location')!}?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    expect(done.status, await done.clone().text()).toBe(201);
+    expect((await pull(c, 'lib/one', digest)).equals(data)).toBe(true);
+    expect(await keys(bucket, 'reg/uploads/')).toEqual([]);
+  });
+
   it('an abandoned upload is purged from the bucket', async () => {
     const started = await c.req('POST', '/v2/lib/left/blobs/uploads/');
     expect(started.status).toBe(202);

@@ -70,6 +70,14 @@ export class UploadService {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
       const session = await this.session(repoName, id);
+      if (body && session.state.size === 0 && this.blobStore.putBlob) {
+        // the whole blob in this request (POST, then PUT with the body): straight to its place, no session bytes
+        const size = await this.put(digest, body, length);
+        await this.stores.blobs.link(session.upload.repositoryId, digest, size, this.clock.now());
+        await this.blobStore.abortUpload(id).catch(() => undefined);
+        this.live.delete(id);
+        return { digest, size };
+      }
       const state = body ? await this.write(repoName, id, session.state, body, length, true) : session.state;
       await this.verify(repoName, id, state, algorithm, digest);
       await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
@@ -84,6 +92,11 @@ export class UploadService {
   async monolithic(repoName: string, digest: string, body: Readable, length?: number): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     const repo = await this.resolver.forPush(repoName);
+    if (this.blobStore.putBlob) {
+      const size = await this.put(digest, body, length);
+      await this.stores.blobs.link(repo.id, digest, size, this.clock.now());
+      return { digest, size };
+    }
     const id = hex(repo.id) + newId();
     const created = await this.blobStore.createUpload(id);
     try {
@@ -181,6 +194,45 @@ export class UploadService {
     }
     this.live.set(id, { hash, offset: next.size });
     return next;
+  }
+
+  /**
+   * Streams a whole blob in one request straight to the store (`putBlob`), through a hash of the digest's algorithm:
+   * the store makes it visible only once the body had `expected` bytes (when given) and the digest matched.
+   */
+  private async put(digest: string, body: Readable, expected: number | undefined): Promise<number> {
+    const { algorithm } = parseDigest(digest);
+    const hash = createHash(algorithm);
+    let seen = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        seen += chunk.length;
+        if (expected !== undefined && seen > expected) return cb(new NcrError('SIZE_INVALID', `the body is longer than the ${expected} bytes its Content-Length announced; upload the blob again`));
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        if (expected !== undefined && seen !== expected) return cb(new NcrError('SIZE_INVALID', `the body had ${seen} bytes but ${expected} were announced; upload the blob again`));
+        cb();
+      },
+    });
+    let bodyFailed = false;
+    body.on('error', (err) => {
+      bodyFailed = true;
+      tap.destroy(err);
+    });
+    try {
+      return await this.blobStore.putBlob!(digest, body.pipe(tap), async () => {
+        const actual = `${algorithm}:${hash.digest('hex')}`;
+        if (actual !== digest) throw new NcrError('DIGEST_INVALID', `the uploaded ${seen} bytes have digest ${actual}, not ${digest}: check what was sent and upload again`, { detail: { expected: digest, actual } });
+      });
+    } catch (err) {
+      body.unpipe(tap);
+      body.resume();
+      if (err instanceof NcrError) throw err;
+      if (bodyFailed) throw new NcrError('BLOB_UPLOAD_INVALID', 'the request body broke off before the blob was complete: upload it again', { cause: err });
+      throw err;
+    }
   }
 
   /** The SHA-256 of the upload's bytes up to `state`: the live one, or rebuilt from the stored bytes. */

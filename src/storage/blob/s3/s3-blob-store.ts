@@ -1,9 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -12,6 +14,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -322,9 +325,78 @@ export class S3BlobStore implements BlobStore {
     await this.uploadStream(to, res.Body as Readable, size);
   }
 
+  /**
+   * The whole blob straight to its key: up to one part in memory and then PutObject, or a multipart upload at the
+   * blob's key (its parts go out while the next one arrives; nothing is visible before CompleteMultipartUpload), so
+   * `verify` runs before the bytes can be seen. Parts grow every 1,000 (8, 16, 24 MiB, ...) so unknown lengths stay
+   * within 10,000 parts. What a node that died mid-way left is aborted by the upload purge (listUploads shows it).
+   */
+  async putBlob(digest: string, source: Readable, verify: () => Promise<void>): Promise<number> {
+    const key = s3Keys.blob(this.prefix, digest);
+    const started = Date.now();
+    let buffered: Buffer[] = [];
+    let bufferedBytes = 0;
+    let total = 0;
+    let uploadId: string | undefined;
+    const parts: { PartNumber: number; ETag: string }[] = [];
+    let inFlight: Promise<void> | undefined;
+    const sendPart = async (body: Buffer) => {
+      uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }))).UploadId!;
+      const PartNumber = parts.length + 1;
+      if (PartNumber > MAX_PARTS) throw new RangeError(`blob ${digest} needs more than ${MAX_PARTS} parts`);
+      parts.push({ PartNumber, ETag: '' });
+      const res = await this.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber, Body: body, ContentLength: body.length }));
+      parts[PartNumber - 1]!.ETag = res.ETag!;
+    };
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        buffered.push(chunk);
+        bufferedBytes += chunk.length;
+        total += chunk.length;
+        const partSize = PART_SIZE * (1 + Math.floor(parts.length / 1000));
+        if (bufferedBytes >= partSize) {
+          const body = Buffer.concat(buffered);
+          buffered = [];
+          bufferedBytes = 0;
+          // one part on the wire while the next one fills
+          await inFlight;
+          inFlight = sendPart(body);
+          inFlight.catch(() => undefined);
+        }
+      }
+      await inFlight;
+      await verify();
+      const rest = Buffer.concat(buffered);
+      if (uploadId === undefined) {
+        await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: rest, ContentLength: rest.length }));
+        return total;
+      }
+      if (rest.length > 0) await sendPart(rest);
+      await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      // a multipart object is as old as its upload's start: GC's safe window must count from now
+      if (Date.now() - started > 60_000) await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${this.bucket}/${encodeURI(key)}`, MetadataDirective: 'REPLACE' }));
+      return total;
+    } catch (err) {
+      source.destroy();
+      await inFlight?.catch(() => undefined);
+      if (uploadId !== undefined) await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw err;
+    }
+  }
+
   async abortUpload(id: string) {
-    // a commit or append in flight on a dead node may have left a multipart upload under the prefix: abort those
-    // the state names (the assembly), and whatever a store that lists them shows
+    if (id.startsWith(MULTIPART_ID)) {
+      // putBlob's multipart upload, as listUploads named it
+      const u = (await this.blobMultipartUploads()).find((m) => m.id === id);
+      if (u) {
+        await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.key, UploadId: u.uploadId })).catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+      }
+      return;
+    }
+    // an append or commit in flight on a dead node may have left multipart uploads under the upload's prefix:
+    // removeUploadObjects aborts them where the store lists them
     await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: s3Keys.uploadState(this.prefix, id) }));
     await this.removeUploadObjects(id);
   }
@@ -369,21 +441,48 @@ export class S3BlobStore implements BlobStore {
       const prefixes = (page.CommonPrefixes ?? []).map((p) => p.Prefix!);
       for (const p of prefixes) {
         const id = p.slice(root.length, -1);
-        if (id && (cursor === undefined || id > cursor)) ids.push(id);
+        if (id) ids.push(id);
       }
       const last = [...prefixes, ...(page.Contents ?? []).map((o) => o.Key!)].sort().pop();
       if (!page.IsTruncated || last === undefined) break;
       // past every key under the last id (ids are ASCII; U+FFFF sorts after them)
       startAfter = last.endsWith('/') ? `${last}\uffff` : last;
     }
-    ids.sort();
+    // and the multipart uploads of putBlob whose node died before completing or aborting them
+    const orphans = new Map((await this.blobMultipartUploads()).map((u) => [u.id, u.initiated]));
+    ids.push(...orphans.keys());
     const uploads: UploadInfo[] = [];
-    for (const id of ids) {
+    for (const id of ids.filter((i) => cursor === undefined || i > cursor).sort()) {
       if (uploads.length === limit) return { uploads, next: uploads[uploads.length - 1]!.id };
-      const at = await this.lastWrittenAt(id);
+      const at = orphans.get(id) ?? (await this.lastWrittenAt(id));
       if (at !== undefined) uploads.push({ id, lastWrittenAt: at });
     }
     return { uploads };
+  }
+
+  /**
+   * The multipart uploads in progress under blobs/ (putBlob's), each named by an upload id of its own (`mpu_` and a
+   * hash of its key and S3 upload id); none on a store that does not list them (its lifecycle rule cleans up).
+   */
+  private async blobMultipartUploads(): Promise<{ id: string; key: string; uploadId: string; initiated: number }[]> {
+    const out: { id: string; key: string; uploadId: string; initiated: number }[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      let page;
+      try {
+        page = await this.s3.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: s3Keys.blobsPrefix(this.prefix), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+      } catch (err) {
+        if (isNotImplemented(err)) return out;
+        throw err;
+      }
+      for (const u of page.Uploads ?? []) {
+        out.push({ id: multipartId(u.Key!, u.UploadId!), key: u.Key!, uploadId: u.UploadId!, initiated: u.Initiated?.getTime() ?? 0 });
+      }
+      if (!page.IsTruncated) return out;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
   }
 
   /** When the upload last changed: its state's time, or (what a dead node left without one) its newest object's. */
@@ -453,6 +552,13 @@ function slice(body: Readable, range: { start: number; end: number }): Readable 
   });
   body.on('error', (err) => cut.destroy(err));
   return body.pipe(cut);
+}
+
+/** Upload ids listUploads gives putBlob's multipart uploads (never a session's: those are hex). */
+const MULTIPART_ID = 'mpu_';
+
+function multipartId(key: string, uploadId: string): string {
+  return MULTIPART_ID + createHash('sha256').update(`${key}\n${uploadId}`).digest('hex').slice(0, 40);
 }
 
 function pieceName(gen: number): string {
