@@ -52,7 +52,8 @@ export function tmpDir(root: string): string {
 /**
  * The one place that knows the key layout of the S3 driver, under the configured prefix:
  *
- *   <prefix>blobs/<algorithm>/<hex>                committed blobs (key order is digest order, so list pages by key)
+ *   <prefix>blobs/<algorithm>/<hex>                committed blobs (key order is digest order, so list pages by key);
+ *                                                  a whole-blob put is a multipart upload here, invisible until complete
  *   <prefix>uploads/<id>/state                     the upload's state (JSON: size, generation, pieces); its ETag
  *                                                  guards the next write (If-Match), so two writers cannot both win
  *   <prefix>uploads/<id>/piece-<gen>-<token>       bytes of one append, or of earlier small pieces merged

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 /**
  * The BlobStore contract: content-addressed blob bytes plus the scratch space of uploads in progress, kept on a
- * local filesystem today and in an object store (S3: multipart uploads, parts, ETags) later. Nothing outside a driver
+ * local filesystem (fs/) or in an S3-compatible bucket (s3/: objects, multipart uploads, ETags). Nothing outside a driver
  * knows where or how bytes are kept. What callers act on is thrown as the typed errors at the end of this file, whose
  * messages name no path or bucket; any other rejection is a storage failure, whose message may well name one: callers
  * log it and never show it to a client.
