@@ -4,7 +4,7 @@
  * no shared data directory: the chunks of one upload go to both nodes in turn, and what one node pushed the other serves.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -232,5 +232,17 @@ describe('two nodes on one PostgreSQL database and one bucket, no shared data di
     expect(got.status).toBe(200);
     expect(await got.text()).toBe(manifest);
     expect((await pull(ca, 'shared/app', configDigest)).equals(config)).toBe(true);
+    // deleted on A, gone on B (manifest caches are invalidated across nodes within 5 s)
+    expect((await ca.req('DELETE', `/v2/shared/app/manifests/${sha256(manifest)}`)).status).toBe(202);
+    const deadline = Date.now() + 5_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await cb.req('GET', '/v2/shared/app/manifests/v1', { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status;
+      if (status === 404) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(404);
+    // nothing of it is on either node: their data directories stay empty
+    for (const d of dirs) expect(await readdir(d)).toEqual([]);
   });
 });
