@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UploadOffsetMismatchError } from '../../src/storage/blob/port.js';
 import { MIN_PART, S3BlobStore, partSizeFor } from '../../src/storage/blob/s3/s3-blob-store.js';
 import { startS3, type S3Request, type TestS3 } from '../helpers/s3.js';
 import { blobStoreContract } from './blob-store.contract.js';
@@ -125,6 +126,34 @@ describe('S3BlobStore against AWS rules', () => {
       expect(await store.stat(sha256('never'))).toBeUndefined();
     } finally {
       store.close();
+    }
+  });
+
+  it('two nodes appending to one upload at once from the same state: exactly one wins, the other writes nothing', async () => {
+    const bucket = await s3.newBucket();
+    const node = () => new S3BlobStore({ bucket, client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true } });
+    const [a, b] = [node(), node()];
+    try {
+      const id = randomBytes(8).toString('hex');
+      const s0 = await a.appendUpload(id, await a.createUpload(id), Readable.from([Buffer.from('start-')]));
+      for (let round = 0; round < 5; round++) {
+        const now = await a.uploadStatus(id);
+        const results = await Promise.allSettled([a.appendUpload(id, now, Readable.from([Buffer.from('A'.repeat(100))])), b.appendUpload(id, now, Readable.from([Buffer.from('B'.repeat(100))]))]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+        expect(lost.reason).toBeInstanceOf(UploadOffsetMismatchError);
+      }
+      const end = await b.uploadStatus(id);
+      expect(end.size).toBe(s0.size + 5 * 100);
+      const back: Buffer[] = [];
+      for await (const c of (await b.readUpload(id, end)) as AsyncIterable<Buffer>) back.push(c);
+      const text = Buffer.concat(back).toString();
+      expect(text).toMatch(/^start-((A{100})|(B{100})){5}$/);
+      // and a create racing an existing upload keeps it
+      expect((await b.createUpload(id)).size).toBe(end.size);
+    } finally {
+      a.close();
+      b.close();
     }
   });
 

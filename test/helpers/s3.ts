@@ -2,8 +2,9 @@
  * An S3-compatible server for tests: s3rver (npm, pinned) in a child process on 127.0.0.1 and a free port, with its
  * own temp directory, started by the test file that needs it and stopped after (test/helpers/s3rver-main.mjs).
  * Debian's real S3 implementations need far more before the first request (Ceph's radosgw a monitor and an OSD; Swift
- * four daemons, rings and an xattr filesystem); s3rver starts in well under a second. It enforces neither AWS's part
- * sizes nor conditional writes, so the driver's own tests check what it sends against AWS's rules.
+ * four daemons, rings and an xattr filesystem); s3rver starts in well under a second. It does not enforce AWS's part
+ * sizes, so the driver's own tests check what it sends against AWS's rules; the conditional writes it lacks
+ * (If-Match / If-None-Match on PUT, which the driver relies on across nodes) are added in front of it, as AWS has them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
