@@ -48,7 +48,6 @@ import { WEBHOOK_PURGE_SCHEDULE, webhookPurgeJob } from './jobs/webhook-purge.jo
 import { GuardedHttpClient } from './outbound/http-client.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
 import type { BlobStore } from './storage/blob/port.js';
-import { S3BlobStore } from './storage/blob/s3/s3-blob-store.js';
 import { loadSigningSecret } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
@@ -324,6 +323,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
 /** The configured blob store, ready for use. */
 async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
   if (config.storage.driver === 's3') {
+    // loaded only when configured: the AWS SDK adds over a second to every process start (CLI commands included)
+    const { S3BlobStore } = await import('./storage/blob/s3/s3-blob-store.js');
     const c = config.storage.s3;
     const store = new S3BlobStore({
       bucket: c.bucket!,
