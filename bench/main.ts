@@ -17,6 +17,7 @@ import { printReport, writeResults, type Results, type RunInfo, type ScaleResult
 import { webhookBench } from './capabilities.js';
 import { gcBench, gcLine } from './gc.js';
 import { catalogPages, peakRss, tagPages } from './scale.js';
+import { s3Bench, s3Report } from './s3.js';
 import { scenarios, type Target } from './scenarios.js';
 import { cpuSecondsOf, startNcr, startPeer, stopAll, type Kind, type Server } from './servers.js';
 
@@ -197,6 +198,17 @@ async function main(): Promise<void> {
     }
   }
 
+  // s3-*: ncr on S3 vs the same S3 server directly; printed after the table
+  let s3Text = '';
+  if (!cfg.only || cfg.only.some((p) => p.startsWith('s3') || 's3'.startsWith(p))) {
+    try {
+      s3Text = s3Report(await s3Bench(cfg, log));
+    } catch (err) {
+      s3Text = `\nS3 scenarios failed: ${(err as Error).message}\n`;
+      log(`s3 failed: ${(err as Error).message}`);
+    }
+  }
+
   const res: Results = {
     cfg,
     info: { ...info, transport: await transportName(cfg.root), seconds: (performance.now() - t0) / 1000 },
@@ -207,6 +219,7 @@ async function main(): Promise<void> {
   };
   printReport(res);
   if (gcLines.length > 0) process.stdout.write(`\n${gcLines.join('\n')}\n`);
+  if (s3Text) process.stdout.write(s3Text);
   if (cfg.resultsFile) {
     await writeResults(res, cfg.resultsFile);
     log(`wrote ${cfg.resultsFile}`);

@@ -45,6 +45,9 @@ fi
 if [ ! -f dist/cli/main.js ]; then
   log "dist/ missing: npm run build"
   npm run build
+elif [ -n "$(find src -name '*.ts' -newer dist/cli/main.js -print -quit)" ]; then
+  log "src/ is newer than dist/: npm run build"
+  npm run build
 fi
 
 # --- Run the driver in its own process group; whatever happens, end that group and remove the scratch dir --------

@@ -134,7 +134,7 @@ export async function startPeer(cfg: BenchConfig, dir: string): Promise<Server> 
 
 /**
  * ncr on a free loopback port with login required and known admin keys. `dataDir` is reused when it already holds
- * a database (a restart for profiling); `nodeArgs` go before bin/ncr.js (e.g. --cpu-prof).
+ * a database (a restart for profiling); `nodeArgs` go before bin/ncr.js (e.g. --cpu-prof); `env` adds NCR_* settings.
  */
 export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeArgs?: string[]; createRegistry?: boolean; env?: Record<string, string> } = {}): Promise<Server> {
   await mkdir(dataDir, { recursive: true });
@@ -149,6 +149,7 @@ export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeAr
   env.NCR_ADMIN_ACCESS_KEY = ADMIN.user;
   env.NCR_ADMIN_SECRET_KEY = ADMIN.pass;
   env.NCR_ADMIN_PASSWORD = ADMIN.password;
+  // the scenario's own settings (the S3 scenarios' storage)
   Object.assign(env, opts.env);
   const logFile = join(dataDir, '..', `${dataDir.split('/').pop()}.log`);
   const args = [...(opts.nodeArgs ?? []), join(cfg.ncrDir, 'bin/ncr.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];

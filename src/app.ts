@@ -49,6 +49,7 @@ import { webhookDeliveryJob } from './jobs/webhook-delivery.job.js';
 import { WEBHOOK_PURGE_SCHEDULE, webhookPurgeJob } from './jobs/webhook-purge.job.js';
 import { GuardedHttpClient } from './outbound/http-client.js';
 import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
+import type { BlobStore } from './storage/blob/port.js';
 import { loadSigningSecret } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
@@ -123,8 +124,7 @@ function parseForm(body: string): Record<string, string | string[]> {
 export async function buildApp(config: Config, adapters: Adapters = {}): Promise<App> {
   const clock = adapters.clock ?? systemClock;
   const meta = await openMetaDb({ databaseUrl: config.database.url, dataDir: config.dataDir, poolMax: config.database.pool.max, onIdleError: (err) => fastify.log.warn({ err }, 'an idle database connection failed and was discarded') });
-  const blobStore = new FsBlobStore(config.storage.fs.root);
-  await blobStore.init();
+  const { store: blobStore, close: closeBlobStore } = await openBlobStore(config);
 
   const fastify = Fastify({
     logger: { level: config.server.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
@@ -338,8 +338,34 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
       await outbox.stop();
       await identity.flush().catch(() => undefined);
       await meta.close();
+      closeBlobStore();
     },
   };
+}
+
+/** The configured blob store, ready for use. */
+async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
+  if (config.storage.driver === 's3') {
+    // loaded only when configured: the AWS SDK adds over a second to every process start (CLI commands included)
+    const { S3BlobStore } = await import('./storage/blob/s3/s3-blob-store.js');
+    const c = config.storage.s3;
+    const store = new S3BlobStore({
+      bucket: c.bucket!,
+      prefix: c.prefix,
+      client: {
+        region: c.region,
+        endpoint: c.endpoint,
+        forcePathStyle: c.forcePathStyle,
+        // none given: the SDK's default chain (AWS_* variables, shared profile, container or instance role)
+        credentials: c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : undefined,
+      },
+      redirect: c.redirect ? { endpoint: c.redirectEndpoint } : undefined,
+    });
+    return { store, close: () => store.close() };
+  }
+  const store = new FsBlobStore(config.storage.fs.root);
+  await store.init();
+  return { store, close: () => undefined };
 }
 
 /** On an empty database: the first admin, with a password and one access key (from config, or generated). */

@@ -105,7 +105,11 @@ describe('configuration', () => {
     expect(() => load({ overrides: { database: { url: 'mysql://u:pw@h/db' } } })).toThrow(/"database\.url".*NCR_DATABASE_URL.*mysql:\/\/…@h\/db/);
     expect(() => load({ overrides: { server: { tls: { cert: '/x.pem' } } } })).toThrow(/server\.tls\.cert and server\.tls\.key/);
     expect(() => load({ overrides: { auth: { admin: { accessKey: 'AKONLY1234' } } } })).toThrow(/accessKey and auth\.admin\.secretKey/);
-    expect(() => load({ overrides: { storage: { driver: 's3' } } })).toThrow(/"storage\.driver"/);
+    expect(() => load({ overrides: { storage: { driver: 'gcs' } } })).toThrow(/"storage\.driver"/);
+    expect(() => load({ overrides: { storage: { driver: 's3' } } })).toThrow(/storage\.s3\.bucket/);
+    expect(() => load({ overrides: { storage: { driver: 's3', s3: { bucket: 'b-1', accessKeyId: 'AKIA' } } } })).toThrow(/accessKeyId and storage\.s3\.secretAccessKey/);
+    // a secret in a bad value is never echoed
+    expect(() => load({ overrides: { storage: { s3: { secretAccessKey: '' } } } })).toThrow(/got \(hidden\)/);
     expect(() => load({ file: yaml('nonsense: 1\n') })).toThrow(/unknown configuration field "nonsense"/);
     expect(() => load({ file: yaml('server:\n  prot: 1\n') })).toThrow(/unknown configuration field "server\.prot"/);
   });

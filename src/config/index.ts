@@ -47,9 +47,20 @@ export const ConfigSchema = Type.Object(
       }),
     }),
     storage: group('where blobs are kept', {
-      driver: Type.Union([Type.Literal('fs')], { default: 'fs', description: 'blob store driver; fs is a local or mounted directory' }),
+      driver: Type.Union([Type.Literal('fs'), Type.Literal('s3')], { default: 'fs', description: 'blob store driver; fs is a local or mounted directory, s3 an S3-compatible bucket' }),
       fs: group('the fs driver', {
         root: Type.Optional(Type.String({ minLength: 1, description: 'directory holding blobs and uploads', defaultText: 'DATA_DIR/storage' })),
+      }),
+      s3: group('the s3 driver', {
+        bucket: Type.Optional(Type.String({ minLength: 3, maxLength: 63, description: 'the bucket holding blobs and uploads; required with driver s3', defaultText: 'none' })),
+        prefix: Type.Optional(Type.String({ pattern: '^.*/$', description: 'key prefix inside the bucket, ending in /', defaultText: 'none (keys from the bucket root)' })),
+        region: Type.String({ minLength: 1, default: 'us-east-1', description: 'the bucket region (signing region for S3-compatible servers)' }),
+        endpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'endpoint URL of an S3-compatible server', defaultText: "AWS's endpoint for the region" })),
+        forcePathStyle: Type.Boolean({ default: false, description: 'address the bucket in the path (most S3-compatible servers) rather than the host name' }),
+        accessKeyId: Type.Optional(Type.String({ minLength: 1, description: 'access key id; needs storage.s3.secretAccessKey', defaultText: "the AWS default chain (AWS_* variables, profile, instance role)" })),
+        secretAccessKey: Type.Optional(Type.String({ minLength: 1, description: 'secret access key for storage.s3.accessKeyId', defaultText: 'the AWS default chain', sensitive: true })),
+        redirect: Type.Boolean({ default: false, description: 'blob GETs answer 307 to a short-lived presigned URL, so layer bytes come from the bucket and not through ncr' }),
+        redirectEndpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'endpoint URL put in presigned redirects, when clients reach the store at another address than ncr does', defaultText: 'storage.s3.endpoint' })),
       }),
     }),
     auth: group('tokens, sessions, access keys and the first admin', {
@@ -365,6 +376,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (url && !/^postgres(ql)?:\/\//.test(url) && !/^sqlite:/.test(url)) {
     throw new ConfigError(`invalid configuration field "database.url"${hint('database.url')}: use postgres://user@host:port/db or sqlite:/path/file.db; got ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//…@'))}`);
   }
+  const s3 = config.storage.s3;
+  if (config.storage.driver === 's3' && !s3.bucket) throw new ConfigError(`invalid configuration: storage.s3.bucket${hint('storage.s3.bucket')} is required with storage.driver s3`);
+  if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey)) throw new ConfigError('invalid configuration: storage.s3.accessKeyId and storage.s3.secretAccessKey must be given together');
   if (config.server.publicUrl) config.server.publicUrl = config.server.publicUrl.replace(/\/+$/, '');
   config.dataDir = resolve(config.dataDir);
   config.storage.fs.root = resolve(config.storage.fs.root ?? join(config.dataDir, 'storage'));

@@ -75,6 +75,18 @@ export class UploadService {
     const { algorithm } = parseDigest(digest);
     return this.exclusive(id, async () => {
       const session = await this.session(repoName, id);
+      if (body && session.state.size === 0 && this.blobStore.putBlob) {
+        // the whole blob in this request (POST, then PUT with the body): straight to its place, no session bytes
+        try {
+          const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repoName, digest, n, actor));
+          await this.stores.blobs.link(session.upload.repositoryId, digest, size, this.clock.now());
+          await afterLink();
+          return { digest, size };
+        } finally {
+          await this.blobStore.abortUpload(id).catch(() => undefined);
+          this.live.delete(id);
+        }
+      }
       const state = body ? await this.write(repoName, id, session.state, body, length, true) : session.state;
       await this.verify(repoName, id, state, algorithm, digest);
       const afterLink = await this.admit(repoName, id, digest, state.size, actor);
@@ -91,6 +103,12 @@ export class UploadService {
   async monolithic(repoName: string, digest: string, body: Readable, length?: number, actor: Actor = SYSTEM): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
     const repo = await this.resolver.forPush(repoName);
+    if (this.blobStore.putBlob) {
+      const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repoName, digest, n, actor));
+      await this.stores.blobs.link(repo.id, digest, size, this.clock.now());
+      await afterLink();
+      return { digest, size };
+    }
     const id = hex(repo.id) + newId();
     const created = await this.blobStore.createUpload(id);
     try {
@@ -114,16 +132,21 @@ export class UploadService {
    * DENIED is thrown.
    */
   private async admit(repoName: string, id: string, digest: string, size: number, actor: Actor): Promise<AfterLink> {
-    if (!this.quota) return async () => undefined;
-    const repo = await this.stores.repositories.getByName(repoName);
-    if (!repo) return async () => undefined;
     try {
-      return await this.quota.admit(repo, digest, size, actor);
+      return await this.quotaFor(repoName, digest, size, actor);
     } catch (err) {
       await this.blobStore.abortUpload(id).catch(() => undefined);
       this.live.delete(id);
       throw err;
     }
+  }
+
+  /** The quota's verdict on the blob (DENIED when it would go over), and what to call once it is linked. */
+  private async quotaFor(repoName: string, digest: string, size: number, actor: Actor): Promise<AfterLink> {
+    if (!this.quota) return async () => undefined;
+    const repo = await this.stores.repositories.getByName(repoName);
+    if (!repo) return async () => undefined;
+    return this.quota.admit(repo, digest, size, actor);
   }
 
   async cancel(repoName: string, id: string): Promise<void> {
@@ -207,6 +230,49 @@ export class UploadService {
     }
     this.live.set(id, { hash, offset: next.size });
     return next;
+  }
+
+  /**
+   * Streams a whole blob in one request straight to the store (`putBlob`), through a hash of the digest's algorithm:
+   * the store makes it visible only once the body had `expected` bytes (when given) and the digest matched.
+   */
+  private async put(digest: string, body: Readable, expected: number | undefined, admit: (size: number) => Promise<AfterLink>): Promise<{ size: number; afterLink: AfterLink }> {
+    const { algorithm } = parseDigest(digest);
+    const hash = createHash(algorithm);
+    let seen = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        seen += chunk.length;
+        if (expected !== undefined && seen > expected) return cb(new NcrError('SIZE_INVALID', `the body is longer than the ${expected} bytes its Content-Length announced; upload the blob again`));
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+      flush(cb) {
+        if (expected !== undefined && seen !== expected) return cb(new NcrError('SIZE_INVALID', `the body had ${seen} bytes but ${expected} were announced; upload the blob again`));
+        cb();
+      },
+    });
+    let bodyFailed = false;
+    body.on('error', (err) => {
+      bodyFailed = true;
+      tap.destroy(err);
+    });
+    try {
+      let afterLink: AfterLink = async () => undefined;
+      const size = await this.blobStore.putBlob!(digest, body.pipe(tap), async () => {
+        const actual = `${algorithm}:${hash.digest('hex')}`;
+        if (actual !== digest) throw new NcrError('DIGEST_INVALID', `the uploaded ${seen} bytes have digest ${actual}, not ${digest}: check what was sent and upload again`, { detail: { expected: digest, actual } });
+        // over the registry's quota: DENIED, and the store never shows the blob
+        afterLink = await admit(seen);
+      });
+      return { size, afterLink };
+    } catch (err) {
+      body.unpipe(tap);
+      body.resume();
+      if (err instanceof NcrError) throw err;
+      if (bodyFailed) throw new NcrError('BLOB_UPLOAD_INVALID', 'the request body broke off before the blob was complete: upload it again', { cause: err });
+      throw err;
+    }
   }
 
   /** The SHA-256 of the upload's bytes up to `state`: the live one, or rebuilt from the stored bytes. */

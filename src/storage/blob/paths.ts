@@ -48,3 +48,38 @@ export function uploadIdOf(fileName: string): string {
 export function tmpDir(root: string): string {
   return join(root, 'tmp');
 }
+
+/**
+ * The one place that knows the key layout of the S3 driver, under the configured prefix:
+ *
+ *   <prefix>blobs/<algorithm>/<hex>                committed blobs (key order is digest order, so list pages by key);
+ *                                                  a whole-blob put is a multipart upload here, invisible until complete
+ *   <prefix>uploads/<id>/state                     the upload's state (JSON: size, generation, pieces); its ETag
+ *                                                  guards the next write (If-Match), so two writers cannot both win
+ *   <prefix>uploads/<id>/piece-<gen>-<token>       bytes of one append, or of earlier small pieces merged
+ *   <prefix>uploads/<id>/assembled-<token>         the pieces joined by a multipart upload at commit
+ *   <prefix>ping/<token>                           the /readyz probe
+ *
+ * Everything named `uploads/<id>/` belongs to the upload `<id>`: abort and commit remove the whole prefix.
+ */
+export const s3Keys = {
+  blobsPrefix: (prefix: string) => `${prefix}blobs/`,
+  blob(prefix: string, digest: string): string {
+    const [algorithm, hex] = digest.split(':');
+    return `${prefix}blobs/${algorithm}/${hex}`;
+  },
+  /** The digest a key under blobs/ holds, or undefined for anything else. */
+  digestOf(prefix: string, key: string): string | undefined {
+    const m = /^blobs\/([a-z0-9]+)\/([a-f0-9]+)$/.exec(key.slice(prefix.length));
+    return key.startsWith(prefix) && m ? `${m[1]}:${m[2]}` : undefined;
+  },
+  uploadsPrefix: (prefix: string) => `${prefix}uploads/`,
+  upload(prefix: string, id: string): string {
+    if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new Error(`invalid upload id ${JSON.stringify(id)}`);
+    return `${prefix}uploads/${id}/`;
+  },
+  uploadState: (prefix: string, id: string) => `${s3Keys.upload(prefix, id)}state`,
+  piece: (prefix: string, id: string, gen: number, token: string) => `${s3Keys.upload(prefix, id)}piece-${String(gen).padStart(10, '0')}-${token}`,
+  assembled: (prefix: string, id: string, token: string) => `${s3Keys.upload(prefix, id)}assembled-${token}`,
+  ping: (prefix: string, token: string) => `${prefix}ping/${token}`,
+};

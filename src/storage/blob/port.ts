@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 /**
  * The BlobStore contract: content-addressed blob bytes plus the scratch space of uploads in progress, kept on a
- * local filesystem today and in an object store (S3: multipart uploads, parts, ETags) later. Nothing outside a driver
+ * local filesystem (fs/) or in an S3-compatible bucket (s3/: objects, multipart uploads, ETags). Nothing outside a driver
  * knows where or how bytes are kept. What callers act on is thrown as the typed errors at the end of this file, whose
  * messages name no path or bucket; any other rejection is a storage failure, whose message may well name one: callers
  * log it and never show it to a client.
@@ -71,6 +71,15 @@ export interface BlobStore {
    * upload or when it holds fewer bytes than `state`.
    */
   commitUpload(id: string, state: UploadState, digest: string): Promise<void>;
+  /**
+   * Optional, for stores that can keep bytes invisible until they are complete (an object store's multipart upload
+   * at the blob's key): stores `source` as the blob `digest` in one go, without an upload session. `verify` is
+   * called once `source` has ended; the blob becomes visible only after it resolved, and when it or `source` rejects,
+   * nothing is stored (an existing blob of that digest stays as it was) and that error is rethrown. Resolves with the
+   * blob's size once it is on stable storage, with `modifiedAt` as `commitUpload` leaves it. Callers without it use
+   * an upload session.
+   */
+  putBlob?(digest: string, source: Readable, verify: () => Promise<void>): Promise<number>;
   /** Discards an upload and everything kept for it; discarding an absent one is not an error. */
   abortUpload(id: string): Promise<void>;
   /**

@@ -1,0 +1,159 @@
+/**
+ * s3-*: ncr on S3 against the same S3 server used directly. One S3 server (s3rver, test/helpers/s3.ts, in its own
+ * process on loopback) and one bucket; ncr (`bin/ncr.js serve`, its own process) with `storage.driver: s3`, and a
+ * second ncr with presigned redirects. Per size (1 MiB, and the large size): pushes as POST + PUT with the body
+ * through ncr vs PutObject straight to the bucket; pulls through ncr (streamed), through ncr with a 307 to the
+ * presigned URL followed by the client, and GetObject straight from the bucket. Both sides hash what they pull; ncr
+ * is expected at ≥ 80% of the direct figure. Rounds alternate which side goes first.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { startS3 } from '../test/helpers/s3.js';
+import { expectStatus, type RegistryClient } from './client.js';
+import { MiB, selected, type BenchConfig } from './config.js';
+import { medianStats, runCount, stats, type Stats } from './load.js';
+import { pullBlob, pullScope, pushBlob } from './oci.js';
+import { uniqueBlobs, type Blob } from './payload.js';
+import { REGISTRY, startNcr, type Server } from './servers.js';
+
+export interface S3BenchLine {
+  id: string;
+  title: string;
+  ncr: Stats;
+  direct: Stats;
+}
+
+type Side = 'ncr' | 'direct';
+
+interface Case {
+  id: string;
+  title: string;
+  /** one timed run on a side */
+  run(side: Side, round: number): Promise<Stats>;
+}
+
+export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promise<S3BenchLine[]> {
+  const s3 = await startS3();
+  const servers: Server[] = [];
+  try {
+    const bucket = await s3.newBucket();
+    const env = (redirect: boolean): Record<string, string> => ({
+      NCR_STORAGE_DRIVER: 's3',
+      NCR_STORAGE_S3_BUCKET: bucket,
+      NCR_STORAGE_S3_PREFIX: redirect ? 'redirect/' : 'ncr/',
+      NCR_STORAGE_S3_ENDPOINT: s3.endpoint,
+      NCR_STORAGE_S3_REGION: s3.region,
+      NCR_STORAGE_S3_FORCE_PATH_STYLE: 'true',
+      NCR_STORAGE_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+      NCR_STORAGE_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+      NCR_STORAGE_S3_REDIRECT: String(redirect),
+    });
+    const ncr = await startNcr(cfg, join(cfg.tmp, 's3-ncr'), { env: env(false) });
+    servers.push(ncr);
+    const redirecting = await startNcr(cfg, join(cfg.tmp, 's3-ncr-redirect'), { env: env(true) });
+    servers.push(redirecting);
+    log(`s3: S3 server at ${s3.endpoint}, ncr at ${ncr.url}, ncr with redirects at ${redirecting.url}`);
+    const client = ncr.client();
+    const redirectClient = redirecting.client();
+    const direct = s3.client();
+    const conc = cfg.blobConcurrency;
+    const cases: Case[] = [];
+    for (const { label, size, count } of [
+      { label: '1m', size: MiB, count: cfg.pushSmall.count },
+      { label: `${Math.round(cfg.pushLarge.size / MiB)}m`, size: cfg.pushLarge.size, count: cfg.pushLarge.count },
+    ]) {
+      const mib = `${Math.round(size / MiB)} MiB`;
+      const repo = `${REGISTRY}/s3-${label}`;
+      cases.push({
+        id: `s3-push-${label}`,
+        title: `push ${count} × ${mib}, ${conc} at once: POST+PUT through ncr vs PutObject`,
+        async run(side) {
+          const blobs = uniqueBlobs(count, size);
+          const op = side === 'ncr' ? (i: number) => pushBlob(client, repo, blobs[i].parts, blobs[i].digest) : (i: number) => putDirect(direct, bucket, `direct/${blobs[i].digest}`, blobs[i]);
+          return stats(await runCount(conc, count, async (i) => (await op(i), size)));
+        },
+      });
+      // pulls read a few distinct blobs over and over, pushed (untimed) once to each side
+      const distinct = uniqueBlobs(Math.min(4, count), size);
+      for (const b of distinct) {
+        await pushBlob(client, repo, b.parts, b.digest);
+        await pushBlob(redirectClient, repo, b.parts, b.digest);
+        await putDirect(direct, bucket, `direct/${b.digest}`, b);
+      }
+      const pulls = Math.max(count, 8);
+      cases.push({
+        id: `s3-pull-${label}`,
+        title: `pull ${pulls} × ${mib}, ${conc} at once, hashed: GET through ncr vs GetObject`,
+        async run(side) {
+          const op = side === 'ncr' ? (i: number) => pullBlob(client, repo, distinct[i % distinct.length].digest) : (i: number) => getDirect(direct, bucket, distinct[i % distinct.length].digest);
+          return stats(await runCount(conc, pulls, op));
+        },
+      });
+      cases.push({
+        id: `s3-redirect-${label}`,
+        title: `pull ${pulls} × ${mib}, ${conc} at once, hashed: GET on ncr answering 307 + GET of the presigned URL vs GetObject`,
+        async run(side) {
+          const op = side === 'ncr' ? (i: number) => pullRedirected(redirectClient, repo, distinct[i % distinct.length].digest) : (i: number) => getDirect(direct, bucket, distinct[i % distinct.length].digest);
+          return stats(await runCount(conc, pulls, op));
+        },
+      });
+    }
+    const lines: S3BenchLine[] = [];
+    for (const c of cases) {
+      if (selected(cfg, c.id)) {
+        const runs: Record<Side, Stats[]> = { ncr: [], direct: [] };
+        for (let round = 1; round <= cfg.rounds; round++) {
+          for (const side of round % 2 === 1 ? (['direct', 'ncr'] as const) : (['ncr', 'direct'] as const)) runs[side].push(await c.run(side, round));
+          log(`round ${round}/${cfg.rounds} ${c.id.padEnd(17)} ncr ${runs.ncr.at(-1)!.mbPerSec.toFixed(0)} MB/s | direct ${runs.direct.at(-1)!.mbPerSec.toFixed(0)} MB/s`);
+        }
+        lines.push({ id: c.id, title: c.title, ncr: medianStats(runs.ncr), direct: medianStats(runs.direct) });
+      }
+    }
+    return lines;
+  } finally {
+    for (const s of servers) await s.stop();
+    await s3.close();
+  }
+}
+
+export function s3Report(lines: S3BenchLine[]): string {
+  const out = ['', 'S3 (s3rver on loopback; ncr on storage.driver s3 vs the same S3 server directly; medians over the rounds)', ''];
+  out.push('| scenario | ncr MB/s | direct MB/s | ncr / direct | ncr p99 ms | direct p99 ms |', '|---|---|---|---|---|---|');
+  for (const l of lines) {
+    const ratio = l.ncr.mbPerSec / l.direct.mbPerSec;
+    out.push(`| \`${l.id}\` ${l.title} | ${l.ncr.mbPerSec.toFixed(0)} | ${l.direct.mbPerSec.toFixed(0)} | ${(ratio * 100).toFixed(0)}%${ratio < 0.8 ? ' (below 80%)' : ''} | ${l.ncr.p99.toFixed(1)} | ${l.direct.p99.toFixed(1)} |`);
+  }
+  return out.join('\n') + '\n';
+}
+
+async function putDirect(s3: S3Client, bucket: string, key: string, blob: Blob): Promise<void> {
+  const body = Buffer.concat(blob.parts);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentLength: body.length }));
+}
+
+async function getDirect(s3: S3Client, bucket: string, digest: string): Promise<number> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `direct/${digest}` }));
+  return hashCheck(res.Body as AsyncIterable<Uint8Array>, digest);
+}
+
+async function pullRedirected(c: RegistryClient, repo: string, digest: string): Promise<number> {
+  const res = await c.send({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scope: pullScope(repo), sink: 'text' });
+  expectStatus(res, `pull blob ${digest} from ${repo}`, 307);
+  const location = res.headers.location;
+  if (typeof location !== 'string') throw new Error(`pull blob ${digest}: a 307 without a Location`);
+  const got = await fetch(location);
+  if (got.status !== 200 || !got.body) throw new Error(`pull blob ${digest} from the presigned URL: HTTP ${got.status}`);
+  return hashCheck(got.body as unknown as AsyncIterable<Uint8Array>, digest);
+}
+
+async function hashCheck(body: AsyncIterable<Uint8Array>, digest: string): Promise<number> {
+  const h = createHash('sha256');
+  let n = 0;
+  for await (const c of body) {
+    h.update(c);
+    n += c.length;
+  }
+  if (`sha256:${h.digest('hex')}` !== digest) throw new Error(`blob ${digest}: the bytes pulled have another digest`);
+  return n;
+}

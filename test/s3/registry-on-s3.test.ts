@@ -1,0 +1,262 @@
+/**
+ * The whole registry on S3 (s3rver on loopback, test/helpers/s3.ts): pushes (monolithic, and chunked in 1 KiB PATCHes),
+ * pulls, presigned redirects, deletes and GC, readiness; then two nodes on one PostgreSQL database and one bucket with
+ * no shared data directory: the chunks of one upload go to both nodes in turn, and what one node pushed the other serves.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config, DeepPartial } from '../../src/config/index.js';
+import { OciClient, sha256 } from '../helpers/oci-client.js';
+import { startS3, type TestS3 } from '../helpers/s3.js';
+import { createPgDatabase, startServer, type TestServer } from '../helpers/server.js';
+
+let s3: TestS3;
+beforeAll(async () => {
+  s3 = await startS3();
+});
+afterAll(async () => s3?.close());
+
+function s3Config(bucket: string, extra: DeepPartial<Config['storage']['s3']> = {}): DeepPartial<Config> {
+  return {
+    storage: {
+      driver: 's3',
+      s3: { bucket, prefix: 'reg/', endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, accessKeyId: s3.credentials.accessKeyId, secretAccessKey: s3.credentials.secretAccessKey, ...extra },
+    },
+    gc: { safeWindowSeconds: 0 },
+  };
+}
+
+/** Keys under `prefix` in the bucket. */
+async function keys(bucket: string, prefix: string): Promise<string[]> {
+  const res = await s3.client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (res.Contents ?? []).map((o) => o.Key!);
+}
+
+/**
+ * Pushes `data` as a chunked upload: POST on the first client, then one PATCH of `chunk` bytes after another, going
+ * round the clients, and the closing PUT on the last one. Returns the digest.
+ */
+async function chunkedPush(clients: OciClient[], repo: string, data: Buffer, chunk: number): Promise<string> {
+  const digest = sha256(data);
+  const started = await clients[0]!.req('POST', `/v2/${repo}/blobs/uploads/`);
+  expect(started.status, await started.clone().text()).toBe(202);
+  let location = started.headers.get('location')!;
+  let i = 0;
+  for (let at = 0; at < data.length; at += chunk, i++) {
+    const part = data.subarray(at, Math.min(at + chunk, data.length));
+    const res = await clients[i % clients.length]!.req('PATCH', location, {
+      body: part,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${at}-${at + part.length - 1}` },
+    });
+    expect(res.status, await res.clone().text()).toBe(202);
+    expect(res.headers.get('range')).toBe(`0-${at + part.length - 1}`);
+    location = res.headers.get('location')!;
+  }
+  const sep = location.includes('?') ? '&' : '?';
+  const done = await clients[i % clients.length]!.req('PUT', `${location}${sep}digest=${digest}`);
+  expect(done.status, await done.clone().text()).toBe(201);
+  return digest;
+}
+
+async function pull(c: OciClient, repo: string, digest: string): Promise<Buffer> {
+  const res = await c.req('GET', `/v2/${repo}/blobs/${digest}`);
+  expect(res.status).toBe(200);
+  return Buffer.from(await res.arrayBuffer());
+}
+
+function manifestFor(config: { digest: string; size: number }, layers: { digest: string; size: number }[]) {
+  return {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...l })),
+  };
+}
+
+describe('one node on S3', () => {
+  let s: TestServer;
+  let bucket: string;
+  let c: OciClient;
+
+  beforeAll(async () => {
+    bucket = await s3.newBucket();
+    s = await startServer({ db: 'sqlite', config: s3Config(bucket) });
+    c = new OciClient(s.url, s.admin);
+    expect((await s.api('POST', '/api/v1/registries', { name: 'lib' })).status).toBe(201);
+  });
+  afterAll(async () => s?.close());
+
+  it('pushes monolithic and in 1 KiB chunks, pulls them back (also by range), deletes them and GC frees the bucket', async () => {
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+    const mono = randomBytes(300 * 1024);
+    const chunked = randomBytes(20 * 1024 + 17);
+    const configDigest = await c.pushBlob('lib/app', config);
+    const monoDigest = await c.pushBlob('lib/app', mono);
+    const chunkedDigest = await chunkedPush([c], 'lib/app', chunked, 1024);
+    const manifest = JSON.stringify(manifestFor({ digest: configDigest, size: config.length }, [{ digest: monoDigest, size: mono.length }, { digest: chunkedDigest, size: chunked.length }]));
+    expect((await c.pushManifest('lib/app', 'v1', manifest)).status).toBe(201);
+
+    expect((await pull(c, 'lib/app', monoDigest)).equals(mono)).toBe(true);
+    expect((await pull(c, 'lib/app', chunkedDigest)).equals(chunked)).toBe(true);
+    const ranged = await c.req('GET', `/v2/lib/app/blobs/${chunkedDigest}`, { headers: { range: 'bytes=1000-2047' } });
+    expect(ranged.status).toBe(206);
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(chunked.subarray(1000, 2048))).toBe(true);
+    // the blobs are in the bucket, under the prefix; no upload is left behind
+    const blobKeys = await keys(bucket, 'reg/blobs/');
+    for (const d of [configDigest, monoDigest, chunkedDigest]) expect(blobKeys).toContain(`reg/blobs/sha256/${d.slice(7)}`);
+    expect(await keys(bucket, 'reg/uploads/')).toEqual([]);
+
+    expect((await c.req('DELETE', `/v2/lib/app/manifests/${sha256(manifest)}`)).status).toBe(202);
+    const started = await s.api('POST', '/api/v1/gc/run', {});
+    expect(started.status).toBe(202);
+    let run;
+    for (let i = 0; i < 3000; i++) {
+      await s.app.jobs.runner.runDue();
+      run = (await s.api('GET', `/api/v1/gc/runs/${started.body.id}`)).body;
+      if (run.status !== 'queued' && run.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(run.status, JSON.stringify(run)).toBe('succeeded');
+    expect(run.counts.blobsDeleted).toBe(3);
+    expect(await keys(bucket, 'reg/blobs/')).toEqual([]);
+    expect((await c.req('GET', `/v2/lib/app/blobs/${monoDigest}`)).status).toBe(404);
+  });
+
+  it('a whole blob in one request goes straight to its key, and only when its digest matches', async () => {
+    const data = randomBytes(6 * 1024 * 1024 + 1);
+    const digest = sha256(data);
+    const wrong = await c.req('POST', `/v2/lib/one/blobs/uploads/?digest=${sha256('other')}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe('DIGEST_INVALID');
+    expect(await keys(bucket, `reg/blobs/sha256/${sha256('other').slice(7)}`)).toEqual([]);
+    // POST, then PUT with the whole body
+    const started = await c.req('POST', '/v2/lib/one/blobs/uploads/');
+    const done = await c.req('PUT', `${started.headers.get('location')!}?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    expect(done.status, await done.clone().text()).toBe(201);
+    expect((await pull(c, 'lib/one', digest)).equals(data)).toBe(true);
+    expect(await keys(bucket, 'reg/uploads/')).toEqual([]);
+  });
+
+  it("a whole blob beyond the registry's quota is refused and never reaches its key", async () => {
+    expect((await s.api('POST', '/api/v1/registries', { name: 'capped' })).status).toBe(201);
+    expect((await s.api('PUT', '/api/v1/registries/capped/quota', { quotaBytes: 1024 * 1024 })).status).toBe(200);
+    const data = randomBytes(2 * 1024 * 1024);
+    const digest = sha256(data);
+    const refused = await c.req('POST', `/v2/capped/app/blobs/uploads/?digest=${digest}`, { body: data, headers: { 'content-type': 'application/octet-stream' } });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { errors: { code: string; message: string }[] }).errors[0]!.message).toContain('storage quota');
+    expect(await keys(bucket, `reg/blobs/sha256/${digest.slice(7)}`)).toEqual([]);
+    const small = randomBytes(1000);
+    const ok = await c.req('POST', `/v2/capped/app/blobs/uploads/?digest=${sha256(small)}`, { body: small, headers: { 'content-type': 'application/octet-stream' } });
+    expect(ok.status).toBe(201);
+  });
+
+  it('an abandoned upload is purged from the bucket', async () => {
+    const started = await c.req('POST', '/v2/lib/left/blobs/uploads/');
+    expect(started.status).toBe(202);
+    const res = await c.req('PATCH', started.headers.get('location')!, { body: randomBytes(2048), headers: { 'content-type': 'application/octet-stream' } });
+    expect(res.status).toBe(202);
+    expect((await keys(bucket, 'reg/uploads/')).length).toBeGreaterThan(0);
+    await s.app.maintenance.purgeUploads(0);
+    expect(await keys(bucket, 'reg/uploads/')).toEqual([]);
+  });
+
+  it('readiness includes the bucket, and says nothing of it when it fails', async () => {
+    const ready = await fetch(`${s.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const broken = await startServer({ db: 'sqlite', config: s3Config('no-such-bucket-here') });
+    try {
+      const res = await fetch(`${broken.url}/readyz`);
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(text).toContain('storage');
+      expect(text).not.toContain('no-such-bucket');
+      expect(text).not.toContain(s3.credentials.secretAccessKey);
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('with redirects on, a blob GET answers 307 to a presigned URL and the bytes come from S3', async () => {
+    const r = await startServer({ db: 'sqlite', config: s3Config(bucket, { redirect: true }) });
+    try {
+      const rc = new OciClient(r.url, r.admin);
+      expect((await r.api('POST', '/api/v1/registries', { name: 'redir' })).status).toBe(201);
+      const data = randomBytes(4096);
+      const digest = await rc.pushBlob('redir/app', data);
+      const res = await rc.req('GET', `/v2/redir/app/blobs/${digest}`);
+      expect(res.status).toBe(307);
+      const location = res.headers.get('location')!;
+      expect(location.startsWith(`${s3.endpoint}/${bucket}/reg/blobs/sha256/`)).toBe(true);
+      expect(location).toContain('X-Amz-Expires=');
+      const before = s3.requests.length;
+      const direct = await fetch(location);
+      expect(direct.status).toBe(200);
+      expect(Buffer.from(await direct.arrayBuffer()).equals(data)).toBe(true);
+      expect(s3.requests.slice(before).some((q) => q.method === 'GET' && q.path.endsWith(digest.slice(7)))).toBe(true);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('two nodes on one PostgreSQL database and one bucket, no shared data directory', () => {
+  let a: TestServer;
+  let b: TestServer;
+  let pg: Awaited<ReturnType<typeof createPgDatabase>>;
+  const dirs: string[] = [];
+  /** the first admin, the same on both nodes (one database) */
+  const admin = { accessKey: 'AKS3' + randomBytes(6).toString('hex').toUpperCase(), secretKey: randomBytes(24).toString('base64url'), password: 'admin-' + randomBytes(8).toString('hex') };
+
+  beforeAll(async () => {
+    pg = await createPgDatabase();
+    const bucket = await s3.newBucket();
+    dirs.push(await mkdtemp(join(tmpdir(), 'ncr-s3-node-a-')), await mkdtemp(join(tmpdir(), 'ncr-s3-node-b-')));
+    const config: DeepPartial<Config> = { ...s3Config(bucket), auth: { admin, signingKey: { encryptionKey: randomBytes(32).toString('base64url') } } };
+    a = await startServer({ db: 'postgres', pgUrl: pg.url, dataDir: dirs[0], config });
+    b = await startServer({ db: 'postgres', pgUrl: pg.url, dataDir: dirs[1], config });
+  });
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await pg?.drop();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('the chunks of one upload go to A and B in turn, it finishes on B, and A serves the blob and the image', async () => {
+    expect((await a.api('POST', '/api/v1/registries', { name: 'shared' }, admin)).status).toBe(201);
+    const ca = new OciClient(a.url, admin);
+    const cb = new OciClient(b.url, admin);
+    // 1 KiB chunks, and a larger blob whose chunks also make multipart pieces in the bucket
+    const small = randomBytes(8 * 1024 + 3);
+    const large = randomBytes(12 * 1024 * 1024 + 5);
+    const smallDigest = await chunkedPush([ca, cb], 'shared/app', small, 1024);
+    const largeDigest = await chunkedPush([ca, cb], 'shared/app', large, 3 * 1024 * 1024);
+    expect((await pull(ca, 'shared/app', smallDigest)).equals(small)).toBe(true);
+    expect((await pull(ca, 'shared/app', largeDigest)).equals(large)).toBe(true);
+
+    const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+    const configDigest = await cb.pushBlob('shared/app', config);
+    const manifest = JSON.stringify(manifestFor({ digest: configDigest, size: config.length }, [{ digest: smallDigest, size: small.length }, { digest: largeDigest, size: large.length }]));
+    expect((await cb.pushManifest('shared/app', 'v1', manifest)).status).toBe(201);
+    const got = await ca.req('GET', '/v2/shared/app/manifests/v1', { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(got.status).toBe(200);
+    expect(await got.text()).toBe(manifest);
+    expect((await pull(ca, 'shared/app', configDigest)).equals(config)).toBe(true);
+    // deleted on A, gone on B (manifest caches are invalidated across nodes within 5 s)
+    expect((await ca.req('DELETE', `/v2/shared/app/manifests/${sha256(manifest)}`)).status).toBe(202);
+    const deadline = Date.now() + 5_000;
+    let status = 0;
+    while (Date.now() < deadline) {
+      status = (await cb.req('GET', '/v2/shared/app/manifests/v1', { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status;
+      if (status === 404) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(status).toBe(404);
+    // nothing of it is on either node: their data directories stay empty
+    for (const d of dirs) expect(await readdir(d)).toEqual([]);
+  });
+});
