@@ -179,7 +179,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   const tokens = new TokenService(keyRing, { issuer: 'ncr', accessTtlSeconds: config.auth.tokenTtlSeconds, refreshTtlSeconds: Math.min(config.auth.refreshTokenTtlSeconds, 43200) }, clock);
   const limiter = new LoginLimiter(new KyselyLoginFailureStore(meta.db), config.auth.login.failureLimit, config.auth.login.failureWindowSeconds * 1000, clock);
-  const auth = new Authenticator(identity, tokens, limiter, config.server.publicUrl);
+  const auth = new Authenticator(identity, tokens, limiter, config.server.publicUrl, config.server.privateUrl);
   const sessions = new SessionService(identity, identityBase.sessions, limiter, { idleMs: config.auth.session.idleSeconds * 1000, absoluteMs: config.auth.session.absoluteSeconds * 1000 }, clock);
 
   // --- the registry core ----------------------------------------------------------------------------------------------
@@ -360,6 +360,7 @@ async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(
         credentials: c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : undefined,
       },
       redirect: c.redirect ? { endpoint: c.redirectEndpoint } : undefined,
+      privateEndpoint: c.privateEndpoint,
     });
     return { store, close: () => store.close() };
   }

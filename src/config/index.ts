@@ -31,6 +31,13 @@ export const ConfigSchema = Type.Object(
       publicUrl: Type.Optional(
         Type.String({ pattern: '^https?://', description: 'the URL clients reach ncr at (token realm, addresses in the API and console)', defaultText: 'from the request Host header' }),
       ),
+      privateUrl: Type.Optional(
+        Type.String({
+          pattern: '^https?://',
+          description: "a second address of ncr for clients on a private network (the guide's Private URI): requests whose Host is its host get manifests from ncr and layers by redirect from the object store's private address",
+          defaultText: 'none',
+        }),
+      ),
       tls: group('serve HTTPS directly', {
         cert: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate file; needs server.tls.key', defaultText: 'none (plain HTTP)' })),
         key: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key file for server.tls.cert', defaultText: 'none (plain HTTP)' })),
@@ -61,6 +68,9 @@ export const ConfigSchema = Type.Object(
         secretAccessKey: Type.Optional(Type.String({ minLength: 1, description: 'secret access key for storage.s3.accessKeyId', defaultText: 'the AWS default chain', sensitive: true })),
         redirect: Type.Boolean({ default: false, description: 'blob GETs answer 307 to a short-lived presigned URL, so layer bytes come from the bucket and not through ncr' }),
         redirectEndpoint: Type.Optional(Type.String({ pattern: '^https?://', description: 'endpoint URL put in presigned redirects, when clients reach the store at another address than ncr does', defaultText: 'storage.s3.endpoint' })),
+        privateEndpoint: Type.Optional(
+          Type.String({ pattern: '^https?://', description: "the store's private address: blob GETs on ncr's private endpoint (server.privateUrl) answer 307 to a presigned URL there", defaultText: 'storage.s3.endpoint' }),
+        ),
       }),
     }),
     auth: group('tokens, sessions, access keys and the first admin', {

@@ -22,16 +22,28 @@ export class Authenticator {
     private readonly tokens: TokenService,
     private readonly limiter: LoginLimiter,
     private readonly publicUrl: string | undefined,
+    private readonly privateUrl?: string,
   ) {}
 
-  /** The base URL clients reach this server at. */
+  /** Whether the request came to the private endpoint (server.privateUrl's host). */
+  isPrivate(req: FastifyRequest): boolean {
+    return this.privateUrl !== undefined && req.headers.host === new URL(this.privateUrl).host;
+  }
+
+  /** The base URL clients reach this server at (the private one for a request on the private endpoint). */
   baseUrl(req: FastifyRequest): string {
+    if (this.isPrivate(req)) return this.privateUrl!.replace(/\/+$/, '');
     return this.publicUrl ?? `${req.protocol}://${req.headers.host ?? `${req.hostname}`}`;
   }
 
-  /** The token service name: the public host. */
+  /** The token service name: the public host (the same on the private endpoint, so one token serves both). */
   service(req: FastifyRequest): string {
-    return new URL(this.baseUrl(req)).host;
+    return new URL(this.publicUrl ?? `${req.protocol}://${req.headers.host ?? `${req.hostname}`}`).host;
+  }
+
+  /** host[:port] of the private endpoint, when there is one. */
+  privateHost(): string | undefined {
+    return this.privateUrl === undefined ? undefined : new URL(this.privateUrl).host;
   }
 
   /** Parses and checks the Authorization header; undefined when there is none; 401/429 when it is wrong. */

@@ -1,6 +1,7 @@
 /**
  * Storage quotas in the console, in Debian's chromium: an admin sets a registry's quota in its Settings tab; the
  * registry page and the registries list then show the usage against it (orange past 85%), and Remove quota lifts it.
+ * The registry page also shows the private endpoint's address (Private URI) when one is configured.
  * Screenshots go to test-output/screenshots/quota-*.png.
  */
 import { randomBytes } from 'node:crypto';
@@ -17,7 +18,8 @@ describe('storage quota in the console (chromium)', { timeout: 120_000 }, () => 
 
   beforeAll(async () => {
     ensureConsoleBuilt();
-    s = await startServer({ db: 'sqlite' });
+    // a private endpoint configured (never reached here): the registry page shows its address too
+    s = await startServer({ db: 'sqlite', config: { server: { privateUrl: 'https://private-registry.example.internal' } } });
     expect((await s.api('POST', '/api/v1/registries', { name: 'team' })).status).toBe(201);
     await new OciClient(s.url, s.admin).pushBlob('team/app', randomBytes(900 * 1024));
     b = await openBrowser();
@@ -38,6 +40,7 @@ describe('storage quota in the console (chromium)', { timeout: 120_000 }, () => 
     await page.goto(`${s.url}/registries/team/settings`);
     await page.getByRole('heading', { name: 'Storage quota' }).waitFor();
     await page.getByText('No limit.').waitFor();
+    await page.getByText('private-registry.example.internal/team', { exact: true }).waitFor();
     await page.getByLabel('Quota').fill('1');
     await page.getByRole('textbox', { name: 'Unit' }).or(page.getByRole('combobox', { name: 'Unit' })).click();
     await page.getByRole('option', { name: 'MB', exact: true }).click();

@@ -4,20 +4,37 @@
  * redirects, and the layer bytes come from the S3 server (its request log), not from ncr.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config, DeepPartial } from '../../src/config/index.js';
 import { haveTool, podman, removePodmanStore, skopeo } from '../helpers/clients.js';
 import { buildImage, readLayoutBlob, readLayoutTag, type BuiltImage } from '../helpers/oci-image.js';
+import { OciClient } from '../helpers/oci-client.js';
 import { startS3, type TestS3 } from '../helpers/s3.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+
+/** A port nobody listens on now (the server with a private endpoint needs its port before it starts). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 describe('skopeo and podman against ncr on S3', { timeout: 180_000 }, () => {
   let s3: TestS3;
   let bucket: string;
   let plain: TestServer;
   let redirecting: TestServer;
+  /** no redirects for public clients; a private endpoint at localhost:PORT (the public one is 127.0.0.1:PORT) */
+  let withPrivate: TestServer;
+  let privateHost: string;
   let work: string;
   let app: BuiltImage;
   const creds = (s: TestServer) => `${s.admin.accessKey}:${s.admin.secretKey}`;
@@ -38,7 +55,14 @@ describe('skopeo and podman against ncr on S3', { timeout: 180_000 }, () => {
     // two nodes on one bucket (SQLite each: the image is pushed to both), one of them answering blob GETs with 307s
     plain = await startServer({ db: 'sqlite', config: s3Config(false) });
     redirecting = await startServer({ db: 'sqlite', config: s3Config(true) });
-    for (const s of [plain, redirecting]) expect((await s.api('POST', '/api/v1/registries', { name: 'team' })).status).toBe(201);
+    const port = await freePort();
+    privateHost = `localhost:${port}`;
+    const privateConfig = s3Config(false);
+    privateConfig.server = { port, privateUrl: `http://${privateHost}` };
+    // the store's private address: another name for the same S3 server, so the redirect shows which one it named
+    privateConfig.storage!.s3!.privateEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+    withPrivate = await startServer({ db: 'sqlite', config: privateConfig });
+    for (const s of [plain, redirecting, withPrivate]) expect((await s.api('POST', '/api/v1/registries', { name: 'team' })).status).toBe(201);
     work = await mkdtemp(join(tmpdir(), 'ncr-s3-clients-'));
     // one layer above S3's 5 MiB part minimum, one small
     app = await buildImage({ dir: join(work, 'layout'), tag: '1.0', layers: 2, layerSize: 6 * 1024 * 1024 });
@@ -46,6 +70,7 @@ describe('skopeo and podman against ncr on S3', { timeout: 180_000 }, () => {
   afterAll(async () => {
     await plain?.close();
     await redirecting?.close();
+    await withPrivate?.close();
     await s3?.close();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -69,6 +94,35 @@ describe('skopeo and podman against ncr on S3', { timeout: 180_000 }, () => {
       expect(inspected[0].RootFS?.Layers).toEqual(app.diffIds);
       const served = s3.requests.slice(before).filter((r) => r.method === 'GET' && r.query.includes('X-Amz-Signature'));
       for (const layer of app.layers) expect(served.some((r) => r.path.endsWith(`/ncr/blobs/sha256/${layer.digest.slice(7)}`))).toBe(true);
+    } finally {
+      await removePodmanStore(store);
+    }
+  });
+
+  it("the private endpoint (Private URI): registries show it; layers come from the store's private address, manifests from ncr; the public endpoint still serves the bytes itself", async () => {
+    const reg = await withPrivate.api('GET', '/api/v1/registries/team');
+    expect(reg.body).toMatchObject({ address: `${withPrivate.host}/team`, privateAddress: `${privateHost}/team` });
+    await skopeo(['copy', '--dest-tls-verify=false', '--dest-creds', creds(withPrivate), app.ref, `docker://${withPrivate.host}/team/app:1.0`]);
+    // one blob GET on each endpoint: 307 to the private S3 address there, the bytes here
+    const priv = new OciClient(`http://${privateHost}`, withPrivate.admin);
+    const layer = app.layers[0]!.digest;
+    const redirected = await priv.req('GET', `/v2/team/app/blobs/${layer}`);
+    expect(redirected.status).toBe(307);
+    expect(redirected.headers.get('location')).toMatch(new RegExp(`^${s3.endpoint.replace('127.0.0.1', 'localhost')}/.*X-Amz-Signature=`));
+    const manifest = await priv.req('GET', '/v2/team/app/manifests/1.0', { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers.get('docker-content-digest')).toBe(app.manifestDigest);
+    const direct = await new OciClient(withPrivate.url, withPrivate.admin).req('GET', `/v2/team/app/blobs/${layer}`);
+    expect(direct.status).toBe(200);
+
+    const store = await mkdtemp(join(work, 'podman-private-'));
+    try {
+      const before = s3.requests.length;
+      await podman(['pull', '--tls-verify=false', '--creds', creds(withPrivate), `${privateHost}/team/app:1.0`], store);
+      const inspected = JSON.parse((await podman(['image', 'inspect', `${privateHost}/team/app:1.0`], store)).stdout);
+      expect(inspected[0].Digest).toBe(app.manifestDigest);
+      const served = s3.requests.slice(before).filter((r) => r.method === 'GET' && r.query.includes('X-Amz-Signature'));
+      for (const l of app.layers) expect(served.some((r) => r.path.endsWith(`/ncr/blobs/sha256/${l.digest.slice(7)}`))).toBe(true);
     } finally {
       await removePodmanStore(store);
     }

@@ -94,9 +94,9 @@ export class BlobService {
    * A URL the client may fetch the blob from directly (the store's presigned URL, for a 307), or undefined when the
    * store serves its bytes only through `open`. BLOB_UNKNOWN when the blob is not linked into the repository.
    */
-  async redirectUrl(repoName: string, digest: string): Promise<string | undefined> {
+  async redirectUrl(repoName: string, digest: string, opts: { private?: boolean } = {}): Promise<string | undefined> {
     await this.stat(repoName, digest);
-    return this.blobStore.redirectUrl(digest, { expiresInSeconds: REDIRECT_TTL_SECONDS });
+    return this.blobStore.redirectUrl(digest, { expiresInSeconds: REDIRECT_TTL_SECONDS, ...(opts.private ? { private: true } : {}) });
   }
 
   /** Links a blob from `from` into `repoName` when it exists there; false when it does not (caller opens a session). */

@@ -7,6 +7,7 @@ import { actor, type ApiDeps, iso, authorize, PageQuery, pageOf, Paged, withErro
 export const RegistryOut = Type.Object({
   name: Type.String(),
   address: Type.String({ description: 'prefix to tag and push images with, e.g. registry.example.com/team' }),
+  privateAddress: Type.Union([Type.String(), Type.Null()], { description: "the same on the private endpoint (server.privateUrl), e.g. private-registry.example.com/team; null when there is none (the guide's Private URI)" }),
   imageCount: Type.Integer(),
   storageBytes: Type.Integer({ description: 'bytes of the distinct blobs (each counted once however many images link it) and manifests its images hold' }),
   quotaBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'the most storageBytes may reach; a push beyond it is refused (403 DENIED); null for no limit' }),
@@ -20,6 +21,7 @@ export function registryRoutes(app: FastifyInstance, deps: ApiDeps) {
   const view = (req: FastifyRequest, r: RegistryView) => ({
     name: r.name,
     address: `${deps.auth.service(req)}/${r.name}`,
+    privateAddress: deps.auth.privateHost() ? `${deps.auth.privateHost()}/${r.name}` : null,
     imageCount: r.imageCount,
     storageBytes: r.storageBytes,
     quotaBytes: r.quotaBytes ?? null,

@@ -35,8 +35,9 @@ export async function getBlob(o: OciRequest) {
     const { size } = await deps.blobs.stat(name, digest);
     return reply.header('Content-Length', size).code(200).send();
   }
-  // a store that can hand out the bytes itself (presigned object-store URLs) takes the transfer off this server
-  const location = await deps.blobs.redirectUrl(name, digest);
+  // a store that can hand out the bytes itself (presigned object-store URLs) takes the transfer off this server; on
+  // the private endpoint, always where it can (the guide's Private URI: layers straight from object storage)
+  const location = await deps.blobs.redirectUrl(name, digest, { private: deps.auth.isPrivate(req) });
   if (location) return reply.code(307).header('Location', location).header('Content-Length', 0).send();
   const blob = await deps.blobs.open(name, digest, (n) => parseRange(req.headers.range, n));
   const { size, range } = blob;

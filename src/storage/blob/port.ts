@@ -28,9 +28,11 @@ export interface BlobStore {
   read(digest: string, range?: { start: number; end: number }): Promise<BlobBody>;
   /**
    * A URL a client may fetch the committed blob from directly, valid for `expiresInSeconds` (a presigned object-store
-   * URL), or undefined when the driver serves bytes only through `read` (fs). Does not check that the blob exists.
+   * URL), or undefined when the driver serves bytes only through `read` (fs). `private`: for a client on ncr's private
+   * endpoint: a URL on the store's private address, whenever the store can presign one (redirects for public clients
+   * may be off). Does not check that the blob exists.
    */
-  redirectUrl(digest: string, opts: { expiresInSeconds: number }): Promise<string | undefined>;
+  redirectUrl(digest: string, opts: { expiresInSeconds: number; private?: boolean }): Promise<string | undefined>;
   /** Removes a committed blob; removing an absent one is not an error. Readers already streaming it may finish. */
   delete(digest: string): Promise<void>;
   /**

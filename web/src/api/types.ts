@@ -25,6 +25,8 @@ export interface Session {
 export interface Registry {
   name: string;
   address: string;
+  /** the same on the private endpoint (the guide's Private URI); null when there is none */
+  privateAddress: string | null;
   imageCount: number;
   storageBytes: number;
   /** the most storageBytes may reach; null for no limit */

@@ -48,6 +48,8 @@ export interface S3BlobStoreOptions {
   client: S3ClientConfig;
   /** Blob GETs answer 307 to a presigned URL valid this long; off when undefined. */
   redirect?: { endpoint?: string };
+  /** The store's address for clients on ncr's private endpoint (presigned URLs for them); default the client's endpoint. */
+  privateEndpoint?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ type S3UploadState = UploadState & { gen: number; pieces: [number, string][] };
 export class S3BlobStore implements BlobStore {
   private readonly s3: S3Client;
   private readonly presigner: S3Client | undefined;
+  private readonly privatePresigner: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
 
@@ -79,11 +82,13 @@ export class S3BlobStore implements BlobStore {
     const base: S3ClientConfig = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...opts.client };
     this.s3 = new S3Client(base);
     this.presigner = opts.redirect ? new S3Client({ ...base, ...(opts.redirect.endpoint ? { endpoint: opts.redirect.endpoint } : {}) }) : undefined;
+    this.privatePresigner = opts.privateEndpoint ? new S3Client({ ...base, endpoint: opts.privateEndpoint }) : this.s3;
   }
 
   close(): void {
     this.s3.destroy();
     this.presigner?.destroy();
+    if (this.privatePresigner !== this.s3) this.privatePresigner.destroy();
   }
 
   async stat(digest: string) {
@@ -117,9 +122,10 @@ export class S3BlobStore implements BlobStore {
     return slice(body, { start: range.start - from, end: range.end - from });
   }
 
-  async redirectUrl(digest: string, opts: { expiresInSeconds: number }): Promise<string | undefined> {
-    if (!this.presigner) return undefined;
-    return getSignedUrl(this.presigner, new GetObjectCommand({ Bucket: this.bucket, Key: s3Keys.blob(this.prefix, digest) }), { expiresIn: opts.expiresInSeconds });
+  async redirectUrl(digest: string, opts: { expiresInSeconds: number; private?: boolean }): Promise<string | undefined> {
+    const presigner = opts.private ? this.privatePresigner : this.presigner;
+    if (!presigner) return undefined;
+    return getSignedUrl(presigner, new GetObjectCommand({ Bucket: this.bucket, Key: s3Keys.blob(this.prefix, digest) }), { expiresIn: opts.expiresInSeconds });
   }
 
   async delete(digest: string) {

@@ -56,12 +56,25 @@ export function RegistryPage() {
         }
         title={r.name}
         subtitle={
-          <Group gap={4} wrap="nowrap">
-            <Text span className="mono" c="dimmed">
-              {r.address}
-            </Text>
-            <CopyButton value={r.address} label="Copy registry address" />
-          </Group>
+          <>
+            <Group gap={4} wrap="nowrap">
+              <Text span className="mono" c="dimmed">
+                {r.address}
+              </Text>
+              <CopyButton value={r.address} label="Copy registry address" />
+            </Group>
+            {r.privateAddress && (
+              <Group gap={4} wrap="nowrap">
+                <Text span size="xs" c="dimmed">
+                  Private URI
+                </Text>
+                <Text span className="mono" c="dimmed">
+                  {r.privateAddress}
+                </Text>
+                <CopyButton value={r.privateAddress} label="Copy private address" />
+              </Group>
+            )}
+          </>
         }
       />
       <Paper withBorder p="md" mb="lg">
