@@ -39,6 +39,8 @@ export type DomainEvent =
   | (Base & { type: 'CleanupRunFinished'; registry: string; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> })
   /** a remote registry endpoint (replication target, image cache source) was created, changed or deleted */
   | (Base & { type: 'EndpointCreated' | 'EndpointUpdated' | 'EndpointDeleted'; id: string; name: string; detail?: Record<string, unknown> })
+  /** a replication run finished (a manual run, or one pushed artifact): webhooks send REPLICATION */
+  | (Base & { type: 'ReplicationRunFinished'; registry: string; name: string; ruleId: string; executionId: string; trigger: string; target: string; status: string; counts: Record<string, number> })
   /** a garbage collection run finished (registry-wide, so keyed by no registry) */
   | (Base & { type: 'GcRunFinished'; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> });
 
@@ -51,6 +53,9 @@ export type SettingEventType =
   | 'ProtectionPolicyCreated'
   | 'ProtectionPolicyUpdated'
   | 'ProtectionPolicyDeleted'
+  | 'ReplicationRuleCreated'
+  | 'ReplicationRuleUpdated'
+  | 'ReplicationRuleDeleted'
   | 'TrustKeyAdded'
   | 'TrustKeyDeleted'
   | 'TrustPolicyChanged'
