@@ -246,12 +246,17 @@ export class ReplicationService {
     return this.d.executions.tasks(executionId, q);
   }
 
-  /** Stops a queued or running run of the rule. */
+  /** Stops a queued or running run of the rule; a run that has ended is returned as it is. */
   async stop(registry: string, idOrName: string, executionId: string, actor: Actor): Promise<Execution> {
     requireActor(actor, 'replication:change', { registry });
     const r = await this.rule(registry, idOrName);
-    await this.execution(r, executionId);
-    return this.d.executions.stop(executionId);
+    const e = await this.execution(r, executionId);
+    if (e.status !== 'queued' && e.status !== 'running') return e;
+    return this.d.executions.stop(executionId).catch(async (err: unknown) => {
+      // it ended meanwhile
+      if (isNcrError(err) && err.code === 'CONFLICT') return this.d.executions.get(executionId);
+      throw err;
+    });
   }
 
   /**
