@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
+import { runCli } from '../helpers/cli-inprocess.js';
 import { OciClient, sha256 } from '../helpers/oci-client.js';
 import { apiCaller, createPgDatabase, DB_KINDS, startServer, type DbKind, type TestServer } from '../helpers/server.js';
 
@@ -202,6 +203,26 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
     expect(audit.body.items.map((x: { target: string }) => x.target)).toContain('src/to-b');
     const types = await a.api('GET', '/api/v1/webhook-event-types');
     expect(types.body.items.find((t: { type: string }) => t.type === 'REPLICATION').available).toBe(true);
+  });
+
+  it('ncr replication: list, refresh, run and history with the artifacts of a run', async () => {
+    const env = { NCR_URL: a.url, NCR_ACCESS_KEY: a.admin.accessKey, NCR_SECRET_KEY: a.admin.secretKey };
+    const list = await runCli(['replication', 'list', 'src'], env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/to-b\s+enabled\s+b\s+dst/);
+    expect((await runCli(['replication', 'refresh', 'src', 'to-b'], env)).stdout).toContain('enabled');
+    const run = await runCli(['--json', 'replication', 'run', 'src', 'to-b'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const id = JSON.parse(run.stdout).id as string;
+    expect((await finished(a, 'src', 'to-b', id)).status).toBe('succeeded');
+    const history = await runCli(['replication', 'history', 'src', 'to-b'], env);
+    expect(history.stdout).toContain(id);
+    const tasks = await runCli(['replication', 'history', 'src', 'to-b', id], env);
+    expect(tasks.code, tasks.stderr).toBe(0);
+    expect(tasks.stdout).toMatch(/src\/multi@sha256:[0-9a-f]+\s+skipped/);
+    const bad = await runCli(['replication', 'create', 'src', 'x', '--endpoint', 'no-such-endpoint'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('endpoint no-such-endpoint does not exist');
   });
 
   it('a run asked to stop ends stopped, and a run whose server went away mid-way is resumed on restart', async () => {
