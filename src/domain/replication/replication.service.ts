@@ -272,9 +272,12 @@ export class ReplicationService {
     const slash = e.repository.indexOf('/');
     const registry = e.repository.slice(0, slash);
     const image = e.repository.slice(slash + 1);
-    const rules = (await this.d.store.listByRegistryName(registry)).filter((r) => statusOf(r).status === 'enabled' && selectorOf(r).image(image));
-    if (rules.length === 0) return;
+    let rules = (await this.d.store.listByRegistryName(registry)).filter((r) => statusOf(r).status === 'enabled' && selectorOf(r).image(image));
     const tag = e.tag;
+    // a push by digest alone: a referrer stands for its subject; anything else (an index's platform manifest) travels
+    // with what refers to it, unless the rule copies untagged artifacts
+    if (rules.length > 0 && tag === undefined && !(await this.isReferrer(e.repository, e.digest))) rules = rules.filter((r) => r.tagFilter?.untagged === true);
+    if (rules.length === 0) return;
     const reference = tag ?? e.digest;
     for (const r of rules) {
       const key = `replication:${r.id}:${e.repository}:${reference}`;
@@ -474,6 +477,11 @@ export class ReplicationService {
     if (!sel.tags(tags)) return [];
     const chosen = subject ? tags.filter((t) => sel.tags([t])) : isDigest(a.reference) ? [] : [a.reference];
     return [{ repository: a.repository, image, digest, tags: chosen }];
+  }
+
+  private async isReferrer(repository: string, digest: string): Promise<boolean> {
+    const m = await this.d.manifests.resolve(repository, digest).catch(() => undefined);
+    return m !== undefined && parseManifest(m.content, m.mediaType).subject !== undefined;
   }
 
   private async finishedTasks(executionId: string): Promise<Set<string>> {
