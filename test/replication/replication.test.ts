@@ -276,7 +276,11 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
       const done = await finished(c, 'bulk', 'r', run.body.id);
       expect(done.status, done.message).toBe('succeeded');
       const tasks = await tasksOf(c, 'bulk', 'r', run.body.id);
+      // each artifact once (a task left running by the first attempt is taken up, not added again), counted once
+      expect(tasks).toHaveLength(N);
       expect(new Set(tasks.map((t) => t.subject)).size).toBe(N);
+      expect(done.counts.artifacts).toBe(N);
+      expect((done.counts.copied ?? 0) + (done.counts.skipped ?? 0)).toBe(N);
       expect(tasks.filter((t) => t.status === 'failed')).toEqual([]);
       for (let i = 0; i < N; i += 7) expect(await digestAt(cb, `${target}/img${i}`, 'v1')).toMatch(/^sha256:/);
       // it was interrupted (not finished before the server went away) and resumed by the job's second attempt

@@ -319,19 +319,21 @@ export class ReplicationService {
       if (!r) throw new NcrError('NOT_FOUND', `replication rule ${p.ruleId} was deleted`);
       const handle = await this.d.endpoints.remote(r.endpointId);
       const items = p.artifact ? await this.eventItems(r, p.artifact) : await this.allItems(r);
-      const done = await this.finishedTasks(run.id);
-      if (done.size === 0) await run.count({ artifacts: items.length });
+      // a resumed run: what finished is not copied again, a task left running is taken up again
+      const earlier = await this.earlierTasks(run.id);
+      if (run.execution.counts.artifacts === undefined) await run.count({ artifacts: items.length });
       let mountFrom: string | undefined;
       for (const item of items) {
         const subject = `${item.repository}@${item.digest}`;
-        if (done.has(subject)) continue;
+        const before = earlier.get(subject);
+        if (before && before.status !== 'running' && before.status !== 'pending') continue;
         if (signal.aborted || (await run.stopRequested())) {
           if (!(await run.stopRequested())) return; // shutting down: resumed by the next attempt
           status = 'stopped';
           message = 'stopped on request; artifacts not yet copied were left';
           break;
         }
-        const [taskId] = await run.addTasks([{ subject, status: 'running', detail: { image: item.image, digest: item.digest, tags: item.tags } }]);
+        const taskId = before?.id ?? (await run.addTasks([{ subject, status: 'running', detail: { image: item.image, digest: item.digest, tags: item.tags } }]))[0];
         const targetRepo = handle.repository(`${r.targetRegistry}/${item.image}`);
         const outcome = await this.copyItem(item, handle, targetRepo, mountFrom);
         if (outcome.outcome !== 'failed') mountFrom = targetRepo;
@@ -484,14 +486,15 @@ export class ReplicationService {
     return m !== undefined && parseManifest(m.content, m.mediaType).subject !== undefined;
   }
 
-  private async finishedTasks(executionId: string): Promise<Set<string>> {
-    const done = new Set<string>();
+  /** The tasks of earlier attempts of this run, by subject. */
+  private async earlierTasks(executionId: string): Promise<Map<string, ExecutionTask>> {
+    const out = new Map<string, ExecutionTask>();
     for (let page = 1; ; page++) {
-      const p = await this.d.executions.tasks(executionId, { page, perPage: 500 });
-      for (const t of p.items) if (t.status !== 'running' && t.status !== 'pending') done.add(t.subject);
-      if (page * 500 >= p.total || p.items.length === 0) break;
+      const p = await this.d.executions.tasks(executionId, { page, perPage: 100 });
+      for (const t of p.items) out.set(t.subject, t);
+      if (page * 100 >= p.total || p.items.length === 0) break;
     }
-    return done;
+    return out;
   }
 
   private async checkImage(r: ReplicationRule): Promise<string> {
