@@ -121,7 +121,7 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
     await Promise.all([a?.close(), b?.close()]);
   });
 
-  it('replicates pushes (image, index, signature, referrer), runs by hand, skips what is there and never deletes at the target', async () => {
+  it('replicates pushes (image, index, signature, referrer), runs by hand, skips what is there and never deletes at the target', { timeout: 120_000 }, async () => {
     const old = await ca.pushImage('src/old', '1', `old-${db}`);
 
     // a target that refuses: Disabled with the reason, and Refresh says why
@@ -228,7 +228,8 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
     expect(bad.stderr).toContain('endpoint no-such-endpoint does not exist');
   });
 
-  it('a run asked to stop ends stopped, and a run whose server went away mid-way is resumed on restart', async () => {
+  // two server starts and 40 images: generous on a busy machine
+  it('a run asked to stop ends stopped, and a run whose server went away mid-way is resumed on restart', { timeout: 180_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'ncr-repl-'));
     const pgDb = db === 'postgres' ? await createPgDatabase() : undefined;
     const known: { admin?: TestServer['admin'] } = {};
