@@ -1,5 +1,5 @@
 /**
- * Replication between two real ncr servers on loopback, on both databases: a push to A (the test's OCI client)
+ * Replication between two real ncr servers on loopback, on both databases: a push to A (the test's OCI client, and skopeo)
  * appears on B with the same digests, a multi-arch index whole and a cosign-style signature and an OCI referrer with
  * their subject; a manual run copies images pushed before the rule and counts those already there as skipped; a
  * delete at A leaves B alone; the REPLICATION webhook event; a run stopped, and a run whose server went away mid-way,
@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
 import { runCli } from '../helpers/cli-inprocess.js';
+import { skopeo } from '../helpers/clients.js';
+import { buildIndex } from '../helpers/oci-image.js';
 import { OciClient, sha256 } from '../helpers/oci-client.js';
 import { apiCaller, createPgDatabase, DB_KINDS, startServer, type DbKind, type TestServer } from '../helpers/server.js';
 
@@ -206,6 +208,21 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
     expect(audit.body.items.map((x: { target: string }) => x.target)).toContain('src/to-b');
     const types = await a.api('GET', '/api/v1/webhook-event-types');
     expect(types.body.items.find((t: { type: string }) => t.type === 'REPLICATION').available).toBe(true);
+  });
+
+  it('a multi-arch image pushed with skopeo (copy --all) arrives whole, with the same digests', { timeout: 120_000 }, async () => {
+    const work = await mkdtemp(join(tmpdir(), 'ncr-repl-skopeo-'));
+    try {
+      const idx = await buildIndex({ dir: join(work, 'multi'), platforms: [{ os: 'linux', arch: 'amd64' }, { os: 'linux', arch: 'arm64', variant: 'v8' }], layers: 2, layerSize: 64_000, seed: `skopeo-${db}` });
+      await skopeo(['copy', '--all', '--dest-tls-verify=false', '--dest-creds', `${a.admin.accessKey}:${a.admin.secretKey}`, idx.ref, `docker://${a.host}/src/tools/cli:2.1`]);
+      expect(await until('the index on B', () => digestAt(cb, 'dst/tools/cli', '2.1'))).toBe(idx.indexDigest);
+      for (const child of idx.children) {
+        expect(await digestAt(cb, 'dst/tools/cli', child.manifestDigest)).toBe(child.manifestDigest);
+        for (const layer of child.layers) expect((await cb.req('HEAD', `/v2/dst/tools/cli/blobs/${layer.digest}`)).status).toBe(200);
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('ncr replication: list, refresh, run and history with the artifacts of a run', async () => {
