@@ -240,6 +240,10 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
     const tasks = await runCli(['replication', 'history', 'src', 'to-b', id], env);
     expect(tasks.code, tasks.stderr).toBe(0);
     expect(tasks.stdout).toMatch(/src\/multi@sha256:[0-9a-f]+\s+skipped/);
+    const spec = (await (await fetch(`${a.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { tags?: string[] }>> };
+    for (const path of ['', '/{id}', '/{id}/check', '/{id}/run', '/{id}/executions', '/{id}/executions/{executionId}/tasks', '/{id}/executions/{executionId}/stop']) {
+      expect(Object.values(spec.paths[`/api/v1/registries/{registry}/replications${path}`] ?? {})[0]?.tags, path).toEqual(['replication']);
+    }
     const bad = await runCli(['replication', 'create', 'src', 'x', '--endpoint', 'no-such-endpoint'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('endpoint no-such-endpoint does not exist');
