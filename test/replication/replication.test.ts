@@ -249,6 +249,33 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
     expect(bad.stderr).toContain('endpoint no-such-endpoint does not exist');
   });
 
+  it('auto runs are coalesced per artifact: pushes of one tag while its run waits add nothing', { timeout: 120_000 }, async () => {
+    const c = await startServer({ db, config: PRIVATE });
+    try {
+      const cc = new OciClient(c.url, c.admin);
+      expect((await c.api('POST', '/api/v1/registries', { name: 'busy' })).status).toBe(201);
+      const rule = await c.api('POST', '/api/v1/registries/busy/replications', {
+        name: 'r',
+        endpoint: { name: 'b', provider: 'ncr', url: b.url, accessId: b.admin.accessKey, secret: b.admin.secretKey },
+        targetRegistry: 'dst',
+      });
+      expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+      expect((await c.api('POST', '/api/v1/registries/busy/replications/r/check')).body.status).toBe('enabled');
+      // nothing runs on this node from now on: every run stays queued
+      await c.app.jobs.runner.stop();
+      for (let i = 0; i < 5; i++) await cc.pushImage('busy/app', 'latest', `busy-${db}-${i}`);
+      await cc.pushImage('busy/app', 'other', `busy-${db}-other`);
+      await c.app.flush();
+      const runs = (await c.api('GET', '/api/v1/registries/busy/replications/r/executions')).body.items as { trigger: string; status: string; params: { artifact: string } }[];
+      expect(runs.map((e) => [e.trigger, e.status, e.params.artifact]).sort()).toEqual([
+        ['event', 'queued', 'busy/app:latest'],
+        ['event', 'queued', 'busy/app:other'],
+      ]);
+    } finally {
+      await c.close();
+    }
+  });
+
   // two server starts and 40 images: generous on a busy machine
   it('a run asked to stop ends stopped, and a run whose server went away mid-way is resumed on restart', { timeout: 180_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'ncr-repl-'));
