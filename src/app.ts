@@ -29,6 +29,7 @@ import { RepositoryResolver } from './domain/registry/repository-resolver.js';
 import { UploadService } from './domain/registry/upload.service.js';
 import type { EndpointStores } from './domain/endpoints/ports.js';
 import { EndpointService } from './domain/endpoints/service.js';
+import { REPLICATION_SOURCE_EVENTS, ReplicationService } from './domain/replication/replication.service.js';
 import { SOURCE_EVENT_TYPES } from './domain/webhooks/event-types.js';
 import { WebhookService } from './domain/webhooks/service.js';
 import type { Config } from './config/index.js';
@@ -43,6 +44,7 @@ import { staticRoutes } from './http/web/static.routes.js';
 import { cleanupJobs } from './jobs/cleanup.job.js';
 import { gcJobs } from './jobs/gc.job.js';
 import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js';
+import { replicationJobs } from './jobs/replication.job.js';
 import { JobRunner } from './jobs/runner.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
 import { webhookDeliveryJob } from './jobs/webhook-delivery.job.js';
@@ -68,6 +70,7 @@ import { ecrTokenSource } from './outbound/ecr-token.js';
 import { OciRemoteClient } from './outbound/oci-client.js';
 import { QuotaGate } from './domain/registry/quota.js';
 import { KyselyEndpointStore } from './storage/meta/kysely/endpoints.repo.js';
+import { KyselyReplicationStore } from './storage/meta/kysely/replication.repo.js';
 import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
 
@@ -101,6 +104,7 @@ export interface App {
   gc: GcService;
   /** remote registries (replication targets, image cache sources) */
   endpoints: EndpointService;
+  replication: ReplicationService;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
@@ -270,6 +274,12 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     clock,
     { allowPrivateNetworks: ep.allowPrivateNetworks },
   );
+  // --- replication: a registry's pushes copied to an endpoint (outbox → job per artifact; manual runs) -------------
+  const replicationStores = (db: Db) => ({ replication: new KyselyReplicationStore(db) });
+  const replication = new ReplicationService({ store: replicationStores(meta.db).replication, uow: uowOf(replicationStores), registries, manifests, blobs, endpoints, executions, queue, clock });
+  endpoints.addUsage((id) => replication.usage(id));
+  outbox.subscribe('replication', (e) => replication.onEvent(e), { types: [...REPLICATION_SOURCE_EVENTS], maxAttempts: 20, backoffMs: 1000 });
+  for (const h of replicationJobs(replication)) runner.register(h);
   // --- garbage collection --------------------------------------------------------------------------------------------
   const gcStores = (db: Db): GcStores => ({ gc: new KyselyGcStore(db, meta.dialect) });
   const gc = new GcService({
@@ -300,7 +310,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc, endpoints };
+  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc, endpoints, replication };
   await apiRoutes(fastify, apiDeps, VERSION);
   sessionRoutes(fastify, apiDeps);
   await staticRoutes(fastify);
@@ -319,6 +329,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     webhooks,
     gc,
     endpoints,
+    replication,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async flush() {

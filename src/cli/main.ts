@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../app.js';
 import { clientCommands } from './client.js';
 import { policyCommands } from './policies.commands.js';
+import { replicationCommands } from './replication.commands.js';
 import { serveCommand } from './serve.js';
 import { trustCommands } from './trust.commands.js';
 
@@ -11,6 +12,7 @@ program.name('ncr').description('ncr: a self-hosted OCI container registry').ver
 serveCommand(program);
 clientCommands(program);
 policyCommands(program);
+replicationCommands(program);
 trustCommands(program);
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`ncr: ${err.message}\n`);

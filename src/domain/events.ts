@@ -46,6 +46,8 @@ export type DomainEvent =
   | (Base & { type: 'QuotaExceeded' | 'QuotaWarning'; registry: string; repository: string; digest: string; size: number; usedBytes: number; quotaBytes: number })
   /** a remote registry endpoint (replication target, image cache source) was created, changed or deleted */
   | (Base & { type: 'EndpointCreated' | 'EndpointUpdated' | 'EndpointDeleted'; id: string; name: string; detail?: Record<string, unknown> })
+  /** a replication run finished (a manual run, or one pushed artifact): webhooks send REPLICATION */
+  | (Base & { type: 'ReplicationRunFinished'; registry: string; name: string; ruleId: string; executionId: string; trigger: string; target: string; status: string; counts: Record<string, number> })
   /** a garbage collection run finished (registry-wide, so keyed by no registry) */
   | (Base & { type: 'GcRunFinished'; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> });
 
@@ -58,6 +60,9 @@ export type SettingEventType =
   | 'ProtectionPolicyCreated'
   | 'ProtectionPolicyUpdated'
   | 'ProtectionPolicyDeleted'
+  | 'ReplicationRuleCreated'
+  | 'ReplicationRuleUpdated'
+  | 'ReplicationRuleDeleted'
   | 'TrustKeyAdded'
   | 'TrustKeyDeleted'
   | 'TrustPolicyChanged'

@@ -43,7 +43,7 @@ interface Challenge {
 }
 
 interface Op {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   /** a path under the base URL or an absolute URL (an upload Location) */
   url: string;
   headers?: Record<string, string>;
@@ -89,6 +89,18 @@ export class OciRemoteClient implements OciRemote {
     const res = await this.request({ method: 'GET', url: '/v2/', scope: '', what: 'GET /v2/', retryable: true });
     await drain(res);
     if (res.status !== 200) throw await this.failure(res, 'GET /v2/ (the registry API root)', 'NOT_FOUND');
+  }
+
+  async checkWritable(repo: string): Promise<void> {
+    const what = `start upload ${repo} (write check)`;
+    const posted = await this.request({ method: 'POST', url: `/v2/${repo}/blobs/uploads/`, scope: push(repo), what, retryable: true });
+    await drain(posted);
+    if (posted.status !== 202) throw await this.failure(posted, what, 'NAME_UNKNOWN');
+    const location = posted.headers.location;
+    if (!location) return;
+    // cancelling is a courtesy: a registry that cannot lets the empty session expire
+    const res = await this.request({ method: 'DELETE', url: new URL(location, this.url).toString(), scope: push(repo), what: `cancel upload ${repo} (write check)`, retryable: false }).catch(() => undefined);
+    if (res) await drain(res);
   }
 
   async headManifest(repo: string, ref: string): Promise<ManifestInfo | undefined> {

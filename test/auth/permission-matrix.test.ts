@@ -13,7 +13,7 @@ import { basic, OciClient, sha256, type Creds } from '../helpers/oci-client.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 
 /** Capabilities in the guide's table that ncr has no endpoint for yet. Give one an endpoint: add it to WALK below. */
-const NO_ENDPOINT_YET: Action[] = ['replication:view', 'replication:change'];
+const NO_ENDPOINT_YET: Action[] = [];
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const TEST_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
@@ -54,6 +54,10 @@ const adminApi = async (ctx: Ctx, method: string, path: string, body?: unknown) 
   expect(res.status, `setup ${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
   return res.body;
 };
+
+/** An endpoint (made by the admin) for the server itself, as another ncr: a reachable, writable replication target. */
+const selfEndpoint = async (ctx: Ctx, name: string): Promise<string> =>
+  (await adminApi(ctx, 'POST', '/api/v1/endpoints', { name, provider: 'ncr', url: ctx.s.url, accessId: ctx.s.admin.accessKey, secret: ctx.s.admin.secretKey })).id;
 
 /** How each action is reached today. Keyed by the table's actions: a new row with an endpoint gets a probe here. */
 const WALK: Partial<Record<Action, Probe[]>> = {
@@ -377,6 +381,43 @@ const WALK: Partial<Record<Action, Probe[]>> = {
       },
     },
   ],
+  'replication:view': [
+    {
+      entry: 'api',
+      name: 'list replications, get one, its history and a run\'s artifacts',
+      async run(ctx, send) {
+        const r = await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/replications`, { name: `view${ctx.u}`, endpoint: await selfEndpoint(ctx, `rv${ctx.u}`), targetRegistry: REG });
+        await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/replications/${r.id}/check`);
+        const run = await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/replications/${r.id}/run`);
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/replications` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/replications/${r.id}` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/replications/${r.id}/executions` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/replications/${r.id}/executions/${run.id}/tasks` });
+        await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/replications/${r.id}/executions/${run.id}/stop`);
+        await adminApi(ctx, 'DELETE', `/api/v1/registries/${REG}/replications/${r.id}`);
+      },
+    },
+  ],
+  'replication:change': [
+    {
+      entry: 'api',
+      name: 'create, change, refresh, run, stop and delete a replication',
+      async run(ctx, send) {
+        const body = { name: `chg${ctx.u}`, endpoint: await selfEndpoint(ctx, `rc${ctx.u}`), targetRegistry: REG };
+        const created = await send({ method: 'POST', path: `/api/v1/registries/${REG}/replications`, ...json(body) });
+        const r = created.ok ? ((await created.json()) as { id: string }) : await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/replications`, body);
+        await send({ method: 'PATCH', path: `/api/v1/registries/${REG}/replications/${r.id}`, ...json({ description: 'changed' }) });
+        await send({ method: 'POST', path: `/api/v1/registries/${REG}/replications/${r.id}/check` });
+        await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/replications/${r.id}/check`);
+        const started = await send({ method: 'POST', path: `/api/v1/registries/${REG}/replications/${r.id}/run` });
+        const run = started.ok ? ((await started.json()) as { id: string }) : await adminApi(ctx, 'POST', `/api/v1/registries/${REG}/replications/${r.id}/run`);
+        await send({ method: 'POST', path: `/api/v1/registries/${REG}/replications/${r.id}/executions/${run.id}/stop` });
+        const deleted = await send({ method: 'DELETE', path: `/api/v1/registries/${REG}/replications/${r.id}` });
+        // no rule outlives its probe (it would replicate the other probes' pushes)
+        if (!deleted.ok) await adminApi(ctx, 'DELETE', `/api/v1/registries/${REG}/replications/${r.id}`);
+      },
+    },
+  ],
   'endpoint:view': [
     {
       entry: 'api',
@@ -482,7 +523,8 @@ describe.each(DB_KINDS)('permission matrix (%s)', (db) => {
   let n = 0;
 
   beforeAll(async () => {
-    s = await startServer({ db });
+    // replication probes use the server itself (loopback) as their target
+    s = await startServer({ db, config: { endpoints: { allowPrivateNetworks: true } } });
     admin = new OciClient(s.url, s.admin);
     expect((await s.api('POST', '/api/v1/registries', { name: REG })).status).toBe(201);
     const image = await admin.pushImage(`${REG}/pull`, '1.0', 'pulled');

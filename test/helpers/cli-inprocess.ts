@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { clientCommands } from '../../src/cli/client.js';
 import { policyCommands } from '../../src/cli/policies.commands.js';
+import { replicationCommands } from '../../src/cli/replication.commands.js';
 import { trustCommands } from '../../src/cli/trust.commands.js';
 
 export interface CliResult {
@@ -15,6 +16,7 @@ export async function runCli(args: string[], env: Record<string, string>, cwd?: 
   const program = new Command().exitOverride();
   clientCommands(program);
   policyCommands(program);
+  replicationCommands(program);
   trustCommands(program);
   let stdout = '';
   let stderr = '';

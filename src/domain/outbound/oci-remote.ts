@@ -38,6 +38,11 @@ export interface OciRemote {
   readonly url: string;
   /** GET /v2/: resolves when the remote answers and accepts the credentials. */
   ping(): Promise<void>;
+  /**
+   * Whether the credentials may push to `repo`: starts an upload session (POST /v2/<repo>/blobs/uploads/) and cancels
+   * it (DELETE; a registry that cannot cancel lets it expire). Throws DENIED / UNAUTHORIZED / NAME_UNKNOWN as answered.
+   */
+  checkWritable(repo: string): Promise<void>;
   /** The manifest's digest, media type and size, or undefined when the remote has no such manifest (404). */
   headManifest(repo: string, ref: string): Promise<ManifestInfo | undefined>;
   /** The manifest's bytes; the digest is verified when `ref` is a digest (or the remote sends one). MANIFEST_UNKNOWN on 404. */

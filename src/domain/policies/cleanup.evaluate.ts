@@ -11,7 +11,7 @@
  * - Never pulled counts as pulled at push time; a pull by digest counts as a pull (the artifact's pulledAt).
  */
 import { accessoryTagSubject } from '../../oci/accessories.js';
-import { imageMatcher, tagMatcher } from './filters.js';
+import { imageMatcher, tagMatcher } from '../filters.js';
 import type { KeepRule, Policy } from './model.js';
 import type { Protection } from './protection.js';
 

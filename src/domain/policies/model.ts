@@ -3,7 +3,7 @@
  * Validation turns API input into a policy or a VALIDATION_FAILED that says what to fix.
  */
 import { NcrError } from '../../oci/errors.js';
-import { describeFilter, imageMatcher, tagMatcher, type NameFilter, type TagFilter } from './filters.js';
+import { describeFilter, imageMatcher, tagMatcher, type NameFilter, type TagFilter } from '../filters.js';
 
 export type PolicyKind = 'cleanup' | 'protection';
 

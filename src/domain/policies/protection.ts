@@ -5,7 +5,7 @@
  */
 import { NcrError } from '../../oci/errors.js';
 import type { ChangeGuard } from '../registry/ports.js';
-import { imageMatcher, tagMatcher } from './filters.js';
+import { imageMatcher, tagMatcher } from '../filters.js';
 import { describePolicy, type Policy } from './model.js';
 import type { PolicyStore } from './ports.js';
 

@@ -135,7 +135,31 @@ export const WEBHOOK_EVENTS: readonly WebhookEventDef[] = [
   { type: 'SCANNING_COMPLETED', cloudEventType: 'harbor.scan.completed', title: 'Scan completed' },
   { type: 'SCANNING_FAILED', cloudEventType: 'harbor.scan.failed', title: 'Scan failed' },
   { type: 'SCANNING_STOPPED', cloudEventType: 'harbor.scan.stopped', title: 'Scan stopped' },
-  { type: 'REPLICATION', cloudEventType: 'harbor.replication.status.changed', title: 'Replication status changed' },
+  {
+    type: 'REPLICATION',
+    cloudEventType: 'harbor.replication.status.changed',
+    title: 'Replication status changed',
+    source: {
+      from: ['ReplicationRunFinished'],
+      registry: (e) => (e as Extract<DomainEvent, { type: 'ReplicationRunFinished' }>).registry,
+      data: (e, ctx) => {
+        const r = e as Extract<DomainEvent, { type: 'ReplicationRunFinished' }>;
+        return {
+          replication: {
+            harbor_hostname: ctx.registryHost,
+            job_status: r.status.toUpperCase(),
+            policy_creator: null,
+            trigger_type: r.trigger === 'event' ? 'EVENT_BASED' : 'MANUAL',
+            execution_id: r.executionId,
+            src_resource: { registry_type: 'ncr', endpoint: ctx.registryHost, namespace: r.registry },
+            dest_resource: { registry_name: r.target },
+            rule: r.name,
+            counts: r.counts,
+          },
+        };
+      },
+    },
+  },
   { type: 'QUOTA_EXCEED', cloudEventType: 'harbor.quota.exceed', title: 'Quota exceeded', source: quotaSource('QuotaExceeded') },
   { type: 'QUOTA_WARNING', cloudEventType: 'harbor.quota.warned', title: 'Quota near its limit', source: quotaSource('QuotaWarning') },
 ];

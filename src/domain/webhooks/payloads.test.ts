@@ -25,7 +25,9 @@ describe('event types', () => {
     expect(of(quota('QuotaExceeded'))).toEqual(['QUOTA_EXCEED']);
     expect(of(quota('QuotaWarning'))).toEqual(['QUOTA_WARNING']);
     expect(of({ type: 'RegistryQuotaChanged', at, actor, registry: 'team', quotaBytes: 10 })).toEqual([]);
-    expect(SOURCE_EVENT_TYPES.sort()).toEqual(['ArtifactDeleted', 'ArtifactPulled', 'ArtifactPushed', 'CleanupRunFinished', 'QuotaExceeded', 'QuotaWarning']);
+    const replicated: DomainEvent = { type: 'ReplicationRunFinished', at, actor, registry: 'team', name: 'to-seoul', ruleId: 'r1', executionId: 'e', trigger: 'event', target: 'seoul: https://r.example.com/team', status: 'succeeded', counts: { copied: 1 } };
+    expect(of(replicated)).toEqual(['REPLICATION']);
+    expect(SOURCE_EVENT_TYPES.sort()).toEqual(['ArtifactDeleted', 'ArtifactPulled', 'ArtifactPushed', 'CleanupRunFinished', 'QuotaExceeded', 'QuotaWarning', 'ReplicationRunFinished']);
     expect(WEBHOOK_EVENT_TYPES).toEqual(['PUSH_ARTIFACT', 'PULL_ARTIFACT', 'DELETE_ARTIFACT', 'TAG_RETENTION', 'SCANNING_COMPLETED', 'SCANNING_FAILED', 'SCANNING_STOPPED', 'REPLICATION', 'QUOTA_EXCEED', 'QUOTA_WARNING']);
   });
 });
@@ -46,6 +48,22 @@ describe('payloads', () => {
         },
       }),
     );
+  });
+
+  it("REPLICATION: Harbor's replication block, the run's status and trigger, where it copied to", () => {
+    const e: DomainEvent = { type: 'ReplicationRunFinished', at, actor: { userId: null, username: 'replication' }, registry: 'team', name: 'to-seoul', ruleId: 'r1', executionId: 'e1', trigger: 'manual', target: 'seoul: https://r.example.com/team', status: 'failed', counts: { copied: 2, failed: 1 } };
+    const body = JSON.parse(buildBody(hook, eventDef('REPLICATION')!, e, 'evt-2', ctx).body);
+    expect(body).toMatchObject({ type: 'REPLICATION', operator: 'replication' });
+    expect(body.event_data.replication).toMatchObject({
+      harbor_hostname: 'registry.example.com',
+      job_status: 'FAILED',
+      trigger_type: 'MANUAL',
+      execution_id: 'e1',
+      src_resource: { namespace: 'team' },
+      dest_resource: { registry_name: 'seoul: https://r.example.com/team' },
+      rule: 'to-seoul',
+      counts: { copied: 2, failed: 1 },
+    });
   });
 
   it('a deleted artifact lists one resource per tag it had; a gone repository has no date_created', () => {

@@ -4,6 +4,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { CleanupService } from '../../domain/policies/cleanup.service.js';
 import type { TrustService } from '../../domain/trust/trust.service.js';
 import type { PolicyService } from '../../domain/policies/policy.service.js';
+import type { ReplicationService } from '../../domain/replication/replication.service.js';
 import type { FastifyRequest } from 'fastify';
 import type { IdentityService, Principal } from '../../domain/auth/identity.service.js';
 import type { SessionService } from '../../domain/auth/session.service.js';
@@ -41,6 +42,8 @@ export interface ApiDeps {
   gc: GcService;
   /** remote registries: replication targets, image cache sources (domain/endpoints) */
   endpoints?: EndpointService;
+  /** replication rules and runs (domain/replication) */
+  replication?: ReplicationService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

@@ -10,13 +10,14 @@ import { imageRoutes } from './images.routes.js';
 import { policyRoutes } from './policies.routes.js';
 import { trustRoutes } from './trust.routes.js';
 import { registryRoutes } from './registries.routes.js';
+import { replicationRoutes } from './replication.routes.js';
 import { userRoutes } from './users.routes.js';
 import { webhookRoutes } from './webhooks.routes.js';
 
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: string) {
   await app.register(swagger, {
     openapi: {
-      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, policies, trust, webhooks, remote registry endpoints, users and access keys, executions and garbage collection. Authenticate with HTTP Basic: access key as username, secret key as password.' },
+      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, policies, trust, webhooks, remote registry endpoints, replication, users and access keys, executions and garbage collection. Authenticate with HTTP Basic: access key as username, secret key as password.' },
       components: { securitySchemes: { accessKey: { type: 'http', scheme: 'basic' } } },
       security: [{ accessKey: [] }],
     },
@@ -33,6 +34,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       webhookRoutes(api, deps);
       gcRoutes(api, deps);
       if (deps.endpoints) endpointRoutes(api, deps);
+      if (deps.replication) replicationRoutes(api, deps);
       api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: '/api/v1' },

@@ -435,6 +435,30 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0011_replication': {
+      async up(db: Kysely<any>) {
+        // replication rules: a registry's images copied to an endpoint; the endpoint cannot go while a rule uses it
+        await db.schema
+          .createTable('replication_rules')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('registry_id', 'text', (c) => c.notNull().references('registries.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text', (c) => c.notNull())
+          .addColumn('endpoint_id', 'text', (c) => c.notNull().references('endpoints.id'))
+          .addColumn('target_registry', 'text', (c) => c.notNull())
+          .addColumn('image_filter', 'text')
+          .addColumn('tag_filter', 'text')
+          .addColumn('enabled', 'integer', (c) => c.notNull())
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('updated_at', bigint, (c) => c.notNull())
+          .addColumn('checked_at', bigint)
+          .addColumn('check_error', 'text')
+          .addUniqueConstraint('replication_rules_registry_name', ['registry_id', 'name'])
+          .execute();
+        await db.schema.createIndex('replication_rules_endpoint').on('replication_rules').column('endpoint_id').execute();
+      },
+    },
   };
 }
 

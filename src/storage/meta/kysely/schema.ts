@@ -231,6 +231,23 @@ export interface EndpointsTable {
   check_error: string | null;
 }
 
+export interface ReplicationRulesTable {
+  id: string;
+  registry_id: string;
+  name: string;
+  description: string;
+  endpoint_id: string;
+  target_registry: string;
+  image_filter: string | null;
+  tag_filter: string | null;
+  enabled: number;
+  created_at: number;
+  created_by: string | null;
+  updated_at: number;
+  checked_at: number | null;
+  check_error: string | null;
+}
+
 export interface WebhooksTable {
   id: string;
   registry_id: string;
@@ -284,6 +301,7 @@ export interface Database {
   trust_policies: TrustPoliciesTable;
   policies: PoliciesTable;
   endpoints: EndpointsTable;
+  replication_rules: ReplicationRulesTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

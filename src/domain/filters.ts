@@ -1,5 +1,5 @@
 /**
- * Image and tag filters of cleanup and protection policies: a glob (`**`, `*`, `?`, `{a,b}`, `[a-z]`) or a regular
+ * Image and tag filters shared by capabilities (cleanup, protection, replication): a glob (`**`, `*`, `?`, `{a,b}`, `[a-z]`) or a regular
  * expression, each "matching" or "excluding". A pattern always matches the whole name (a regex is anchored).
  *
  * Image names are the image's path inside its registry (`team/app`, not `reg/team/app`): `*` stays within one path
@@ -9,7 +9,7 @@
  */
 import picomatch from 'picomatch';
 import safeRegex from 'safe-regex2';
-import { NcrError } from '../../oci/errors.js';
+import { NcrError } from '../oci/errors.js';
 
 export type PatternSyntax = 'glob' | 'regex';
 export type FilterMode = 'matching' | 'excluding';
