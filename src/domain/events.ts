@@ -37,6 +37,10 @@ export type DomainEvent =
   | (Base & { type: SettingEventType; registry: string; id: string; name: string; detail?: Record<string, unknown> })
   /** an image cleanup run (or test run) finished: webhooks send TAG_RETENTION */
   | (Base & { type: 'CleanupRunFinished'; registry: string; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> })
+  /** someone asked for an artifact to be scanned, or to stop its scan (audited; the scan runs as a job) */
+  | (Base & { type: 'ScanRequested' | 'ScanStopRequested'; repository: string; digest: string })
+  /** a scan ended: webhooks send SCANNING_COMPLETED, SCANNING_FAILED or SCANNING_STOPPED */
+  | (Base & { type: 'ScanFinished'; repository: string; digest: string; status: 'Success' | 'Error' | 'Stopped'; severity?: string; total?: number; fixable?: number; message?: string })
   /** a garbage collection run finished (registry-wide, so keyed by no registry) */
   | (Base & { type: 'GcRunFinished'; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> });
 
@@ -52,6 +56,10 @@ export type SettingEventType =
   | 'TrustKeyAdded'
   | 'TrustKeyDeleted'
   | 'TrustPolicyChanged'
+  | 'ScanSettingsChanged'
+  | 'CveAllowlistChanged'
+  | 'ScanScheduleChanged'
+  | 'VulnDbImported'
   | 'WebhookCreated'
   | 'WebhookUpdated'
   | 'WebhookDeleted';

@@ -99,7 +99,7 @@ export function parseDebianTracker(j: Json): Advisory[] {
     if (!cves || typeof cves !== 'object') continue;
     for (const [id, c] of Object.entries(cves as Json)) {
       if (!/^(CVE|TEMP)-/.test(id) || !c || typeof c !== 'object') continue;
-      const entry = byId.get(id) ?? { details: typeof c.description === 'string' ? c.description : '', affected: [], worst: undefined };
+      const entry: { details: string; affected: Affected[]; worst: Severity | undefined } = byId.get(id) ?? { details: typeof c.description === 'string' ? c.description : '', affected: [], worst: undefined };
       for (const [codename, r] of Object.entries((c.releases ?? {}) as Json)) {
         const release = debianRelease(codename);
         if (!release || !r) continue;
