@@ -100,6 +100,4 @@ export interface ImageReads {
   manifest(repository: string, digest: string): Promise<{ content: Uint8Array; mediaType: string } | undefined>;
   /** A blob's bytes as a stream of chunks the reader may keep. */
   blob(repository: string, digest: string): AsyncIterable<Uint8Array>;
-  /** Artifacts (image manifests) of every repository, a page at a time, for the scheduled scan. */
-  artifacts(page: number, perPage: number): Promise<{ repository: string; digest: string }[]>;
 }

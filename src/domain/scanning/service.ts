@@ -15,7 +15,7 @@ import type { JobQueue } from '../queue/queue.js';
 import type { PullGuard, Registry } from '../registry/ports.js';
 import type { UnitOfWork } from '../uow.js';
 import type { Advisory, AdvisorySource } from './advisories.js';
-import { SEVERITIES, severityRank, type Severity } from './cvss.js';
+import { SEVERITIES, severityRank } from './cvss.js';
 import { DEFAULT_SETTINGS, type Finding, type ScanReport, type ScanSettings, type ScanStore, type VulnDbSource } from './ports.js';
 import { overviewOf, type ScanOverview } from './report.js';
 import type { Scanner } from './scanner.js';

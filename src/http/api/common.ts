@@ -1,6 +1,7 @@
 /** Shared pieces of /api/v1: who is calling, what they may do (via `can`), the one pagination shape and the error schema. */
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { CleanupService } from '../../domain/policies/cleanup.service.js';
+import type { ScanService } from '../../domain/scanning/service.js';
 import type { TrustService } from '../../domain/trust/trust.service.js';
 import type { PolicyService } from '../../domain/policies/policy.service.js';
 import type { FastifyRequest } from 'fastify';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   cleanup?: CleanupService;
   /** image trust (domain/trust) */
   trust?: TrustService;
+  /** vulnerability scanning (domain/scanning) */
+  scans?: ScanService;
   webhooks: WebhookService;
   gc: GcService;
 }
