@@ -76,7 +76,8 @@ export function parseOsv(j: Json): Advisory | undefined {
   return withDigest({
     source: 'osv',
     id: j.id,
-    aliases: Array.isArray(j.aliases) ? j.aliases.filter((x: unknown) => typeof x === 'string') : [],
+    // Alpine's and others' records name the CVE they track in `upstream`
+    aliases: [...new Set([...(Array.isArray(j.aliases) ? j.aliases : []), ...(Array.isArray(j.upstream) ? j.upstream : [])].filter((x: unknown): x is string => typeof x === 'string'))],
     summary: typeof j.summary === 'string' ? j.summary : '',
     details: typeof j.details === 'string' ? j.details : '',
     severity: score !== undefined ? bandOf(score) : (rating ?? 'Unknown'),

@@ -88,7 +88,7 @@ export class Scanner {
     for (const h of hits) {
       const a = heads.get(`${h.source}/${h.advisoryId}`);
       if (!a) continue;
-      const cve = [a.id, ...a.aliases].find((x) => x.startsWith('CVE-')) ?? a.id;
+      const cve = [a.id, ...a.aliases].find((x) => x.startsWith('CVE-')) ?? /CVE-\d{4}-\d+/.exec(a.id)?.[0] ?? a.id;
       const key = `${h.pkg.ecosystem}|${h.pkg.name}|${h.pkg.version}|${h.pkg.path}|${cve}`;
       const f: Finding = {
         id: cve,
