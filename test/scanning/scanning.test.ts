@@ -26,7 +26,7 @@ describe.each(DB_KINDS)('vulnerability scanning (%s)', { timeout: 120_000 }, (db
       method: 'POST',
       headers: { authorization: 'Basic ' + Buffer.from(`${s.admin.accessKey}:${s.admin.secretKey}`).toString('base64'), 'content-type': name.endsWith('.zip') ? 'application/zip' : 'application/json' },
       body,
-    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
 
   async function scanned(image: string, digest: string) {
     const path = `/api/v1/registries/${REG}/images/${image}/artifacts/${digest}/scan`;
