@@ -5,6 +5,7 @@ import { clientCommands } from './client.js';
 import { policyCommands } from './policies.commands.js';
 import { serveCommand } from './serve.js';
 import { trustCommands } from './trust.commands.js';
+import { scanCommands } from './scan.commands.js';
 
 const program = new Command();
 program.name('ncr').description('ncr: a self-hosted OCI container registry').version(VERSION);
@@ -12,6 +13,7 @@ serveCommand(program);
 clientCommands(program);
 policyCommands(program);
 trustCommands(program);
+scanCommands(program);
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`ncr: ${err.message}\n`);
   process.exit(1);

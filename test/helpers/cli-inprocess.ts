@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { clientCommands } from '../../src/cli/client.js';
 import { policyCommands } from '../../src/cli/policies.commands.js';
 import { trustCommands } from '../../src/cli/trust.commands.js';
+import { scanCommands } from '../../src/cli/scan.commands.js';
 
 export interface CliResult {
   code: number;
@@ -16,6 +17,7 @@ export async function runCli(args: string[], env: Record<string, string>, cwd?: 
   clientCommands(program);
   policyCommands(program);
   trustCommands(program);
+  scanCommands(program);
   let stdout = '';
   let stderr = '';
   const writeOut = process.stdout.write.bind(process.stdout);

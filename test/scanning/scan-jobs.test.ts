@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
+import { runCli } from '../helpers/cli-inprocess.js';
 import { webhookTypesOf } from '../../src/domain/webhooks/event-types.js';
 import { OciClient } from '../helpers/oci-client.js';
-import { ALPINE_LAYERS, DEBIAN_LAYERS, pushLayers } from '../helpers/scan-images.js';
+import { ALPINE_LAYERS, DEBIAN_LAYERS, FIXTURES, pushLayers } from '../helpers/scan-images.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 
 const HOUR = 3600_000;
@@ -81,6 +82,32 @@ describe.each(DB_KINDS)('scan jobs (%s)', { timeout: 120_000 }, (db) => {
     const audit = await s.api('GET', '/api/v1/audit?action=ScanRequested');
     expect(audit.body.items.map((e: any) => [e.actor, e.target])).toContainEqual(['schedule', `manual/alpine@${manual}`]);
     await put({ cycle: 'None' });
+  });
+
+  it('the CLI: ncr vulndb import DIR, vulndb status, scan start --wait, scan report, scan settings', async () => {
+    const env = { NCR_URL: s.url, NCR_ACCESS_KEY: s.admin.accessKey, NCR_SECRET_KEY: s.admin.secretKey };
+    const ncr = (...args: string[]) => runCli(args, env);
+    const imported = await ncr('--json', 'vulndb', 'import', FIXTURES);
+    expect(imported.code, imported.stderr).toBe(0);
+    const rows = JSON.parse(imported.stdout) as { file: string; source: string; written: number }[];
+    // the tracker's JSON alone, the directory's OSV records in one batch (the fixture's lodash record differs from the
+    // one imported above, so it replaces it)
+    expect(rows.map((r) => [r.file, r.source, r.written])).toEqual([
+      ['debian-tracker.json', 'debian', 3],
+      ['9 OSV records', 'osv', 9],
+    ]);
+    const again = await ncr('--json', 'vulndb', 'import', FIXTURES);
+    expect((JSON.parse(again.stdout) as { written: number }[]).map((r) => r.written)).toEqual([0, 0]);
+    const st = await ncr('vulndb', 'status');
+    expect(st.stdout).toMatch(/osv\s+9\s+2030-01-01T11:20:00.000Z\s+0d 0h/);
+    const scanned = await ncr('scan', 'start', 'auto/debian:12', '--wait');
+    expect(scanned.code, scanned.stderr).toBe(0);
+    expect(scanned.stdout).toMatch(/Success\s+Critical\s+5\s+4/);
+    const report = await ncr('scan', 'report', 'auto/debian:12', '--severity', 'high');
+    expect(report.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['ID SEVERITY', 'CVE-2021-44228 Critical', 'CVE-2021-23337 High']);
+    const set = await ncr('scan', 'settings', 'auto', '--prevent', 'critical', '--allowlist', 'CVE-2021-44228');
+    expect(set.stdout).toMatch(/true\s+Critical\s+allow\s+true\s+CVE-2021-44228/);
+    await ncr('scan', 'settings', 'auto', '--prevent', 'none', '--common-allowlist');
   });
 
   it('stop: the status is Stopped at once, the job is cancelled, and a new scan may start', async () => {
