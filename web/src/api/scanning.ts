@@ -6,7 +6,7 @@ import { useApiMutation } from './mutation';
 
 export type Severity = 'None' | 'Unknown' | 'Negligible' | 'Low' | 'Medium' | 'High' | 'Critical';
 export const SEVERITIES: Severity[] = ['Critical', 'High', 'Medium', 'Low', 'Negligible', 'Unknown', 'None'];
-export const SEVERITY_COLOR: Record<Severity, string> = { Critical: 'red.9', High: 'red', Medium: 'orange', Low: 'yellow', Negligible: 'gray', Unknown: 'gray', None: 'teal' };
+export const SEVERITY_COLOR: Record<Severity, string> = { Critical: 'grape', High: 'red', Medium: 'orange', Low: 'yellow', Negligible: 'gray', Unknown: 'gray', None: 'teal' };
 
 export interface ScanOverview {
   status: 'Not Scanned' | 'Scanning' | 'Stopped' | 'Error' | 'Success';

@@ -18,14 +18,14 @@ export function ArtifactsTable({ artifacts, selected, onSelect, scans }: { artif
     return <EmptyState my="lg" icon={<IconStack2 size={26} />} title="No artifacts" description="Every artifact of this image has been deleted. Push again to add one." />;
   }
   return (
-    <Table.ScrollContainer minWidth={1120}>
+    <Table.ScrollContainer minWidth={1180}>
       <Table highlightOnHover aria-label="Artifacts">
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Digest</Table.Th>
             <Table.Th miw={150}>Tags</Table.Th>
             <Table.Th>Type</Table.Th>
-            <Table.Th miw={170}>Vulnerability</Table.Th>
+            <Table.Th miw={230}>Vulnerability</Table.Th>
             <Table.Th miw={190}>Authentication</Table.Th>
             <Table.Th ta="right">Size</Table.Th>
             <Table.Th>Pushed</Table.Th>

@@ -79,15 +79,15 @@ export function ScanPanel({ imageRef, digest }: { imageRef: ImageRef; digest: st
           <Text size="xs" c="dimmed">
             {shown.length} of {vulns.length} vulnerabilities
           </Text>
-          <Table.ScrollContainer minWidth={820}>
+          <Table.ScrollContainer minWidth={980}>
             <Table aria-label="Vulnerabilities" striped>
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Vulnerability</Table.Th>
-                  <Table.Th>Severity</Table.Th>
+                  <Table.Th miw={130}>Severity</Table.Th>
                   <Table.Th>Package</Table.Th>
-                  <Table.Th>Current version</Table.Th>
-                  <Table.Th>Fixed in version</Table.Th>
+                  <Table.Th miw={120}>Current version</Table.Th>
+                  <Table.Th miw={120}>Fixed in version</Table.Th>
                   <Table.Th>Description</Table.Th>
                 </Table.Tr>
               </Table.Thead>
@@ -109,10 +109,16 @@ export function ScanPanel({ imageRef, digest }: { imageRef: ImageRef; digest: st
                       )}
                     </Table.Td>
                     <Table.Td>
-                      <Badge color={SEVERITY_COLOR[v.severity as Severity]} variant="light" tt="none">
-                        {v.severity}
-                        {v.preferred_cvss ? ` ${v.preferred_cvss.score_v3.toFixed(1)}` : ''}
-                      </Badge>
+                      <Group gap={4} wrap="nowrap">
+                        <Badge color={SEVERITY_COLOR[v.severity as Severity]} variant="light" tt="none" style={{ flexShrink: 0, overflow: 'visible' }}>
+                          {v.severity}
+                        </Badge>
+                        {v.preferred_cvss && (
+                          <Text size="xs" c="dimmed" title={v.preferred_cvss.vector_v3}>
+                            {v.preferred_cvss.score_v3.toFixed(1)}
+                          </Text>
+                        )}
+                      </Group>
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm">{v.package}</Text>
