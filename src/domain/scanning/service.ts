@@ -199,11 +199,21 @@ export class ScanService {
 
   /** The allow list in force for a registry: its own when it has one, else the common one; an expired list is empty. */
   private async allowlistOf(registryName: string): Promise<Set<string>> {
-    const reg = await this.registry(registryName).catch(() => undefined);
-    const own = reg ? await this.cachedSettings(reg.id) : DEFAULT_SETTINGS;
+    const own = await this.registrySettings(registryName);
     const s = own.useOwnAllowlist ? own : await this.cachedSettings('*');
     if (s.allowlistExpiresAt !== null && s.allowlistExpiresAt <= this.clock.now()) return new Set();
     return new Set(s.allowlist);
+  }
+
+  /** A registry's settings by its name (the pull path: no registry lookup while cached); defaults for an unknown one. */
+  private async registrySettings(registryName: string): Promise<ScanSettings> {
+    const key = `name:${registryName}`;
+    const hit = this.settingsCache.get(key);
+    if (hit) return hit;
+    const reg = await this.registry(registryName).catch(() => undefined);
+    const s = reg ? ((await this.store.settings(reg.id)) ?? DEFAULT_SETTINGS) : DEFAULT_SETTINGS;
+    this.settingsCache.set(key, s);
+    return s;
   }
 
   private async cachedSettings(scope: string): Promise<ScanSettings> {
@@ -224,9 +234,7 @@ export class ScanService {
   readonly pullGuard: PullGuard = {
     check: async (repository, digest) => {
       const registry = repository.slice(0, repository.indexOf('/'));
-      const reg = await this.registry(registry).catch(() => undefined);
-      if (!reg) return;
-      const s = await this.cachedSettings(reg.id);
+      const s = await this.registrySettings(registry);
       if (!s.preventSeverity) return;
       const report = await this.store.report(repository, digest);
       if (!report || report.status !== 'Success') {
