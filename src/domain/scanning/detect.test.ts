@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pomProperties, tarBytes, tarGz } from '../../../test/helpers/scan-layers.js';
+import { fakeGoBinary, pomProperties, tarBytes, tarGz } from '../../../test/helpers/scan-layers.js';
 import { detect } from './detect.js';
 import { indexLayer, mergeLayers } from './layers.js';
 
@@ -86,5 +86,25 @@ describe('layers and detection', () => {
   it('reads distroless dpkg status.d files', async () => {
     const l = await indexLayer(chunks(await tarGz([{ path: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' }, { path: 'var/lib/dpkg/status.d/base', content: 'Package: base-files\nVersion: 12.4+deb12u5\nArchitecture: amd64\n' }])));
     expect(detect(mergeLayers([l])).packages).toEqual([{ ecosystem: 'Debian:12', name: 'base-files', version: '12.4+deb12u5', path: 'var/lib/dpkg/status.d/base', kind: 'os' }]);
+  });
+
+  it('reads the Go build info of executables: main module, dependencies (replaced ones as replaced), stdlib', async () => {
+    const modinfo = 'path\texample.com/app\nmod\texample.com/app\tv1.4.0\th1:abc=\ndep\tgolang.org/x/text\tv0.3.7\th1:def=\ndep\tgithub.com/old/x\tv1.0.0\n=>\tgithub.com/new/x\tv1.1.0\th1:ghi=\nbuild\t-compiler=gc\n';
+    const l = await indexLayer(
+      chunks(
+        await tarGz([
+          { path: 'usr/local/bin/app', content: fakeGoBinary('go1.20.1', modinfo), mode: 0o755 },
+          // the same bytes without the executable bit, and an executable that is not ELF: not read
+          { path: 'srv/app.copy', content: fakeGoBinary('go1.20.1', modinfo) },
+          { path: 'usr/local/bin/script', content: '#!/bin/sh\n' + 'echo go buildinf\n'.repeat(200), mode: 0o755 },
+        ]),
+      ),
+    );
+    expect(detect(mergeLayers([l])).packages.map((p) => `${p.ecosystem} ${p.name} ${p.version} ${p.path}`)).toEqual([
+      'Go example.com/app 1.4.0 usr/local/bin/app',
+      'Go github.com/new/x 1.1.0 usr/local/bin/app',
+      'Go golang.org/x/text 0.3.7 usr/local/bin/app',
+      'Go stdlib 1.20.1 usr/local/bin/app',
+    ]);
   });
 });

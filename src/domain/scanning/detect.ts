@@ -169,6 +169,13 @@ export function detect(fs: MergedFs): Inventory {
       if (h.Name && h.Version) packages.push({ ecosystem: 'PyPI', name: pypiName(h.Name), version: h.Version, path, kind: 'lang' });
     }
   }
+  // Go: OSV's versions have no "v"; the toolchain is the package "stdlib"
+  const goVersion = (v: string) => v.replace(/^v/, '').replace(/^go/, '');
+  for (const [path, info] of fs.gobins) {
+    const mods = [...(info.main && info.main.version !== '(devel)' ? [info.main] : []), ...info.deps];
+    for (const m of mods) packages.push({ ecosystem: 'Go', name: m.path, version: goVersion(m.version), path, kind: 'lang' });
+    if (/^go\d/.test(info.goVersion)) packages.push({ ecosystem: 'Go', name: 'stdlib', version: goVersion(info.goVersion.split(' ')[0]!), path, kind: 'lang' });
+  }
   for (const [path, coords] of fs.jars) for (const c of coords) packages.push({ ecosystem: 'Maven', name: `${c.groupId}:${c.artifactId}`, version: c.version, path, kind: 'lang' });
   packages.sort((a, b) => a.ecosystem.localeCompare(b.ecosystem) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version) || a.path.localeCompare(b.path));
   return { os, packages };

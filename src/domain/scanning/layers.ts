@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import tar from 'tar-stream';
+import { readGoBuildInfo, type GoBuildInfo } from './gobuildinfo.js';
 import { zipEntries } from './zip.js';
 
 export interface MavenCoord {
@@ -24,6 +25,8 @@ export interface LayerIndex {
   links: Record<string, string>;
   /** path of a jar/war/ear → the Maven coordinates of its pom.properties */
   jars: Record<string, MavenCoord[]>;
+  /** path of an executable → the Go build info in it */
+  gobins: Record<string, GoBuildInfo>;
   /** paths a `.wh.<name>` file deletes from the layers below */
   whiteouts: string[];
   /** directories a `.wh..wh..opq` file empties of the layers below */
@@ -32,6 +35,7 @@ export interface LayerIndex {
 
 const MAX_TEXT = 32 * 1024 * 1024;
 const MAX_JAR = 256 * 1024 * 1024;
+const MAX_BINARY = 256 * 1024 * 1024;
 
 /** The files detectors read, by path. */
 export function isInteresting(path: string): boolean {
@@ -99,6 +103,20 @@ async function readAll(s: AsyncIterable<Buffer>, max: number): Promise<Buffer | 
   return n <= max ? Buffer.concat(chunks) : undefined;
 }
 
+/** The whole file when it starts as an ELF binary; otherwise its bytes are drained and undefined is returned. */
+async function readElf(s: AsyncIterable<Buffer>, max: number): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  let elf: boolean | undefined;
+  for await (const c of s) {
+    if (elf === undefined) elf = c.length >= 4 && c[0] === 0x7f && c[1] === 0x45 && c[2] === 0x4c && c[3] === 0x46;
+    if (!elf) continue;
+    n += c.length;
+    if (n <= max) chunks.push(c);
+  }
+  return elf && n <= max ? Buffer.concat(chunks) : undefined;
+}
+
 function parseProperties(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
@@ -121,7 +139,7 @@ export async function jarCoordinates(jar: Uint8Array): Promise<MavenCoord[]> {
 
 /** Indexes one layer's bytes. Rejects when the stream is not a (compressed) tar. */
 export async function indexLayer(source: AsyncIterable<Uint8Array>): Promise<LayerIndex> {
-  const out: LayerIndex = { files: {}, links: {}, jars: {}, whiteouts: [], opaque: [] };
+  const out: LayerIndex = { files: {}, links: {}, jars: {}, gobins: {}, whiteouts: [], opaque: [] };
   const it = source[Symbol.asyncIterator]();
   const head = await it.next();
   if (head.done) return out;
@@ -149,6 +167,12 @@ export async function indexLayer(source: AsyncIterable<Uint8Array>): Promise<Lay
         const coords = b ? await jarCoordinates(b).catch(() => []) : [];
         if (coords.length) out.jars[path] = coords;
         continue;
+      } else if ((h.type === 'file' || h.type === 'contiguous-file') && ((h.mode ?? 0) & 0o111) !== 0 && (h.size ?? 0) > 1024 && (h.size ?? 0) <= MAX_BINARY) {
+        // an executable: a Go binary says what it was built from (only ELF files are read to their end)
+        const b = await readElf(body, MAX_BINARY);
+        const info = b && readGoBuildInfo(b);
+        if (info) out.gobins[path] = info;
+        continue;
       }
       entry.resume();
     }
@@ -162,11 +186,12 @@ export interface MergedFs {
   files: Map<string, string>;
   links: Map<string, string>;
   jars: Map<string, MavenCoord[]>;
+  gobins: Map<string, GoBuildInfo>;
 }
 
 export function mergeLayers(layers: LayerIndex[]): MergedFs {
-  const fs: MergedFs = { files: new Map(), links: new Map(), jars: new Map() };
-  const maps = [fs.files, fs.links, fs.jars] as Map<string, unknown>[];
+  const fs: MergedFs = { files: new Map(), links: new Map(), jars: new Map(), gobins: new Map() };
+  const maps = [fs.files, fs.links, fs.jars, fs.gobins] as Map<string, unknown>[];
   for (const layer of layers) {
     for (const dir of layer.opaque) for (const m of maps) for (const k of [...m.keys()]) if (k.startsWith(dir)) m.delete(k);
     for (const gone of layer.whiteouts) for (const m of maps) for (const k of [...m.keys()]) if (k === gone || k.startsWith(`${gone}/`)) m.delete(k);
@@ -179,6 +204,7 @@ export function mergeLayers(layers: LayerIndex[]): MergedFs {
       fs.links.set(k, v);
     }
     for (const [k, v] of Object.entries(layer.jars)) fs.jars.set(k, v);
+    for (const [k, v] of Object.entries(layer.gobins ?? {})) fs.gobins.set(k, v);
   }
   return fs;
 }

@@ -19,6 +19,10 @@ describe('OSV and Debian tracker data', () => {
     expect(affects(two, '2.16.6')).toEqual({ affected: false });
     expect(affects({ ecosystem: 'PyPI', package: 'p', versions: ['1.0', '1.1'], ranges: [] }, '1.1')).toEqual({ affected: true });
     expect(affects({ ecosystem: 'Hex', package: 'p', versions: ['1.0'], ranges: [] }, '1.0')).toBeUndefined();
+    // GO-2022-1059 (CVE-2022-32149): golang.org/x/text before 0.3.8
+    const text = { ecosystem: 'Go', package: 'golang.org/x/text', versions: [], ranges: [{ type: 'SEMVER' as const, events: [{ introduced: '0' }, { fixed: '0.3.8' }] }] };
+    expect(affects(text, '0.3.7')).toEqual({ affected: true, fixed: '0.3.8' });
+    expect(affects(text, '0.14.0')).toEqual({ affected: false });
   });
 
   it('parses an OSV record: severity from its CVSS vector, else its rating; GIT ranges dropped; withdrawn ignored', () => {
