@@ -62,6 +62,7 @@ import { KyselyOutboxStore } from './storage/meta/kysely/outbox.repo.js';
 import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
 import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
 import { KyselyScanStore } from './storage/meta/kysely/scanning.repo.js';
+import { readRpmDbSqlite } from './storage/rpm/rpmdb-sqlite.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
@@ -245,6 +246,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
       }),
     },
     scanStore,
+    readRpmDbSqlite,
   );
   const scans = new ScanService(scanStore, uowOf(scanStores), queue, scanner, (name) => registries.get(name), async (r, d) => (await manifestOf(r, d)) !== undefined, clock);
   pullGuards.push(scans.pullGuard);

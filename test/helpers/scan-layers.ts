@@ -99,3 +99,39 @@ export function fakeGoBinary(goVersion: string, modinfo: string): Buffer {
   const mod = Buffer.concat([sentinel, Buffer.from(modinfo), sentinel]);
   return Buffer.concat([head, hdr, varint(goVersion.length), Buffer.from(goVersion), varint(mod.length), mod, Buffer.alloc(1024, 0)]);
 }
+
+/** An rpm header blob (as rpmdb.sqlite's Packages.blob holds it) with the string and int32 tags given. */
+export function rpmHeaderBlob(p: { name: string; version: string; release: string; epoch?: number; arch?: string; sourceRpm?: string }): Buffer {
+  const tags: [number, number, Buffer][] = [];
+  const str = (tag: number, v: string) => tags.push([tag, 6, Buffer.from(`${v}\0`)]);
+  str(1000, p.name);
+  str(1001, p.version);
+  str(1002, p.release);
+  if (p.epoch !== undefined) {
+    const b = Buffer.alloc(4);
+    b.writeInt32BE(p.epoch);
+    tags.push([1003, 4, b]);
+  }
+  str(1022, p.arch ?? 'x86_64');
+  if (p.sourceRpm) str(1044, p.sourceRpm);
+  const index = Buffer.alloc(tags.length * 16);
+  const data: Buffer[] = [];
+  let off = 0;
+  tags.forEach(([tag, type, v], i) => {
+    // int32 data is 4-aligned
+    if (type === 4 && off % 4) {
+      data.push(Buffer.alloc(4 - (off % 4)));
+      off += 4 - (off % 4);
+    }
+    index.writeInt32BE(tag, i * 16);
+    index.writeInt32BE(type, i * 16 + 4);
+    index.writeInt32BE(off, i * 16 + 8);
+    index.writeInt32BE(1, i * 16 + 12);
+    data.push(v);
+    off += v.length;
+  });
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(tags.length, 0);
+  head.writeInt32BE(off, 4);
+  return Buffer.concat([head, index, ...data]);
+}

@@ -3,6 +3,7 @@
  * (npm, Python, Maven jars), each with the OSV ecosystem its advisories are filed under.
  */
 import type { MergedFs } from './layers.js';
+import { parseRpmHeader, parseSourceRpm } from './rpm-header.js';
 
 export interface OsInfo {
   id: string;
@@ -78,8 +79,8 @@ export function osEcosystem(os: OsInfo | null): string | undefined {
   if (id === 'ubuntu') return `Ubuntu:${os.versionId}`;
   if (id === 'alpine') return `Alpine:v${os.versionId.split('.').slice(0, 2).join('.')}`;
   if (id === 'rhel') return 'Red Hat';
-  if (id === 'rocky') return 'Rocky Linux';
-  if (id === 'almalinux') return 'AlmaLinux';
+  if (id === 'rocky') return `Rocky Linux:${os.versionId.split('.')[0]}`;
+  if (id === 'almalinux') return `AlmaLinux:${os.versionId.split('.')[0]}`;
   return undefined;
 }
 
@@ -167,6 +168,18 @@ export function detect(fs: MergedFs): Inventory {
     } else if (path.endsWith('.dist-info/METADATA') || path.endsWith('.egg-info/PKG-INFO')) {
       const h = emailHeaders(text);
       if (h.Name && h.Version) packages.push({ ecosystem: 'PyPI', name: pypiName(h.Name), version: h.Version, path, kind: 'lang' });
+    }
+  }
+  // rpm: advisories name the source package; versions as [epoch:]version-release
+  for (const [path, blobs] of fs.rpmdbs) {
+    for (const blob of blobs) {
+      const p = parseRpmHeader(blob);
+      if (!p || p.name === 'gpg-pubkey') continue;
+      const evr = `${p.epoch ? `${p.epoch}:` : ''}${p.version}-${p.release}`;
+      const pkg: Package = { ecosystem: osEco, name: p.name, version: evr, path, kind: 'os' };
+      const src = p.sourceRpm ? parseSourceRpm(p.sourceRpm) : undefined;
+      if (src && src.name !== p.name) pkg.source = { name: src.name, version: `${p.epoch ? `${p.epoch}:` : ''}${src.version}-${src.release}` };
+      packages.push(pkg);
     }
   }
   // Go: OSV's versions have no "v"; the toolchain is the package "stdlib"

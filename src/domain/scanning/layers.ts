@@ -25,6 +25,8 @@ export interface LayerIndex {
   links: Record<string, string>;
   /** path of a jar/war/ear → the Maven coordinates of its pom.properties */
   jars: Record<string, MavenCoord[]>;
+  /** path of an rpm sqlite database → its package header blobs */
+  rpmdbs: Record<string, Uint8Array[]>;
   /** path of an executable → the Go build info in it */
   gobins: Record<string, GoBuildInfo>;
   /** paths a `.wh.<name>` file deletes from the layers below */
@@ -138,8 +140,13 @@ export async function jarCoordinates(jar: Uint8Array): Promise<MavenCoord[]> {
 }
 
 /** Indexes one layer's bytes. Rejects when the stream is not a (compressed) tar. */
-export async function indexLayer(source: AsyncIterable<Uint8Array>): Promise<LayerIndex> {
-  const out: LayerIndex = { files: {}, links: {}, jars: {}, gobins: {}, whiteouts: [], opaque: [] };
+/** Reads the package header blobs of an rpm sqlite database file (a port: SQLite is read outside the domain). */
+export type RpmDbReader = (db: Uint8Array) => Promise<Uint8Array[]>;
+
+const isRpmDb = (path: string) => /(^|\/)(var\/lib|usr\/lib\/sysimage)\/rpm\/rpmdb\.sqlite$/.test(path);
+
+export async function indexLayer(source: AsyncIterable<Uint8Array>, rpmdb?: RpmDbReader): Promise<LayerIndex> {
+  const out: LayerIndex = { files: {}, links: {}, jars: {}, rpmdbs: {}, gobins: {}, whiteouts: [], opaque: [] };
   const it = source[Symbol.asyncIterator]();
   const head = await it.next();
   if (head.done) return out;
@@ -161,6 +168,10 @@ export async function indexLayer(source: AsyncIterable<Uint8Array>): Promise<Lay
       else if ((h.type === 'file' || h.type === 'contiguous-file') && isInteresting(path)) {
         const b = await readAll(body, MAX_TEXT);
         if (b) out.files[path] = b.toString('utf8');
+        continue;
+      } else if ((h.type === 'file' || h.type === 'contiguous-file') && isRpmDb(path) && rpmdb) {
+        const b = await readAll(body, MAX_TEXT * 8);
+        if (b) out.rpmdbs[path] = await rpmdb(b);
         continue;
       } else if ((h.type === 'file' || h.type === 'contiguous-file') && isJar(path)) {
         const b = await readAll(body, MAX_JAR);
@@ -187,11 +198,12 @@ export interface MergedFs {
   links: Map<string, string>;
   jars: Map<string, MavenCoord[]>;
   gobins: Map<string, GoBuildInfo>;
+  rpmdbs: Map<string, Uint8Array[]>;
 }
 
 export function mergeLayers(layers: LayerIndex[]): MergedFs {
-  const fs: MergedFs = { files: new Map(), links: new Map(), jars: new Map(), gobins: new Map() };
-  const maps = [fs.files, fs.links, fs.jars, fs.gobins] as Map<string, unknown>[];
+  const fs: MergedFs = { files: new Map(), links: new Map(), jars: new Map(), gobins: new Map(), rpmdbs: new Map() };
+  const maps = [fs.files, fs.links, fs.jars, fs.gobins, fs.rpmdbs] as Map<string, unknown>[];
   for (const layer of layers) {
     for (const dir of layer.opaque) for (const m of maps) for (const k of [...m.keys()]) if (k.startsWith(dir)) m.delete(k);
     for (const gone of layer.whiteouts) for (const m of maps) for (const k of [...m.keys()]) if (k === gone || k.startsWith(`${gone}/`)) m.delete(k);
@@ -205,6 +217,7 @@ export function mergeLayers(layers: LayerIndex[]): MergedFs {
     }
     for (const [k, v] of Object.entries(layer.jars)) fs.jars.set(k, v);
     for (const [k, v] of Object.entries(layer.gobins ?? {})) fs.gobins.set(k, v);
+    for (const [k, v] of Object.entries(layer.rpmdbs ?? {})) fs.rpmdbs.set(k, v);
   }
   return fs;
 }

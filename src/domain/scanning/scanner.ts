@@ -9,7 +9,7 @@ import { parseManifest } from '../../oci/manifest.js';
 import type { Advisory } from './advisories.js';
 import { severityRank } from './cvss.js';
 import { detect, type Inventory, type Package } from './detect.js';
-import { indexLayer, mergeLayers, type LayerIndex } from './layers.js';
+import { indexLayer, mergeLayers, type LayerIndex, type RpmDbReader } from './layers.js';
 import { affects } from './match.js';
 import type { Finding, ImageReads, ScanStore } from './ports.js';
 
@@ -19,6 +19,7 @@ export class Scanner {
   constructor(
     private readonly reads: ImageReads,
     private readonly store: ScanStore,
+    private readonly rpmdb?: RpmDbReader,
   ) {}
 
   /** Whether the artifact is a container image (what a scan reads), not an index or another kind of artifact. */
@@ -48,7 +49,7 @@ export class Scanner {
       let idx = this.layers.get(layer.digest);
       if (!idx) {
         try {
-          idx = await indexLayer(this.reads.blob(repository, layer.digest));
+          idx = await indexLayer(this.reads.blob(repository, layer.digest), this.rpmdb);
         } catch (err) {
           throw new NcrError('VALIDATION_FAILED', `layer ${layer.digest} (${layer.mediaType}) cannot be read as a tar: ${(err as Error).message}`, { cause: err });
         }
