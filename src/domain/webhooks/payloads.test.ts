@@ -12,7 +12,7 @@ const ctx = { registryHost: 'registry.example.com', repositoryCreatedAt: Date.pa
 const hook = { id: 'w1', registry: 'team', targetType: 'http' as const, payloadFormat: 'Default' as const };
 
 describe('event types', () => {
-  it('maps ArtifactPushed/Pulled/Deleted and non-dry cleanup runs, and nothing else', () => {
+  it('maps ArtifactPushed/Pulled/Deleted, non-dry cleanup runs and finished scans, and nothing else', () => {
     const of = (e: DomainEvent) => webhookTypesOf(e).map((d) => d.type);
     expect(of({ type: 'ArtifactPushed', at, actor, repository: 'team/app', digest, mediaType: 'x', size: 1 })).toEqual(['PUSH_ARTIFACT']);
     expect(of({ type: 'ArtifactPulled', at, actor, repository: 'team/app', digest })).toEqual(['PULL_ARTIFACT']);
@@ -21,7 +21,8 @@ describe('event types', () => {
     const run = (dryRun: boolean): DomainEvent => ({ type: 'CleanupRunFinished', at, actor, registry: 'team', executionId: 'e', dryRun, status: 'succeeded', counts: {} });
     expect(of(run(true))).toEqual([]);
     expect(of(run(false))).toEqual(['TAG_RETENTION']);
-    expect(SOURCE_EVENT_TYPES.sort()).toEqual(['ArtifactDeleted', 'ArtifactPulled', 'ArtifactPushed', 'CleanupRunFinished']);
+    expect(of({ type: 'ScanFinished', at, actor, repository: 'team/app', digest, status: 'Error', message: 'x' })).toEqual(['SCANNING_FAILED']);
+    expect(SOURCE_EVENT_TYPES.sort()).toEqual(['ArtifactDeleted', 'ArtifactPulled', 'ArtifactPushed', 'CleanupRunFinished', 'ScanFinished']);
     expect(WEBHOOK_EVENT_TYPES).toEqual(['PUSH_ARTIFACT', 'PULL_ARTIFACT', 'DELETE_ARTIFACT', 'TAG_RETENTION', 'SCANNING_COMPLETED', 'SCANNING_FAILED', 'SCANNING_STOPPED', 'REPLICATION', 'QUOTA_EXCEED', 'QUOTA_WARNING']);
   });
 });
