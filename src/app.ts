@@ -20,6 +20,8 @@ import { CleanupService } from './domain/policies/cleanup.service.js';
 import { PolicyService, type PolicyStores } from './domain/policies/policy.service.js';
 import { ProtectionGuard } from './domain/policies/protection.js';
 import { TrustService } from './domain/trust/trust.service.js';
+import { Scanner } from './domain/scanning/scanner.js';
+import { ScanService, type ScanStores } from './domain/scanning/service.js';
 import { BlobService } from './domain/registry/blob.service.js';
 import { ManifestService } from './domain/registry/manifest.service.js';
 import type { PullGuard, RegistryCoreStores } from './domain/registry/ports.js';
@@ -47,6 +49,7 @@ import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js
 import { replicationJobs } from './jobs/replication.job.js';
 import { JobRunner } from './jobs/runner.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
+import { scanJobs } from './jobs/scan.job.js';
 import { webhookDeliveryJob } from './jobs/webhook-delivery.job.js';
 import { WEBHOOK_PURGE_SCHEDULE, webhookPurgeJob } from './jobs/webhook-purge.job.js';
 import { GuardedHttpClient } from './outbound/http-client.js';
@@ -63,6 +66,8 @@ import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.
 import { KyselyOutboxStore } from './storage/meta/kysely/outbox.repo.js';
 import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
 import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
+import { KyselyScanStore } from './storage/meta/kysely/scanning.repo.js';
+import { readRpmDbSqlite } from './storage/rpm/rpmdb-sqlite.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
@@ -100,6 +105,8 @@ export interface App {
   jobs: { queue: JobQueue; runner: JobRunner };
   executions: ExecutionService;
   webhooks: WebhookService;
+  /** vulnerability scanning (domain/scanning) */
+  scans: ScanService;
   /** online garbage collection (start a run, schedule, history) */
   gc: GcService;
   /** remote registries (replication targets, image cache sources) */
@@ -225,6 +232,60 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   outbox.on(() => void trust.refresh().catch(() => undefined), ['TrustPolicyChanged', 'TrustKeyAdded', 'TrustKeyDeleted']);
   outbox.on(() => trust.forget(), ['ArtifactPushed', 'ArtifactDeleted', 'TagCreated', 'TagMoved', 'TagDeleted']);
 
+  // --- vulnerability scanning: scans as jobs, auto scan on push, the schedule, allow lists, prevent pull ------------
+  const scanStores = (db: Db): ScanStores => ({ scan: new KyselyScanStore(db), jobs: new KyselyJobStore(db, meta.dialect), schedules: new KyselyScheduleStore(db) });
+  const scanStore = scanStores(meta.db).scan;
+  const manifestOf = async (repoName: string, digest: string) => {
+    const repo = await stores.repositories.getByName(repoName);
+    return repo ? stores.artifacts.content(repo.id, digest) : undefined;
+  };
+  const scanner = new Scanner(
+    {
+      manifest: manifestOf,
+      // chunks may be lent from the blob store's pool: copied, then given back
+      blob: (repoName, digest) => ({
+        async *[Symbol.asyncIterator]() {
+          const body = await blobs.open(repoName, digest);
+          try {
+            for await (const chunk of body.stream as AsyncIterable<Buffer>) {
+              const copy = Buffer.from(chunk);
+              body.release(chunk);
+              yield copy;
+            }
+          } finally {
+            body.stream.destroy();
+          }
+        },
+      }),
+    },
+    scanStore,
+    readRpmDbSqlite,
+  );
+  const scans = new ScanService(scanStore, uowOf(scanStores), queue, scanner, (name) => registries.get(name), async (r, d) => (await manifestOf(r, d)) !== undefined, clock);
+  pullGuards.push(scans.pullGuard);
+  outbox.subscribe('scanning', (e) => scans.onEvent(e.event), { types: ['ArtifactPushed', 'ArtifactDeleted', 'ImageDeleted', 'RegistryDeleted'], maxAttempts: 10, backoffMs: 1000 });
+  outbox.on(() => scans.forgetSettings(), ['ScanSettingsChanged', 'CveAllowlistChanged', 'RegistryDeleted']);
+  async function* everyArtifact(): AsyncGenerator<{ repository: string; digest: string }> {
+    for (let rp = 1; ; rp++) {
+      const regs = await stores.registries.list({ page: rp, perPage: 100 });
+      for (const reg of regs.items) {
+        for (let ip = 1; ; ip++) {
+          const repos = await stores.repositories.list({ registryId: reg.id, page: ip, perPage: 100 });
+          for (const repo of repos.items) {
+            for (let ap = 1; ; ap++) {
+              const arts = await stores.artifacts.list({ repositoryId: repo.id, withoutAccessories: true, page: ap, perPage: 100 });
+              for (const a of arts.items) if (!/index|manifest\.list/.test(a.mediaType)) yield { repository: repo.name, digest: a.digest };
+              if (ap * 100 >= arts.total) break;
+            }
+          }
+          if (ip * 100 >= repos.total) break;
+        }
+      }
+      if (rp * 100 >= regs.total) break;
+    }
+  }
+  for (const h of scanJobs({ scans, artifacts: everyArtifact, concurrency: 2 })) runner.register(h);
+
   // --- jobs: the hourly upload purge and the daily housekeeping -----------------------------------------------------
   runner.register(uploadPurgeJob(uploads, config.uploads.maxIdleSeconds * 1000));
   for (const h of maintenanceJobs({ executions, jobs: jobStore, outbox: outboxStore, clock, retentionMs: config.jobs.executionRetentionDays * 86_400_000 })) runner.register(h);
@@ -310,7 +371,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc, endpoints, replication };
+  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, scans, webhooks, gc, endpoints, replication };
   await apiRoutes(fastify, apiDeps, VERSION);
   sessionRoutes(fastify, apiDeps);
   await staticRoutes(fastify);
@@ -327,6 +388,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     jobs: { queue, runner },
     executions,
     webhooks,
+    scans,
     gc,
     endpoints,
     replication,

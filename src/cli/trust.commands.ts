@@ -47,7 +47,7 @@ async function must(res: Response, what: string): Promise<Response> {
   throw new Error(`${what}: HTTP ${res.status} ${msg}`);
 }
 
-async function resolveDigest(c: Conn, ref: { repo: string; tag?: string; digest?: string }): Promise<string> {
+export async function resolveDigest(c: Conn, ref: { repo: string; tag?: string; digest?: string }): Promise<string> {
   if (ref.digest) return ref.digest;
   const res = await must(await v2(c, 'HEAD', `${ref.repo}/manifests/${ref.tag}`, { headers: { accept: ACCEPT } }), `resolving ${ref.repo}:${ref.tag}`);
   const d = res.headers.get('docker-content-digest');

@@ -48,6 +48,10 @@ export type DomainEvent =
   | (Base & { type: 'EndpointCreated' | 'EndpointUpdated' | 'EndpointDeleted'; id: string; name: string; detail?: Record<string, unknown> })
   /** a replication run finished (a manual run, or one pushed artifact): webhooks send REPLICATION */
   | (Base & { type: 'ReplicationRunFinished'; registry: string; name: string; ruleId: string; executionId: string; trigger: string; target: string; status: string; counts: Record<string, number> })
+  /** someone asked for an artifact to be scanned, or to stop its scan (audited; the scan runs as a job) */
+  | (Base & { type: 'ScanRequested' | 'ScanStopRequested'; repository: string; digest: string })
+  /** a scan ended: webhooks send SCANNING_COMPLETED, SCANNING_FAILED or SCANNING_STOPPED */
+  | (Base & { type: 'ScanFinished'; repository: string; digest: string; status: 'Success' | 'Error' | 'Stopped'; severity?: string; total?: number; fixable?: number; message?: string })
   /** a garbage collection run finished (registry-wide, so keyed by no registry) */
   | (Base & { type: 'GcRunFinished'; executionId: string; dryRun: boolean; status: string; counts: Record<string, number> });
 
@@ -66,6 +70,10 @@ export type SettingEventType =
   | 'TrustKeyAdded'
   | 'TrustKeyDeleted'
   | 'TrustPolicyChanged'
+  | 'ScanSettingsChanged'
+  | 'CveAllowlistChanged'
+  | 'ScanScheduleChanged'
+  | 'VulnDbImported'
   | 'WebhookCreated'
   | 'WebhookUpdated'
   | 'WebhookDeleted';

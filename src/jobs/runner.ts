@@ -70,6 +70,9 @@ export class JobRunner {
   /** Fires due schedules and runs every due job until none is left; resolves when they have finished. For tests and tools. */
   async runDue(): Promise<void> {
     for (let i = 0; i < 100; i++) {
+      // a tick already under way (the timer's) may have looked for a kind before the caller's job was enqueued:
+      // joining it could return with that job still queued, so wait for it and look again
+      await this.ticking?.catch(() => undefined);
       await this.tick();
       if (this.inFlight.size === 0) return;
       await Promise.all(this.inFlight.values());

@@ -289,6 +289,49 @@ const WALK: Partial<Record<Action, Probe[]>> = {
       },
     },
   ],
+  'scan:view': [
+    {
+      entry: 'api',
+      name: "read an artifact's scan status, the registry's scan settings, the common allow list, the schedule and the vulnerability data",
+      async run(ctx, send) {
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/images/pull/artifacts/${ctx.pulled.digest}/scan` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/images/pull/scans?digest=${ctx.pulled.digest}` });
+        await send({ method: 'GET', path: `/api/v1/registries/${REG}/scan/settings` });
+        await send({ method: 'GET', path: '/api/v1/scan/allowlist' });
+        await send({ method: 'GET', path: '/api/v1/scan/schedule' });
+        await send({ method: 'GET', path: '/api/v1/vulndb' });
+      },
+    },
+  ],
+  'scan:run': [
+    {
+      entry: 'api',
+      name: 'scan an artifact',
+      async run(ctx, send) {
+        await send({ method: 'POST', path: `/api/v1/registries/${REG}/images/pull/artifacts/${ctx.pulled.digest}/scan` });
+        // the next walk may scan again only once this scan is over (its layer is no tar: it fails fast)
+        for (let i = 0; i < 100 && (await ctx.s.api('GET', `/api/v1/registries/${REG}/images/pull/artifacts/${ctx.pulled.digest}/scan`)).body.status === 'Scanning'; i++) await new Promise((r) => setTimeout(r, 50));
+      },
+    },
+  ],
+  'scan:change': [
+    {
+      entry: 'api',
+      name: "change the registry's scan settings and allow list",
+      run: (_ctx, send) => send({ method: 'PUT', path: `/api/v1/registries/${REG}/scan/settings`, ...json({ autoScan: false, allowlist: 'CVE-2021-44228' }) }).then(() => undefined),
+    },
+  ],
+  'scan:global': [
+    {
+      entry: 'api',
+      name: 'set the scan schedule and the common allow list; import vulnerability data',
+      async run(_ctx, send) {
+        await send({ method: 'PUT', path: '/api/v1/scan/schedule', ...json({ cycle: 'None' }) });
+        await send({ method: 'PUT', path: '/api/v1/scan/allowlist', ...json({ allowlist: '' }) });
+        await send({ method: 'POST', path: '/api/v1/vulndb/import?name=one.json', ...json({ id: 'GHSA-xvch-5gv4-984h', affected: [{ package: { ecosystem: 'npm', name: 'minimist' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { fixed: '1.2.6' }] }] }] }) });
+      },
+    },
+  ],
   'catalog:list': [{ entry: 'v2', name: 'GET /v2/_catalog', run: (_ctx, send) => send({ method: 'GET', path: '/v2/_catalog', scope: 'registry:catalog:*' }).then(() => undefined) }],
   'user:manage': [
     {

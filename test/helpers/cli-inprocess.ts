@@ -4,6 +4,7 @@ import { clientCommands } from '../../src/cli/client.js';
 import { policyCommands } from '../../src/cli/policies.commands.js';
 import { replicationCommands } from '../../src/cli/replication.commands.js';
 import { trustCommands } from '../../src/cli/trust.commands.js';
+import { scanCommands } from '../../src/cli/scan.commands.js';
 
 export interface CliResult {
   code: number;
@@ -18,6 +19,7 @@ export async function runCli(args: string[], env: Record<string, string>, cwd?: 
   policyCommands(program);
   replicationCommands(program);
   trustCommands(program);
+  scanCommands(program);
   let stdout = '';
   let stderr = '';
   const writeOut = process.stdout.write.bind(process.stdout);

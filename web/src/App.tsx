@@ -10,6 +10,7 @@ import { LoadError } from './components/QueryState';
 import { AccessKeysPage } from './pages/AccessKeysPage';
 import { AccountPage } from './pages/AccountPage';
 import { GcPage } from './pages/GcPage';
+import { ScanSettingsPage } from './pages/ScanSettingsPage';
 import { ImagePage } from './pages/image/ImagePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RegistriesPage } from './pages/RegistriesPage';
@@ -72,6 +73,14 @@ export function App() {
           element={
             <AdminOnly>
               <UsersPage />
+            </AdminOnly>
+          }
+        />
+        <Route
+          path="/scan-settings"
+          element={
+            <AdminOnly>
+              <ScanSettingsPage />
             </AdminOnly>
           }
         />

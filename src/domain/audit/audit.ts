@@ -33,6 +33,9 @@ function targetOf(e: DomainEvent): string {
     case 'ArtifactPulled':
     case 'ArtifactDeleted':
     case 'BlobDeleted':
+    case 'ScanRequested':
+    case 'ScanStopRequested':
+    case 'ScanFinished':
       return `${e.repository}@${e.digest}`;
     case 'TagCreated':
     case 'TagDeleted':

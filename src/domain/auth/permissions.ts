@@ -46,6 +46,10 @@ export const PERMISSIONS = {
   'cleanup:run': { roles: WRITERS, does: 'run image cleanup policies', guide: ['Create/Delete/Run image cleanup policy'] },
   'protection:view': { roles: EVERYONE, does: 'view image protection policies', guide: ['View image protection policy'] },
   'protection:change': { roles: WRITERS, does: 'add or delete image protection policies', guide: ['Add/Delete image protection policy'] },
+  'scan:view': { roles: EVERYONE, does: 'view scan results, scan settings and CVE allow lists', guide: [] },
+  'scan:run': { roles: WRITERS, does: 'scan artifacts or stop their scans', guide: [] },
+  'scan:change': { roles: WRITERS, does: "change a registry's scan settings (auto scan, prevent pull) and its CVE allow list", guide: [] },
+  'scan:global': { roles: ADMINS, does: 'change the service-wide scan schedule and common CVE allow list, or import vulnerability data', guide: [] },
   // ncr's own actions, beyond the guide's table
   'trust:view': { roles: EVERYONE, does: "view a registry's signing keys and its pull policy for unsigned images", guide: [] },
   'trust:change': { roles: WRITERS, does: "add or delete a registry's signing keys and set its pull policy for unsigned images", guide: [] },

@@ -100,6 +100,22 @@ const quotaSource = (type: QuotaEvent['type']): EventSource => ({
   },
 });
 
+type ScanEvent = Extract<DomainEvent, { type: 'ScanFinished' }>;
+
+/** A finished scan of one status; the resource carries Harbor's scan_overview. */
+const scanSource = (status: ScanEvent['status']): EventSource => ({
+  from: ['ScanFinished'],
+  when: (e) => e.type === 'ScanFinished' && e.status === status,
+  registry: (e) => (e as ScanEvent).repository.split('/')[0]!,
+  repository: (e) => (e as ScanEvent).repository,
+  data: (e, ctx) => {
+    const s = e as ScanEvent;
+    const d = artifactData(s.repository, s.digest, [], ctx);
+    const overview = { scan_status: s.status, severity: s.severity ?? '', summary: { total: s.total ?? 0, fixable: s.fixable ?? 0 }, ...(s.message ? { message: s.message } : {}) };
+    return { ...d, resources: d.resources.map((r) => ({ ...r, scan_overview: { 'application/vnd.security.vulnerability.report; version=1.1': overview } })) };
+  },
+});
+
 export const WEBHOOK_EVENTS: readonly WebhookEventDef[] = [
   { type: 'PUSH_ARTIFACT', cloudEventType: 'harbor.artifact.pushed', title: 'Artifact pushed', source: artifactSource('ArtifactPushed') },
   { type: 'PULL_ARTIFACT', cloudEventType: 'harbor.artifact.pulled', title: 'Artifact pulled', source: artifactSource('ArtifactPulled') },
@@ -132,9 +148,9 @@ export const WEBHOOK_EVENTS: readonly WebhookEventDef[] = [
       },
     },
   },
-  { type: 'SCANNING_COMPLETED', cloudEventType: 'harbor.scan.completed', title: 'Scan completed' },
-  { type: 'SCANNING_FAILED', cloudEventType: 'harbor.scan.failed', title: 'Scan failed' },
-  { type: 'SCANNING_STOPPED', cloudEventType: 'harbor.scan.stopped', title: 'Scan stopped' },
+  { type: 'SCANNING_COMPLETED', cloudEventType: 'harbor.scan.completed', title: 'Scan completed', source: scanSource('Success') },
+  { type: 'SCANNING_FAILED', cloudEventType: 'harbor.scan.failed', title: 'Scan failed', source: scanSource('Error') },
+  { type: 'SCANNING_STOPPED', cloudEventType: 'harbor.scan.stopped', title: 'Scan stopped', source: scanSource('Stopped') },
   {
     type: 'REPLICATION',
     cloudEventType: 'harbor.replication.status.changed',

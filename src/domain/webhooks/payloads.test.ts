@@ -12,7 +12,7 @@ const ctx = { registryHost: 'registry.example.com', repositoryCreatedAt: Date.pa
 const hook = { id: 'w1', registry: 'team', targetType: 'http' as const, payloadFormat: 'Default' as const };
 
 describe('event types', () => {
-  it('maps ArtifactPushed/Pulled/Deleted, non-dry cleanup runs and quota events, and nothing else', () => {
+  it('maps ArtifactPushed/Pulled/Deleted, non-dry cleanup runs, quota events, replication runs and finished scans, and nothing else', () => {
     const of = (e: DomainEvent) => webhookTypesOf(e).map((d) => d.type);
     expect(of({ type: 'ArtifactPushed', at, actor, repository: 'team/app', digest, mediaType: 'x', size: 1 })).toEqual(['PUSH_ARTIFACT']);
     expect(of({ type: 'ArtifactPulled', at, actor, repository: 'team/app', digest })).toEqual(['PULL_ARTIFACT']);
@@ -27,7 +27,8 @@ describe('event types', () => {
     expect(of({ type: 'RegistryQuotaChanged', at, actor, registry: 'team', quotaBytes: 10 })).toEqual([]);
     const replicated: DomainEvent = { type: 'ReplicationRunFinished', at, actor, registry: 'team', name: 'to-seoul', ruleId: 'r1', executionId: 'e', trigger: 'event', target: 'seoul: https://r.example.com/team', status: 'succeeded', counts: { copied: 1 } };
     expect(of(replicated)).toEqual(['REPLICATION']);
-    expect(SOURCE_EVENT_TYPES.sort()).toEqual(['ArtifactDeleted', 'ArtifactPulled', 'ArtifactPushed', 'CleanupRunFinished', 'QuotaExceeded', 'QuotaWarning', 'ReplicationRunFinished']);
+    expect(of({ type: 'ScanFinished', at, actor, repository: 'team/app', digest, status: 'Error', message: 'x' })).toEqual(['SCANNING_FAILED']);
+    expect(SOURCE_EVENT_TYPES.sort()).toEqual(['ArtifactDeleted', 'ArtifactPulled', 'ArtifactPushed', 'CleanupRunFinished', 'QuotaExceeded', 'QuotaWarning', 'ReplicationRunFinished', 'ScanFinished']);
     expect(WEBHOOK_EVENT_TYPES).toEqual(['PUSH_ARTIFACT', 'PULL_ARTIFACT', 'DELETE_ARTIFACT', 'TAG_RETENTION', 'SCANNING_COMPLETED', 'SCANNING_FAILED', 'SCANNING_STOPPED', 'REPLICATION', 'QUOTA_EXCEED', 'QUOTA_WARNING']);
   });
 });

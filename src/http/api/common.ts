@@ -2,6 +2,7 @@
 import type { EndpointService } from '../../domain/endpoints/service.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { CleanupService } from '../../domain/policies/cleanup.service.js';
+import type { ScanService } from '../../domain/scanning/service.js';
 import type { TrustService } from '../../domain/trust/trust.service.js';
 import type { PolicyService } from '../../domain/policies/policy.service.js';
 import type { ReplicationService } from '../../domain/replication/replication.service.js';
@@ -38,6 +39,8 @@ export interface ApiDeps {
   cleanup?: CleanupService;
   /** image trust (domain/trust) */
   trust?: TrustService;
+  /** vulnerability scanning (domain/scanning) */
+  scans?: ScanService;
   webhooks: WebhookService;
   gc: GcService;
   /** remote registries: replication targets, image cache sources (domain/endpoints) */

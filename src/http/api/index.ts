@@ -8,6 +8,7 @@ import { executionRoutes } from './executions.routes.js';
 import { gcRoutes } from './gc.routes.js';
 import { imageRoutes } from './images.routes.js';
 import { policyRoutes } from './policies.routes.js';
+import { scanningRoutes } from './scanning.routes.js';
 import { trustRoutes } from './trust.routes.js';
 import { registryRoutes } from './registries.routes.js';
 import { replicationRoutes } from './replication.routes.js';
@@ -17,7 +18,7 @@ import { webhookRoutes } from './webhooks.routes.js';
 export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: string) {
   await app.register(swagger, {
     openapi: {
-      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, policies, trust, webhooks, remote registry endpoints, replication, users and access keys, executions and garbage collection. Authenticate with HTTP Basic: access key as username, secret key as password.' },
+      info: { title: 'ncr management API', version, description: 'Registries, images, artifacts, tags, policies, trust, scanning, webhooks, remote registry endpoints, replication, users and access keys, executions and garbage collection. Authenticate with HTTP Basic: access key as username, secret key as password.' },
       components: { securitySchemes: { accessKey: { type: 'http', scheme: 'basic' } } },
       security: [{ accessKey: [] }],
     },
@@ -31,6 +32,7 @@ export async function apiRoutes(app: FastifyInstance, deps: ApiDeps, version: st
       executionRoutes(api, deps);
       policyRoutes(api, deps);
       trustRoutes(api, deps);
+      scanningRoutes(api, deps);
       webhookRoutes(api, deps);
       gcRoutes(api, deps);
       if (deps.endpoints) endpointRoutes(api, deps);

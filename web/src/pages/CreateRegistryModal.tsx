@@ -1,8 +1,8 @@
 /** Create a registry: the guide's name rules checked as you type, the address it will have, the server's refusal. */
-import { Alert, Button, Code, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Checkbox, Code, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { type FormEvent, useState } from 'react';
-import { errorMessage } from '../api/client';
+import { api, errorMessage, seg } from '../api/client';
 import { useCreateRegistry } from '../api/registries';
 import { useSession } from '../api/session';
 import type { Registry } from '../api/types';
@@ -13,12 +13,14 @@ export function CreateRegistryModal({ opened, onClose, onCreated }: { opened: bo
   const create = useCreateRegistry();
   const [name, setName] = useState('');
   const [touched, setTouched] = useState(false);
+  const [autoScan, setAutoScan] = useState(false);
   const problem = registryNameProblem(name, host);
 
   const close = () => {
     if (create.isPending) return;
     setName('');
     setTouched(false);
+    setAutoScan(false);
     create.reset();
     onClose();
   };
@@ -27,7 +29,9 @@ export function CreateRegistryModal({ opened, onClose, onCreated }: { opened: bo
     setTouched(true);
     if (problem) return;
     create.mutate(name, {
-      onSuccess: (r) => {
+      onSuccess: async (r) => {
+        // Auto Scan When Push is a scan setting of the registry, set right after it exists
+        if (autoScan) await api('PUT', `/registries/${seg(r.name)}/scan/settings`, { autoScan: true }).catch(() => undefined);
         close();
         onCreated?.(r);
       },
@@ -62,6 +66,7 @@ export function CreateRegistryModal({ opened, onClose, onCreated }: { opened: bo
               {host}/{name || 'NAME'}/IMAGE:TAG
             </Code>
           </div>
+          <Checkbox label="Auto Scan When Push" description="Scan every image pushed to this registry for vulnerabilities" checked={autoScan} onChange={(e) => setAutoScan(e.currentTarget.checked)} />
           {create.error && (
             <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The registry was not created" role="alert">
               {errorMessage(create.error)}

@@ -296,7 +296,66 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+export interface VulnAdvisoriesTable {
+  source: string;
+  id: string;
+  /** JSON array */
+  aliases: string;
+  summary: string;
+  details: string;
+  severity: string;
+  cvss_score10: number | null;
+  cvss_vector: string | null;
+  /** JSON array */
+  links: string;
+  modified: string | null;
+  digest: string;
+  imported_at: number;
+}
+export interface VulnAffectedTable {
+  source: string;
+  advisory_id: string;
+  n: number;
+  ecosystem: string;
+  package: string;
+  /** JSON AffectedRange[] */
+  ranges: string;
+  /** JSON string[] */
+  versions: string;
+}
+export interface VulnSourcesTable {
+  source: string;
+  advisories: number;
+  imported_at: number;
+}
+export interface ScanReportsTable {
+  repository: string;
+  digest: string;
+  status: string;
+  job_id: string | null;
+  started_at: number;
+  ended_at: number | null;
+  message: string | null;
+  /** JSON Inventory */
+  inventory: string | null;
+  /** JSON Finding[] */
+  findings: string | null;
+  db_stamp: string | null;
+}
+export interface ScanSettingsTable {
+  scope: string;
+  /** JSON ScanSettings */
+  settings: string;
+  auto_scan: number;
+  updated_at: number;
+}
+
 export interface Database {
+  vuln_advisories: VulnAdvisoriesTable;
+  vuln_affected: VulnAffectedTable;
+  vuln_sources: VulnSourcesTable;
+  scan_reports: ScanReportsTable;
+  scan_settings: ScanSettingsTable;
   trust_keys: TrustKeysTable;
   trust_policies: TrustPoliciesTable;
   policies: PoliciesTable;

@@ -1,6 +1,6 @@
-/** The selected artifact: digest, Delete Artifact, and tabs for tags, layers (or platforms), manifest, config, signatures, pull. */
+/** The selected artifact: digest, Delete Artifact, and tabs for tags, layers (or platforms), manifest, config, image scan, signatures, pull. */
 import { Badge, Button, Group, Paper, Tabs, Text, Title } from '@mantine/core';
-import { IconBraces, IconDownload, IconFileSettings, IconShieldCheck, IconStack2, IconTag, IconTrash } from '@tabler/icons-react';
+import { IconBraces, IconBug, IconDownload, IconFileSettings, IconShieldCheck, IconStack2, IconTag, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { type ImageRef, useArtifact, useDeleteArtifact } from '../../api/images';
 import { usePermissions } from '../../api/session';
@@ -11,6 +11,7 @@ import { artifactKind, formatBytes, isIndex, plural } from '../../lib/format';
 import { JsonBlock } from './JsonBlock';
 import { ConfigPanel, LayersPanel } from './LayersPanel';
 import { PullPanel } from './PullPanel';
+import { ScanPanel } from './ScanPanel';
 import { SignaturesPanel } from './SignaturesPanel';
 import { TagsPanel } from './TagsPanel';
 
@@ -73,6 +74,11 @@ export function ArtifactDetail({ imageRef, digest, tab, onTab, onDeleted }: { im
               Config
             </Tabs.Tab>
           )}
+          {!index && (
+            <Tabs.Tab value="scan" leftSection={<IconBug size={16} />}>
+              Image Scan
+            </Tabs.Tab>
+          )}
           <Tabs.Tab value="signatures" leftSection={<IconShieldCheck size={16} />}>
             Signatures
           </Tabs.Tab>
@@ -92,6 +98,11 @@ export function ArtifactDetail({ imageRef, digest, tab, onTab, onDeleted }: { im
         {a.config && (
           <Tabs.Panel value="config">
             <ConfigPanel config={a.config} />
+          </Tabs.Panel>
+        )}
+        {!index && (
+          <Tabs.Panel value="scan">
+            <ScanPanel imageRef={imageRef} digest={a.digest} />
           </Tabs.Panel>
         )}
         <Tabs.Panel value="signatures">

@@ -1,28 +1,31 @@
-/** Artifacts of an image: short digest with copy, tags, kind and platforms, authentication (signatures), size, pushed and pulled times. */
+/** Artifacts of an image: short digest with copy, tags, kind and platforms, vulnerability (scan status), authentication (signatures), size, pushed and pulled times. */
 import { Anchor, Badge, EmptyState, Group, Table, Text } from '@mantine/core';
 import { IconStack2 } from '@tabler/icons-react';
 import { Link, useLocation } from 'react-router';
+import type { ScanOverview } from '../../api/scanning';
 import type { Artifact } from '../../api/types';
 import { AuthenticationBadge } from '../../components/AuthenticationBadge';
 import { CopyButton } from '../../components/CopyButton';
 import { DateTime } from '../../components/DateTime';
+import { VulnerabilityBadge } from '../../components/VulnerabilityBadge';
 import { artifactKind, formatBytes, isIndex, shortDigest } from '../../lib/format';
 
 const MAX_TAGS = 4;
 
-export function ArtifactsTable({ artifacts, selected, onSelect }: { artifacts: Artifact[]; selected?: string; onSelect: (digest: string) => void }) {
+export function ArtifactsTable({ artifacts, selected, onSelect, scans }: { artifacts: Artifact[]; selected?: string; onSelect: (digest: string) => void; scans?: Map<string, ScanOverview> }) {
   const { pathname } = useLocation();
   if (artifacts.length === 0) {
     return <EmptyState my="lg" icon={<IconStack2 size={26} />} title="No artifacts" description="Every artifact of this image has been deleted. Push again to add one." />;
   }
   return (
-    <Table.ScrollContainer minWidth={960}>
+    <Table.ScrollContainer minWidth={1180}>
       <Table highlightOnHover aria-label="Artifacts">
         <Table.Thead>
           <Table.Tr>
             <Table.Th>Digest</Table.Th>
             <Table.Th miw={150}>Tags</Table.Th>
             <Table.Th>Type</Table.Th>
+            <Table.Th miw={230}>Vulnerability</Table.Th>
             <Table.Th miw={190}>Authentication</Table.Th>
             <Table.Th ta="right">Size</Table.Th>
             <Table.Th>Pushed</Table.Th>
@@ -91,6 +94,7 @@ export function ArtifactsTable({ artifacts, selected, onSelect }: { artifacts: A
                     </Text>
                   )}
                 </Table.Td>
+                <Table.Td>{isIndex(a.mediaType) ? <Text size="sm" c="dimmed">-</Text> : <VulnerabilityBadge o={scans?.get(a.digest)} />}</Table.Td>
                 <Table.Td>{a.authentication ? <AuthenticationBadge status={a.authentication.status} keys={a.authentication.keys} /> : <Text size="sm" c="dimmed">-</Text>}</Table.Td>
                 <Table.Td ta="right" style={{ whiteSpace: 'nowrap' }}>
                   {formatBytes(a.size)}

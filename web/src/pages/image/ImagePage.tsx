@@ -4,6 +4,7 @@ import { IconClick, IconPhoto, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
 import { Navigate, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useArtifacts } from '../../api/images';
+import { useScanOverviews } from '../../api/scanning';
 import { useDeleteImage } from '../../api/registries';
 import { usePermissions, useSession } from '../../api/session';
 import { ConfirmModal } from '../../components/ConfirmModal';
@@ -24,6 +25,7 @@ export function ImagePage() {
   const page = Math.max(1, Number(search.get('page')) || 1);
   const ref = { registry, image };
   const q = useArtifacts(ref, { page, perPage: 20 });
+  const scans = useScanOverviews(ref, q.data?.items.map((a) => a.digest) ?? []);
   const { canWrite } = usePermissions();
   const host = useSession().data?.registryHost ?? window.location.host;
   const del = useDeleteImage();
@@ -76,7 +78,7 @@ export function ImagePage() {
             <LoadError error={q.error} retry={() => q.refetch()} what="artifacts" />
           ) : (
             <>
-              <ArtifactsTable artifacts={q.data.items} selected={digest} onSelect={(d) => setParam({ digest: d, tab: undefined })} />
+              <ArtifactsTable artifacts={q.data.items} scans={scans.data} selected={digest} onSelect={(d) => setParam({ digest: d, tab: undefined })} />
               <Pager page={page} perPage={20} total={q.data.total} onChange={(p) => setParam({ page: p > 1 ? String(p) : undefined })} noun="artifact" />
             </>
           )}
