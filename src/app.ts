@@ -21,7 +21,9 @@ import { PolicyService, type PolicyStores } from './domain/policies/policy.servi
 import { ProtectionGuard } from './domain/policies/protection.js';
 import { TrustService } from './domain/trust/trust.service.js';
 import { BlobService } from './domain/registry/blob.service.js';
-import { ManifestService } from './domain/registry/manifest.service.js';
+import { ManifestService, PULL_THROUGH_ACTOR } from './domain/registry/manifest.service.js';
+import type { CacheStores } from './domain/cache/ports.js';
+import { CacheService } from './domain/cache/service.js';
 import type { PullGuard, RegistryCoreStores } from './domain/registry/ports.js';
 import { PullRecorder } from './domain/registry/pull-recorder.js';
 import { RegistryService } from './domain/registry/registry.service.js';
@@ -66,6 +68,7 @@ import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js
 import { ecrTokenSource } from './outbound/ecr-token.js';
 import { OciRemoteClient } from './outbound/oci-client.js';
 import { KyselyEndpointStore } from './storage/meta/kysely/endpoints.repo.js';
+import { KyselyCacheStore } from './storage/meta/kysely/cache.repo.js';
 import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
 
@@ -99,6 +102,8 @@ export interface App {
   gc: GcService;
   /** remote registries (replication targets, image cache sources) */
   endpoints: EndpointService;
+  /** image cache (pull-through) registries */
+  cache: CacheService;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
@@ -268,6 +273,28 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     clock,
     { allowPrivateNetworks: ep.allowPrivateNetworks },
   );
+  // --- image cache registries: pull-through from an endpoint, through the core as the system ------------------------
+  const cacheStores = (db: Db): CacheStores => ({ cache: new KyselyCacheStore(db) });
+  const cache = new CacheService(
+    cacheStores(meta.db).cache,
+    uowOf(cacheStores),
+    endpoints,
+    { create: (name, actor, address, kind) => registries.create(name, actor, address, kind), delete: (name, force, actor) => registries.delete(name, force, actor) },
+    {
+      tagDigest: async (repository, tag) => (await stores.artifacts.lookup(repository, { tag }))?.artifact?.digest,
+      storeManifest: async (repository, reference, bytes, mediaType) => (await manifests.putPulled(repository, reference, bytes, mediaType)).digest,
+      deleteTag: async (repository, tag) => manifests.deleteTag(await resolver.forRead(repository), tag, PULL_THROUGH_ACTOR),
+      storeBlob: async (repository, digest, body, size) => void (await uploads.fill(repository, digest, body, size)),
+    },
+    (name, kind, actor) => policies.applyDefaults(name, kind, actor),
+    clock,
+    { tagRecheckMs: config.cache.tagRecheckSeconds * 1000, fillTimeoutMs: config.cache.fillTimeoutSeconds * 1000 },
+    fastify.log,
+    outbox,
+  );
+  endpoints.addUsage((id) => cache.usage(id));
+  manifests.setPullThroughSource(cache);
+  blobs.setPullThroughSource(cache);
   // --- garbage collection --------------------------------------------------------------------------------------------
   const gcStores = (db: Db): GcStores => ({ gc: new KyselyGcStore(db, meta.dialect) });
   const gc = new GcService({
@@ -298,7 +325,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc, endpoints };
+  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, webhooks, gc, endpoints, cache };
   await apiRoutes(fastify, apiDeps, VERSION);
   sessionRoutes(fastify, apiDeps);
   await staticRoutes(fastify);
@@ -317,6 +344,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     webhooks,
     gc,
     endpoints,
+    cache,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async flush() {

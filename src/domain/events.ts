@@ -54,6 +54,7 @@ export type SettingEventType =
   | 'TrustKeyAdded'
   | 'TrustKeyDeleted'
   | 'TrustPolicyChanged'
+  | 'CacheSourceSet'
   | 'WebhookCreated'
   | 'WebhookUpdated'
   | 'WebhookDeleted';

@@ -8,8 +8,8 @@ import type { Actor } from '../events.js';
 import type { EventListeners } from '../outbox/dispatcher.js';
 import { requireActor } from '../auth/permissions.js';
 import type { UnitOfWork } from '../uow.js';
-import type { RegistryCoreStores } from './ports.js';
-import type { RepositoryResolver } from './repository-resolver.js';
+import type { PullThroughSource, RegistryCoreStores } from './ports.js';
+import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
 
 /** How long a redirect to the blob store (a presigned URL) stays valid: long enough for a slow client to start. */
 export const REDIRECT_TTL_SECONDS = 20 * 60;
@@ -32,6 +32,7 @@ export class BlobService {
     private readonly uow: UnitOfWork<RegistryCoreStores>,
     listeners: EventListeners,
     private readonly clock: Clock,
+    private source?: PullThroughSource,
   ) {
     // deleting an image or a registry unlinks many blobs at once: rare enough to drop the whole cache
     listeners.on(() => this.linked.clear(), ['ImageDeleted', 'RegistryDeleted']);
@@ -40,27 +41,59 @@ export class BlobService {
     }, ['BlobDeleted']);
   }
 
-  /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
+  /** Sets the capability that fills image cache registries (app.ts, once it exists). */
+  setPullThroughSource(source: PullThroughSource): void {
+    this.source = source;
+  }
+
+  /**
+   * Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. In an image cache registry a blob not cached
+   * yet is asked of the source (a HEAD there; nothing is stored).
+   */
   async stat(repoName: string, digest: string): Promise<{ size: number }> {
-    const key = `${repoName}\0${digest}`;
-    const cached = this.linked.get(key);
-    if (cached !== undefined) return { size: cached };
-    parseDigest(digest);
-    const size = await this.stores.blobs.linkedSizeByName(repoName, digest);
-    if (size !== undefined) {
-      this.linked.set(key, size);
-      return { size };
+    const size = await this.localSize(repoName, digest);
+    if (size !== undefined) return { size };
+    if (await this.covered(repoName)) {
+      const remote = await this.source!.statBlob(repoName, digest);
+      if (remote) return remote;
+      throw blobUnknown(repoName, digest);
     }
     await this.resolver.forRead(repoName); // NAME_INVALID / NAME_UNKNOWN take precedence over BLOB_UNKNOWN
     throw blobUnknown(repoName, digest);
   }
 
-  /** Opens the blob for reading; `rangeOf` picks a byte range once the size is known. */
+  /** The size of the blob when it is linked into the repository. */
+  private async localSize(repoName: string, digest: string): Promise<number | undefined> {
+    const key = `${repoName}\0${digest}`;
+    const cached = this.linked.get(key);
+    if (cached !== undefined) return cached;
+    parseDigest(digest);
+    const size = await this.stores.blobs.linkedSizeByName(repoName, digest);
+    if (size !== undefined) this.linked.set(key, size);
+    return size;
+  }
+
+  private async covered(repoName: string): Promise<boolean> {
+    if (!this.source) return false;
+    checkReadName(repoName);
+    return this.source.covers(repoName.split('/')[0]!);
+  }
+
+  /**
+   * Opens the blob for reading; `rangeOf` picks a byte range once the size is known. In an image cache registry a
+   * blob not cached yet streams from the source while it is stored (the whole blob: a range asked for is ignored,
+   * which HTTP allows); `size` is then -1 when the source did not say.
+   */
   async open(
     repoName: string,
     digest: string,
     rangeOf?: (size: number) => { start: number; end: number } | undefined,
   ): Promise<{ size: number; range?: { start: number; end: number } } & BlobBody> {
+    if ((await this.localSize(repoName, digest)) === undefined && (await this.covered(repoName))) {
+      const filled = await this.source!.openBlob(repoName, digest);
+      if (filled === undefined) throw blobUnknown(repoName, digest);
+      if (filled !== 'stored') return { size: filled.size, stream: filled.stream, release: () => undefined };
+    }
     const { size } = await this.stat(repoName, digest);
     const range = rangeOf?.(size);
     try {
@@ -93,6 +126,8 @@ export class BlobService {
    * store serves its bytes only through `open`. BLOB_UNKNOWN when the blob is not linked into the repository.
    */
   async redirectUrl(repoName: string, digest: string): Promise<string | undefined> {
+    // a blob an image cache has yet to fetch is served by `open`, which stores it as it streams
+    if ((await this.localSize(repoName, digest)) === undefined && (await this.covered(repoName))) return undefined;
     await this.stat(repoName, digest);
     return this.blobStore.redirectUrl(digest, { expiresInSeconds: REDIRECT_TTL_SECONDS });
   }

@@ -82,8 +82,20 @@ export class UploadService {
 
   /** Monolithic upload in one request (POST ?digest=): the same, without a session a client could see. */
   async monolithic(repoName: string, digest: string, body: Readable, length?: number): Promise<{ digest: string; size: number }> {
+    return this.oneShot(repoName, digest, body, length, false);
+  }
+
+  /**
+   * The image cache's write of a blob it is pulling from its source (also into a cache registry): streamed into the
+   * store as it arrives, digest checked, committed and linked; a failed or abandoned fill leaves nothing behind.
+   */
+  async fill(repoName: string, digest: string, body: Readable, length?: number): Promise<{ digest: string; size: number }> {
+    return this.oneShot(repoName, digest, body, length, true);
+  }
+
+  private async oneShot(repoName: string, digest: string, body: Readable, length: number | undefined, pulled: boolean): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
-    const repo = await this.resolver.forPush(repoName);
+    const repo = await this.resolver.forPush(repoName, { pulled });
     const id = hex(repo.id) + newId();
     const created = await this.blobStore.createUpload(id);
     try {

@@ -14,11 +14,12 @@ import { conflict, containsLike, type Db, isUniqueViolation } from './util.js';
 const holdsArtifacts = (eb: ExpressionBuilder<Database, 'repositories'>) =>
   eb.exists(eb.selectFrom('artifacts').select('artifacts.digest').whereRef('artifacts.repository_id', '=', 'repositories.id'));
 
-const toRegistry = (r: { id: string; name: string; created_at: number; created_by: string | null }): Registry => ({
+const toRegistry = (r: { id: string; name: string; created_at: number; created_by: string | null; kind: string }): Registry => ({
   id: r.id,
   name: r.name,
   createdAt: Number(r.created_at),
   createdBy: r.created_by,
+  kind: r.kind === 'cache' ? 'cache' : 'standard',
 });
 
 export class KyselyRegistryStore implements RegistryStore {
@@ -26,7 +27,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async create(r: Registry) {
     try {
-      await this.db.insertInto('registries').values({ id: r.id, name: r.name, created_at: r.createdAt, created_by: r.createdBy }).execute();
+      await this.db.insertInto('registries').values({ id: r.id, name: r.name, created_at: r.createdAt, created_by: r.createdBy, kind: r.kind }).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`registry "${r.name}" already exists: pick another name`, err);
       throw err;

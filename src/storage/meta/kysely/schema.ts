@@ -21,6 +21,13 @@ export interface RegistriesTable {
   name: string;
   created_at: number;
   created_by: string | null;
+  /** 'standard' | 'cache' */
+  kind: Generated<string>;
+}
+export interface CacheRegistriesTable {
+  registry_id: string;
+  endpoint_id: string;
+  created_at: number;
 }
 export interface RepositoriesTable {
   id: string;
@@ -298,6 +305,7 @@ export interface Database {
   users: UsersTable;
   access_keys: AccessKeysTable;
   registries: RegistriesTable;
+  cache_registries: CacheRegistriesTable;
   repositories: RepositoriesTable;
   blobs: BlobsTable;
   repository_blobs: RepositoryBlobsTable;
