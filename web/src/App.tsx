@@ -10,6 +10,7 @@ import { LoadError } from './components/QueryState';
 import { AccessKeysPage } from './pages/AccessKeysPage';
 import { AccountPage } from './pages/AccountPage';
 import { GcPage } from './pages/GcPage';
+import { ImageCachePage } from './pages/ImageCachePage';
 import { ImagePage } from './pages/image/ImagePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RegistriesPage } from './pages/RegistriesPage';
@@ -65,6 +66,7 @@ export function App() {
         <Route path="/registries/:registry" element={<RegistryPage />} />
         <Route path="/registries/:registry/images/*" element={<ImagePage />} />
         <Route path="/registries/:registry/:tab" element={<RegistryPage />} />
+        <Route path="/image-cache" element={<ImageCachePage />} />
         <Route path="/access-keys" element={<AccessKeysPage />} />
         <Route path="/account" element={<AccountPage />} />
         <Route
