@@ -219,6 +219,7 @@ function EndpointModal({ opened, onClose, endpoint, providers }: { opened: boole
             </Anchor>{' '}
             for the fields.
           </Text>
+          <Table.ScrollContainer minWidth={640}>
           <Table withTableBorder fz="xs" aria-label="Source registry types">
             <Table.Thead>
               <Table.Tr>
@@ -239,6 +240,7 @@ function EndpointModal({ opened, onClose, endpoint, providers }: { opened: boole
               ))}
             </Table.Tbody>
           </Table>
+          </Table.ScrollContainer>
           {m.error && (
             <Alert color="red" icon={<IconAlertTriangle size={18} />} title={endpoint ? 'The image cache was not modified' : 'The image cache was not created'} role="alert">
               {errorMessage(m.error)}
