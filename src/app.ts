@@ -291,6 +291,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     { tagRecheckMs: config.cache.tagRecheckSeconds * 1000, fillTimeoutMs: config.cache.fillTimeoutSeconds * 1000 },
     fastify.log,
     outbox,
+    async (name) => (await stores.registries.getByName(name)) !== undefined,
   );
   endpoints.addUsage((id) => cache.usage(id));
   manifests.setPullThroughSource(cache);
@@ -318,7 +319,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   fastify.setNotFoundHandler((req, reply) => sendError(req, reply, Object.assign(new Error(`no such endpoint: ${req.method} ${req.url.split('?')[0]}`), { statusCode: 404 })));
 
   opsRoutes(fastify, { checks: { database: () => pingDb(meta.db), storage: () => blobStore.ping() } });
-  await fastify.register(async (oci) => ociRoutes(oci, { auth, blobs, uploads, manifests, registries }));
+  const mirror = config.cache.mirrorRegistry;
+  await fastify.register(async (oci) => ociRoutes(oci, { auth, blobs, uploads, manifests, registries, ...(mirror ? { mirror: (name) => cache.mirrorName(mirror, name) } : {}) }));
   await fastify.register(async (t) => {
     t.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, parseForm(body as string)));
     tokenRoutes(t, { auth, tokens, identity });

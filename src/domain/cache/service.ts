@@ -48,6 +48,8 @@ export class CacheService implements PullThroughSource {
   private readonly checked = new LRUCache<string, { at: number; gone: boolean }>({ max: 100_000 });
   /** manifest syncs in flight, by `repository:tag` or `repository@digest` (concurrent pulls share one) */
   private readonly syncing = new Map<string, Promise<void>>();
+  /** registry name → whether it exists, for mirror mode (a few seconds) */
+  private readonly localRegistries = new LRUCache<string, boolean>({ max: 10_000, ttl: 5_000 });
   /** blob downloads in flight, by `repository\0digest`: resolves when the blob is stored, rejects when the fill failed */
   private readonly filling = new Map<string, Promise<void>>();
 
@@ -62,9 +64,13 @@ export class CacheService implements PullThroughSource {
     private readonly settings: CacheSettings,
     private readonly log: CacheLog,
     listeners?: EventListeners,
+    /** whether a registry of that name exists (the core's lookup), for mirror mode */
+    private readonly registryExists: (name: string) => Promise<boolean> = async () => true,
   ) {
     listeners?.on((e) => {
-      if ('registry' in e.event) this.bindings.delete(e.event.registry);
+      if (!('registry' in e.event)) return;
+      this.bindings.delete(e.event.registry);
+      this.localRegistries.delete(e.event.registry);
     }, ['RegistryCreated', 'RegistryDeleted', 'CacheSourceSet']);
   }
 
@@ -101,6 +107,21 @@ export class CacheService implements PullThroughSource {
   /** Names of the cache registries an endpoint is the source of (its deletion is refused while there are any). */
   usage(endpointId: string): Promise<string[]> {
     return this.store.usingEndpoint(endpointId).then((names) => names.map((n) => `image cache registry ${n}`));
+  }
+
+  /**
+   * Registry-mirror mode: the repository to serve for a name a mirror client asked for (`library/nginx`): as asked
+   * when its first component is a local registry, else under the mirror's cache registry (`hub/library/nginx`).
+   */
+  async mirrorName(mirror: string, name: string): Promise<string> {
+    const first = name.split('/')[0]!;
+    if (first === mirror) return name;
+    let exists = this.localRegistries.get(first);
+    if (exists === undefined) {
+      exists = await this.registryExists(first);
+      this.localRegistries.set(first, exists);
+    }
+    return exists ? name : `${mirror}/${name}`;
   }
 
   // --- the PullThroughSource port ------------------------------------------------------------------------------------
