@@ -78,6 +78,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('image cache in the consol
     await b.shot('cache-03-create-registry');
     await dialog.getByRole('button', { name: 'Create' }).click();
     await page.waitForURL(/\/registries\/mirror/);
+    await page.getByRole('heading', { name: 'Pull through the image cache' }).waitFor();
 
     // a pull through the cache registry (what docker pull HOST/mirror/src/app:1.0 does)
     const res = await fetch(`${s.url}/v2/mirror/src/app/manifests/1.0`, {
