@@ -242,13 +242,14 @@ export class CacheService implements PullThroughSource {
         await this.core.storeManifest(repository, tag, m.bytes, m.mediaType);
       }
     } catch (err) {
-      // the source cannot be reached (or fails): what is cached is served; without a copy there is nothing to serve
-      if (isNcrError(err) && (err.code === 'PROTECTED' || err.code === 'MANIFEST_INVALID')) throw err;
-      this.log.warn({ err, repository, tag }, 'the image cache source could not be asked about a tag');
+      // the source cannot be reached (or fails, or its new image cannot be stored: a protected tag, a manifest ncr
+      // refuses): what is cached is served; without a copy there is nothing to serve
+      this.log.warn({ err, repository, tag }, 'the image cache could not bring a tag up to date with its source');
       if (local) {
         this.checked.set(key, { at: now, gone: false });
         return;
       }
+      if (isNcrError(err) && (err.code === 'PROTECTED' || err.code.startsWith('MANIFEST_'))) throw err;
       throw handle ? unavailable(handle, `${path}:${tag}`, err) : err;
     }
     if (!head) {

@@ -96,7 +96,7 @@ export function ImageCachePage() {
                     <Table.Td>{e.accessId ?? <Text c="dimmed">anonymous</Text>}</Table.Td>
                     <Table.Td>
                       <Tooltip label={e.checkError ?? ''} disabled={!e.checkError} multiline w={320}>
-                        <Badge color={STATUS_COLOR[e.status]} variant="light">
+                        <Badge color={STATUS_COLOR[e.status]} variant="light" style={{ minWidth: 'max-content' }}>
                           {e.status}
                         </Badge>
                       </Tooltip>
