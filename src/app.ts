@@ -284,6 +284,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
       tagDigest: async (repository, tag) => (await stores.artifacts.lookup(repository, { tag }))?.artifact?.digest,
       storeManifest: async (repository, reference, bytes, mediaType) => (await manifests.putPulled(repository, reference, bytes, mediaType)).digest,
       deleteTag: async (repository, tag) => manifests.deleteTag(await resolver.forRead(repository), tag, PULL_THROUGH_ACTOR),
+      linkStored: (repository, digest) => blobs.linkStored(repository, digest),
       storeBlob: async (repository, digest, body, size) => void (await uploads.fill(repository, digest, body, size)),
     },
     (name, kind, actor) => policies.applyDefaults(name, kind, actor),
@@ -360,6 +361,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
       if (closed) return;
       closed = true;
       await fastify.close();
+      // a blob the image cache is still storing (its client may have all the bytes already) is finished or abandoned
+      await cache.drain();
       await runner.stop();
       await pulls.flush();
       await outbox.drain().catch(() => undefined);

@@ -207,6 +207,8 @@ describe.each(cases)('image cache (%s, source %s)', (db, sourceKind) => {
     const index = await ncr.getManifest(repo, '1.0');
     expect(index).toMatchObject({ digest: idx.indexDigest, mediaType: MT_OCI_INDEX });
     const [amd64, arm64] = idx.children;
+    // HEAD of a blob not cached yet asks the source for its size and stores nothing
+    expect(await ncr.headBlob(repo, arm64.layers[0].digest)).toEqual({ size: arm64.layers[0].size });
     expect((await ncr.getManifest(repo, amd64.manifestDigest)).digest).toBe(amd64.manifestDigest);
     const layer = await ncr.getBlob(repo, amd64.layers[0].digest);
     expect((await readAll(layer.stream)).equals(Buffer.from(amd64.layers[0].bytes))).toBe(true);
@@ -228,6 +230,11 @@ describe.each(cases)('image cache (%s, source %s)', (db, sourceKind) => {
       const rest = Array.from({ length: 4 }, () => ncr.getBlob(repo, digest).then(async (b) => readAll(b.stream)));
       const bodies = await Promise.all([first, ...rest]);
       for (const b of bodies) expect(b.equals(Buffer.from(big.layers[0].bytes))).toBe(true);
+      expect(proxy.count('GET', digest)).toBe(1);
+      // the same layer in another image of the source: linked from the cache's store, not downloaded again
+      await pushImage(upstream, `${src.prefix}/big2`, big, 'latest');
+      const other = await ncr.getBlob(`${cache}/${src.prefix}/big2`, digest);
+      expect((await readAll(other.stream)).equals(Buffer.from(big.layers[0].bytes))).toBe(true);
       expect(proxy.count('GET', digest)).toBe(1);
     } finally {
       proxy.hold = undefined;

@@ -39,6 +39,8 @@ export interface CacheCore {
   storeManifest(repository: string, reference: string, bytes: Uint8Array, mediaType: string): Promise<string>;
   /** Removes a tag the source no longer has (may be refused by a protection policy: then it stays). */
   deleteTag(repository: string, tag: string): Promise<void>;
+  /** Links a blob the store already has (brought in for another image) into the repository; false when it has not. */
+  linkStored(repository: string, digest: string): Promise<boolean>;
   /** Streams a blob pulled from the source into the store and links it (digest checked); rejects when `body` fails. */
   storeBlob(repository: string, digest: string, body: Readable, size: number | undefined): Promise<void>;
 }

@@ -48,6 +48,8 @@ export class CacheService implements PullThroughSource {
   private readonly checked = new LRUCache<string, { at: number; gone: boolean }>({ max: 100_000 });
   /** manifest syncs in flight, by `repository:tag` or `repository@digest` (concurrent pulls share one) */
   private readonly syncing = new Map<string, Promise<void>>();
+  /** the source streams of the fills in flight (abandoned at shutdown) */
+  private readonly upstreams = new Set<Readable>();
   /** registry name → whether it exists, for mirror mode (a few seconds) */
   private readonly localRegistries = new LRUCache<string, boolean>({ max: 10_000, ttl: 5_000 });
   /** blob downloads in flight, by `repository\0digest`: resolves when the blob is stored, rejects when the fill failed */
@@ -97,6 +99,15 @@ export class CacheService implements PullThroughSource {
     this.bindings.delete(name);
     await this.applyDefaults(name, 'cache', actor);
     return { registry, endpoint: { id: source.id, name: source.name } };
+  }
+
+  /**
+   * Shutdown: abandons the blob downloads still receiving bytes on this node (their clients see the pull fail) and
+   * resolves once every fill has been stored or cleaned up (one whose bytes have all arrived is still stored).
+   */
+  async drain(): Promise<void> {
+    for (const up of this.upstreams) up.destroy(new NcrError('UNAVAILABLE', 'the server is shutting down: pull again'));
+    await Promise.allSettled([...this.filling.values()]);
   }
 
   /** The source endpoints of the cache registries among `names` (for registry views). */
@@ -170,6 +181,12 @@ export class CacheService implements PullThroughSource {
     this.filling.set(key, done);
     let got: { stream: Readable; size: number } | undefined;
     try {
+      // a layer another cached image brought in is linked, not downloaded again
+      if (await this.core.linkStored(repository, digest)) {
+        this.filling.delete(key);
+        settle.resolve();
+        return 'stored';
+      }
       const handle = await this.remote(binding, repository);
       got = await handle.remote.getBlob(handle.repository(path), digest).catch((err: unknown) => {
         if (isNotFound(err)) return undefined;
@@ -195,6 +212,7 @@ export class CacheService implements PullThroughSource {
    */
   private tee(repository: string, digest: string, got: { stream: Readable; size: number }, key: string, settle: { resolve: () => void; reject: (err: unknown) => void }): Readable {
     const up = got.stream;
+    this.upstreams.add(up);
     const toStore = new PassThrough({ highWaterMark: 1 << 20 });
     const toClient = new PassThrough({ highWaterMark: 1 << 20 });
     up.once('error', (err) => {
@@ -218,6 +236,7 @@ export class CacheService implements PullThroughSource {
       )
       .finally(() => {
         clearTimeout(timer);
+        this.upstreams.delete(up);
         this.filling.delete(key);
       });
     return toClient;

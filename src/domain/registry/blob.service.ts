@@ -150,6 +150,24 @@ export class BlobService {
     return true;
   }
 
+  /**
+   * The image cache's link of a blob whose bytes the store already has (a layer another cached image brought in) into
+   * a repository of a cache registry, as the system; false when the store does not have it (or GC just took it).
+   */
+  async linkStored(repoName: string, digest: string): Promise<boolean> {
+    parseDigest(digest);
+    const size = await this.stores.blobs.size(digest);
+    if (size === undefined || !(await this.blobStore.stat(digest))) return false;
+    const target = await this.resolver.forPush(repoName, { pulled: true });
+    try {
+      await this.stores.blobs.link(target.id, digest, size, this.clock.now());
+    } catch (err) {
+      if (err instanceof NcrError && err.code === 'BLOB_UPLOAD_INVALID') return false;
+      throw err;
+    }
+    return true;
+  }
+
   /** Unlinks the blob from the repository; the bytes stay until garbage collection finds them unused. */
   async delete(repoName: string, digest: string, actor: Actor): Promise<void> {
     requireActor(actor, 'artifact:delete', { repository: repoName });
