@@ -23,7 +23,9 @@ import { TrustService } from './domain/trust/trust.service.js';
 import { Scanner } from './domain/scanning/scanner.js';
 import { ScanService, type ScanStores } from './domain/scanning/service.js';
 import { BlobService } from './domain/registry/blob.service.js';
-import { ManifestService } from './domain/registry/manifest.service.js';
+import { ManifestService, PULL_THROUGH_ACTOR } from './domain/registry/manifest.service.js';
+import type { CacheStores } from './domain/cache/ports.js';
+import { CacheService } from './domain/cache/service.js';
 import type { PullGuard, RegistryCoreStores } from './domain/registry/ports.js';
 import { PullRecorder } from './domain/registry/pull-recorder.js';
 import { RegistryService } from './domain/registry/registry.service.js';
@@ -76,6 +78,7 @@ import { OciRemoteClient } from './outbound/oci-client.js';
 import { QuotaGate } from './domain/registry/quota.js';
 import { KyselyEndpointStore } from './storage/meta/kysely/endpoints.repo.js';
 import { KyselyReplicationStore } from './storage/meta/kysely/replication.repo.js';
+import { KyselyCacheStore } from './storage/meta/kysely/cache.repo.js';
 import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
 
@@ -112,6 +115,8 @@ export interface App {
   /** remote registries (replication targets, image cache sources) */
   endpoints: EndpointService;
   replication: ReplicationService;
+  /** image cache (pull-through) registries */
+  cache: CacheService;
   /** set when this start created the first admin */
   bootstrap?: Bootstrap;
   /** Maintenance operations the jobs run on a schedule, callable directly (tests, admin tooling). */
@@ -341,6 +346,30 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   endpoints.addUsage((id) => replication.usage(id));
   outbox.subscribe('replication', (e) => replication.onEvent(e), { types: [...REPLICATION_SOURCE_EVENTS], maxAttempts: 20, backoffMs: 1000 });
   for (const h of replicationJobs(replication)) runner.register(h);
+  // --- image cache registries: pull-through from an endpoint, through the core as the system ------------------------
+  const cacheStores = (db: Db): CacheStores => ({ cache: new KyselyCacheStore(db) });
+  const cache = new CacheService(
+    cacheStores(meta.db).cache,
+    uowOf(cacheStores),
+    endpoints,
+    { create: (name, actor, address, kind) => registries.create(name, actor, address, kind), delete: (name, force, actor) => registries.delete(name, force, actor) },
+    {
+      tagDigest: async (repository, tag) => (await stores.artifacts.lookup(repository, { tag }))?.artifact?.digest,
+      storeManifest: async (repository, reference, bytes, mediaType) => (await manifests.putPulled(repository, reference, bytes, mediaType)).digest,
+      deleteTag: async (repository, tag) => manifests.deleteTag(await resolver.forRead(repository), tag, PULL_THROUGH_ACTOR),
+      linkStored: (repository, digest) => blobs.linkStored(repository, digest),
+      storeBlob: async (repository, digest, body, size) => void (await uploads.fill(repository, digest, body, size)),
+    },
+    (name, kind, actor) => policies.applyDefaults(name, kind, actor),
+    clock,
+    { tagRecheckMs: config.cache.tagRecheckSeconds * 1000, fillTimeoutMs: config.cache.fillTimeoutSeconds * 1000 },
+    fastify.log,
+    outbox,
+    async (name) => (await stores.registries.getByName(name)) !== undefined,
+  );
+  endpoints.addUsage((id) => cache.usage(id));
+  manifests.setPullThroughSource(cache);
+  blobs.setPullThroughSource(cache);
   // --- garbage collection --------------------------------------------------------------------------------------------
   const gcStores = (db: Db): GcStores => ({ gc: new KyselyGcStore(db, meta.dialect) });
   const gc = new GcService({
@@ -364,14 +393,15 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   fastify.setNotFoundHandler((req, reply) => sendError(req, reply, Object.assign(new Error(`no such endpoint: ${req.method} ${req.url.split('?')[0]}`), { statusCode: 404 })));
 
   opsRoutes(fastify, { checks: { database: () => pingDb(meta.db), storage: () => blobStore.ping() } });
-  await fastify.register(async (oci) => ociRoutes(oci, { auth, blobs, uploads, manifests, registries }));
+  const mirror = config.cache.mirrorRegistry;
+  await fastify.register(async (oci) => ociRoutes(oci, { auth, blobs, uploads, manifests, registries, ...(mirror ? { mirror: (name) => cache.mirrorName(mirror, name) } : {}) }));
   await fastify.register(async (t) => {
     t.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, parseForm(body as string)));
     tokenRoutes(t, { auth, tokens, identity });
   });
   await fastify.register(fastifyCookie);
   const audit = new KyselyAuditStore(meta.db);
-  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, scans, webhooks, gc, endpoints, replication };
+  const apiDeps = { auth, identity, registries, manifests, blobs, audit, sessions, executions, jobs: queue, policies, cleanup, trust, scans, webhooks, gc, endpoints, replication, cache };
   await apiRoutes(fastify, apiDeps, VERSION);
   sessionRoutes(fastify, apiDeps);
   await staticRoutes(fastify);
@@ -392,6 +422,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     gc,
     endpoints,
     replication,
+    cache,
     bootstrap,
     maintenance: { purgeUploads: (maxIdleMs) => uploads.purgeStale(maxIdleMs) },
     async flush() {
@@ -405,6 +436,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
       if (closed) return;
       closed = true;
       await fastify.close();
+      // a blob the image cache is still storing (its client may have all the bytes already) is finished or abandoned
+      await cache.drain();
       await runner.stop();
       await pulls.flush();
       await outbox.drain().catch(() => undefined);

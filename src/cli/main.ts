@@ -1,6 +1,7 @@
 /** The `ncr` command: `ncr serve` and client commands over /api/v1. */
 import { Command } from 'commander';
 import { VERSION } from '../app.js';
+import { cacheCommands } from './cache.commands.js';
 import { clientCommands } from './client.js';
 import { policyCommands } from './policies.commands.js';
 import { replicationCommands } from './replication.commands.js';
@@ -12,6 +13,7 @@ const program = new Command();
 program.name('ncr').description('ncr: a self-hosted OCI container registry').version(VERSION);
 serveCommand(program);
 clientCommands(program);
+cacheCommands(program);
 policyCommands(program);
 replicationCommands(program);
 trustCommands(program);

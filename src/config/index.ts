@@ -125,6 +125,13 @@ export const ConfigSchema = Type.Object(
       timeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'one request to a remote registry gets this long for its response headers' }),
       ecrApiUrl: Type.Optional(Type.String({ maxLength: 500, description: 'the ECR API address instead of https://api.ecr.REGION.amazonaws.com (a VPC endpoint)', defaultText: "AWS's regional address" })),
     }),
+    cache: group('image cache (pull-through) registries (docs/image-cache.md)', {
+      tagRecheckSeconds: seconds(0, 86_400, 60, "a cached tag is checked against its source (one HEAD) at most this often; in between it is served as cached"),
+      fillTimeoutSeconds: seconds(1, 3600, 200, 'a blob download from the source that takes longer than this is abandoned and its bytes discarded; the next pull tries again'),
+      mirrorRegistry: Type.Optional(
+        Type.String({ maxLength: 255, description: 'an image cache registry that answers registry-mirror requests (/v2/library/nginx/...) naming no local registry', defaultText: 'none (no mirror mode)' }),
+      ),
+    }),
     webhooks: group('webhook deliveries', {
       allowPrivateNetworks: Type.Boolean({ default: false, description: 'let webhooks reach loopback, link-local and private addresses (refused by default: SSRF)' }),
       timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3000, description: 'a delivery attempt gets no longer than this for its whole request and response' }),

@@ -74,6 +74,7 @@ export type SettingEventType =
   | 'CveAllowlistChanged'
   | 'ScanScheduleChanged'
   | 'VulnDbImported'
+  | 'CacheSourceSet'
   | 'WebhookCreated'
   | 'WebhookUpdated'
   | 'WebhookDeleted';

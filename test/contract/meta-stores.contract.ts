@@ -124,7 +124,7 @@ function manifest(repositoryId: string, seed: string, over: Partial<NewArtifact>
 async function newRepo(s: MetaStores, image = 'app'): Promise<{ registryId: string; registry: string; repo: Repository }> {
   const registry = uniq('reg');
   const registryId = uniq('rid');
-  await s.registries.create({ id: registryId, name: registry, createdAt: 1, createdBy: null });
+  await s.registries.create({ id: registryId, name: registry, createdAt: 1, createdBy: null, kind: 'standard' });
   const repo = await s.repositories.ensure(registryId, `${registry}/${image}`, 10);
   return { registryId, registry, repo };
 }
@@ -196,10 +196,10 @@ export function registryStoreContract(factory: MetaFactory): void {
 
     it('creates a registry and finds it by name; an unknown name is undefined', async () => {
       const s = stores();
-      const r = { id: uniq('rid'), name: uniq('reg'), createdAt: 1_700_000_000_123, createdBy: 'alice' };
+      const r = { id: uniq('rid'), name: uniq('reg'), createdAt: 1_700_000_000_123, createdBy: 'alice', kind: 'standard' as const };
       await s.registries.create(r);
       expect(await s.registries.getByName(r.name)).toEqual(r);
-      const anon = { id: uniq('rid'), name: uniq('reg'), createdAt: 2, createdBy: null };
+      const anon = { id: uniq('rid'), name: uniq('reg'), createdAt: 2, createdBy: null, kind: 'cache' as const };
       await s.registries.create(anon);
       expect(await s.registries.getByName(anon.name)).toEqual(anon);
       expect(await s.registries.getByName(uniq('missing'))).toBeUndefined();
@@ -208,8 +208,8 @@ export function registryStoreContract(factory: MetaFactory): void {
     it('refuses a taken name with CONFLICT and keeps the first', async () => {
       const s = stores();
       const name = uniq('reg');
-      await s.registries.create({ id: uniq('rid'), name, createdAt: 1, createdBy: 'first' });
-      await expectNcr(s.registries.create({ id: uniq('rid'), name, createdAt: 2, createdBy: 'second' }), 'CONFLICT');
+      await s.registries.create({ id: uniq('rid'), name, createdAt: 1, createdBy: 'first', kind: 'standard' });
+      await expectNcr(s.registries.create({ id: uniq('rid'), name, createdAt: 2, createdBy: 'second', kind: 'standard' }), 'CONFLICT');
       expect((await s.registries.getByName(name))?.createdBy).toBe('first');
     });
 
@@ -217,7 +217,7 @@ export function registryStoreContract(factory: MetaFactory): void {
       const s = stores();
       const tok = uniq('lst');
       const names = [`${tok}-c`, `${tok}-a`, `${tok}_d`, `${tok}-b`];
-      for (const name of names) await s.registries.create({ id: uniq('rid'), name, createdAt: 1, createdBy: null });
+      for (const name of names) await s.registries.create({ id: uniq('rid'), name, createdAt: 1, createdBy: null, kind: 'standard' });
 
       const p1 = await s.registries.list({ search: tok, page: 1, perPage: 3 });
       expect(p1).toMatchObject({ page: 1, perPage: 3, total: 4 });
@@ -249,7 +249,7 @@ export function registryStoreContract(factory: MetaFactory): void {
       const other = await newRepo(s);
       await s.blobs.link(other.repo.id, shared, 100, 1);
       const empty = uniq('rid');
-      await s.registries.create({ id: empty, name: uniq('reg'), createdAt: 1, createdBy: null });
+      await s.registries.create({ id: empty, name: uniq('reg'), createdAt: 1, createdBy: null, kind: 'standard' });
       const unknown = uniq('nope');
 
       const stats = await s.registries.stats([registryId, other.registryId, empty, unknown]);
@@ -1283,7 +1283,7 @@ export function unitOfWorkContract(factory: MetaFactory, traits: DriverTraits): 
       const regId = uniq('rid');
       const seen = s.committed.length;
       const result = await s.uow.transaction(async (tx) => {
-        await tx.registries.create({ id: regId, name: reg, createdAt: 1, createdBy: null });
+        await tx.registries.create({ id: regId, name: reg, createdAt: 1, createdBy: null, kind: 'standard' });
         const repo = await tx.repositories.ensure(regId, `${reg}/app`, 1);
         await tx.artifacts.put(manifest(repo.id, 'a'), 'v1', 1);
         await tx.users.create({ id: uniq('uid'), username: uniq('user'), role: 'member', createdAt: 1, hasPassword: false, passwordHash: null });
@@ -1318,7 +1318,7 @@ export function unitOfWorkContract(factory: MetaFactory, traits: DriverTraits): 
       const boom = new Error('boom');
       await expect(
         s.uow.transaction(async (tx) => {
-          await tx.registries.create({ id: uniq('rid'), name: reg, createdAt: 1, createdBy: null });
+          await tx.registries.create({ id: uniq('rid'), name: reg, createdAt: 1, createdBy: null, kind: 'standard' });
           await tx.users.create({ id: uniq('uid'), username, role: 'member', createdAt: 1, hasPassword: false, passwordHash: null });
           await tx.artifacts.put(manifest(repo.id, 'new'), 'v2', 2);
           await tx.tags.put(repo.id, 'v1', (await tx.artifacts.get(repo.id, kept.digest))!.digest, 99);
@@ -1350,7 +1350,7 @@ export function unitOfWorkContract(factory: MetaFactory, traits: DriverTraits): 
         s.uow.transaction(async (tx) => {
           await tx.users.create({ id: uniq('uid'), username, role: 'member', createdAt: 1, hasPassword: false, passwordHash: null });
           tx.publish(event(uniq('reg')));
-          await tx.registries.create({ id: uniq('rid'), name: registry, createdAt: 1, createdBy: null });
+          await tx.registries.create({ id: uniq('rid'), name: registry, createdAt: 1, createdBy: null, kind: 'standard' });
         }),
         'CONFLICT',
       );
@@ -1474,7 +1474,7 @@ export function unitOfWorkContract(factory: MetaFactory, traits: DriverTraits): 
           const fail = (w + i) % 7 === 0;
           try {
             await s.uow.transaction(async (tx) => {
-              await tx.registries.create({ id: uniq('rid'), name: base, createdAt: i, createdBy: null });
+              await tx.registries.create({ id: uniq('rid'), name: base, createdAt: i, createdBy: null, kind: 'standard' });
               tx.publish(event(`${base}-a`));
               tx.publish(event(`${base}-b`, 'RegistryDeleted'));
               if (fail) throw new Error('rolled back on purpose');

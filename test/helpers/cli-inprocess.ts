@@ -1,5 +1,6 @@
 /** Runs ncr's client commands in this process (as src/cli/main.ts wires them), capturing stdout and stderr. */
 import { Command } from 'commander';
+import { cacheCommands } from '../../src/cli/cache.commands.js';
 import { clientCommands } from '../../src/cli/client.js';
 import { policyCommands } from '../../src/cli/policies.commands.js';
 import { replicationCommands } from '../../src/cli/replication.commands.js';
@@ -16,6 +17,7 @@ export interface CliResult {
 export async function runCli(args: string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
   const program = new Command().exitOverride();
   clientCommands(program);
+  cacheCommands(program);
   policyCommands(program);
   replicationCommands(program);
   trustCommands(program);

@@ -67,7 +67,7 @@ export async function startDistribution(user = 'alice', password = 's3cret-pass'
     user,
     password,
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await exited;

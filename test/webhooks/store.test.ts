@@ -41,7 +41,7 @@ describe.each(DB_KINDS)('webhook store (%s)', (db) => {
     }
     store = new KyselyWebhookStore(meta.db);
     const registries = new KyselyRegistryStore(meta.db);
-    for (const name of ['one', 'two']) await registries.create({ id: randomUUID(), name, createdAt: T, createdBy: null });
+    for (const name of ['one', 'two']) await registries.create({ id: randomUUID(), name, createdAt: T, createdBy: null, kind: 'standard' });
   });
   afterAll(async () => cleanup?.());
 

@@ -11,6 +11,7 @@ import { AccessKeysPage } from './pages/AccessKeysPage';
 import { AccountPage } from './pages/AccountPage';
 import { GcPage } from './pages/GcPage';
 import { ScanSettingsPage } from './pages/ScanSettingsPage';
+import { ImageCachePage } from './pages/ImageCachePage';
 import { ImagePage } from './pages/image/ImagePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RegistriesPage } from './pages/RegistriesPage';
@@ -66,6 +67,7 @@ export function App() {
         <Route path="/registries/:registry" element={<RegistryPage />} />
         <Route path="/registries/:registry/images/*" element={<ImagePage />} />
         <Route path="/registries/:registry/:tab" element={<RegistryPage />} />
+        <Route path="/image-cache" element={<ImageCachePage />} />
         <Route path="/access-keys" element={<AccessKeysPage />} />
         <Route path="/account" element={<AccountPage />} />
         <Route

@@ -8,9 +8,9 @@ import type { Actor } from '../events.js';
 import type { EventListeners } from '../outbox/dispatcher.js';
 import { requireActor } from '../auth/permissions.js';
 import type { UnitOfWork } from '../uow.js';
-import type { RegistryCoreStores } from './ports.js';
+import type { PullThroughSource, RegistryCoreStores } from './ports.js';
 import type { QuotaGate } from './quota.js';
-import type { RepositoryResolver } from './repository-resolver.js';
+import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
 
 /** How long a redirect to the blob store (a presigned URL) stays valid: long enough for a slow client to start. */
 export const REDIRECT_TTL_SECONDS = 20 * 60;
@@ -34,6 +34,7 @@ export class BlobService {
     listeners: EventListeners,
     private readonly clock: Clock,
     private readonly quota?: QuotaGate,
+    private source?: PullThroughSource,
   ) {
     // deleting an image or a registry unlinks many blobs at once: rare enough to drop the whole cache
     listeners.on(() => this.linked.clear(), ['ImageDeleted', 'RegistryDeleted']);
@@ -42,27 +43,59 @@ export class BlobService {
     }, ['BlobDeleted']);
   }
 
-  /** Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. */
+  /** Sets the capability that fills image cache registries (app.ts, once it exists). */
+  setPullThroughSource(source: PullThroughSource): void {
+    this.source = source;
+  }
+
+  /**
+   * Size of a blob linked into the repository; BLOB_UNKNOWN otherwise. In an image cache registry a blob not cached
+   * yet is asked of the source (a HEAD there; nothing is stored).
+   */
   async stat(repoName: string, digest: string): Promise<{ size: number }> {
-    const key = `${repoName}\0${digest}`;
-    const cached = this.linked.get(key);
-    if (cached !== undefined) return { size: cached };
-    parseDigest(digest);
-    const size = await this.stores.blobs.linkedSizeByName(repoName, digest);
-    if (size !== undefined) {
-      this.linked.set(key, size);
-      return { size };
+    const size = await this.localSize(repoName, digest);
+    if (size !== undefined) return { size };
+    if (await this.covered(repoName)) {
+      const remote = await this.source!.statBlob(repoName, digest);
+      if (remote) return remote;
+      throw blobUnknown(repoName, digest);
     }
     await this.resolver.forRead(repoName); // NAME_INVALID / NAME_UNKNOWN take precedence over BLOB_UNKNOWN
     throw blobUnknown(repoName, digest);
   }
 
-  /** Opens the blob for reading; `rangeOf` picks a byte range once the size is known. */
+  /** The size of the blob when it is linked into the repository. */
+  private async localSize(repoName: string, digest: string): Promise<number | undefined> {
+    const key = `${repoName}\0${digest}`;
+    const cached = this.linked.get(key);
+    if (cached !== undefined) return cached;
+    parseDigest(digest);
+    const size = await this.stores.blobs.linkedSizeByName(repoName, digest);
+    if (size !== undefined) this.linked.set(key, size);
+    return size;
+  }
+
+  private async covered(repoName: string): Promise<boolean> {
+    if (!this.source) return false;
+    checkReadName(repoName);
+    return this.source.covers(repoName.split('/')[0]!);
+  }
+
+  /**
+   * Opens the blob for reading; `rangeOf` picks a byte range once the size is known. In an image cache registry a
+   * blob not cached yet streams from the source while it is stored (the whole blob: a range asked for is ignored,
+   * which HTTP allows); `size` is then -1 when the source did not say.
+   */
   async open(
     repoName: string,
     digest: string,
     rangeOf?: (size: number) => { start: number; end: number } | undefined,
   ): Promise<{ size: number; range?: { start: number; end: number } } & BlobBody> {
+    if ((await this.localSize(repoName, digest)) === undefined && (await this.covered(repoName))) {
+      const filled = await this.source!.openBlob(repoName, digest);
+      if (filled === undefined) throw blobUnknown(repoName, digest);
+      if (filled !== 'stored') return { size: filled.size, stream: filled.stream, release: () => undefined };
+    }
     const { size } = await this.stat(repoName, digest);
     const range = rangeOf?.(size);
     try {
@@ -95,6 +128,8 @@ export class BlobService {
    * store serves its bytes only through `open`. BLOB_UNKNOWN when the blob is not linked into the repository.
    */
   async redirectUrl(repoName: string, digest: string, opts: { private?: boolean } = {}): Promise<string | undefined> {
+    // a blob an image cache has yet to fetch is served by `open`, which stores it as it streams
+    if ((await this.localSize(repoName, digest)) === undefined && (await this.covered(repoName))) return undefined;
     await this.stat(repoName, digest);
     return this.blobStore.redirectUrl(digest, { expiresInSeconds: REDIRECT_TTL_SECONDS, ...(opts.private ? { private: true } : {}) });
   }
@@ -114,6 +149,24 @@ export class BlobService {
       await afterLink?.();
     } catch (err) {
       // garbage collection removed the blob meanwhile: the client uploads it instead
+      if (err instanceof NcrError && err.code === 'BLOB_UPLOAD_INVALID') return false;
+      throw err;
+    }
+    return true;
+  }
+
+  /**
+   * The image cache's link of a blob whose bytes the store already has (a layer another cached image brought in) into
+   * a repository of a cache registry, as the system; false when the store does not have it (or GC just took it).
+   */
+  async linkStored(repoName: string, digest: string): Promise<boolean> {
+    parseDigest(digest);
+    const size = await this.stores.blobs.size(digest);
+    if (size === undefined || !(await this.blobStore.stat(digest))) return false;
+    const target = await this.resolver.forPush(repoName, { pulled: true });
+    try {
+      await this.stores.blobs.link(target.id, digest, size, this.clock.now());
+    } catch (err) {
       if (err instanceof NcrError && err.code === 'BLOB_UPLOAD_INVALID') return false;
       throw err;
     }

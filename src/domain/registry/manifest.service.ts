@@ -10,10 +10,13 @@ import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
-import type { Artifact, PullGuard, RegistryCoreStores, Repository } from './ports.js';
+import type { Artifact, PullGuard, PullThroughSource, RegistryCoreStores, Repository } from './ports.js';
 import { deletionClosure, protectingTags, protectingTagsOfTag, tagsOf } from './deletion.js';
 import type { PullRecorder } from './pull-recorder.js';
 import { checkReadName, type RepositoryResolver } from './repository-resolver.js';
+
+/** Who the image cache's writes are recorded as: the system (no role), named so the audit log says what it was. */
+export const PULL_THROUGH_ACTOR: Actor = { userId: null, username: 'system:image-cache', remoteAddr: null };
 
 export interface StoredManifest {
   digest: string;
@@ -33,11 +36,31 @@ export class ManifestService {
     private readonly clock: Clock,
     /** capabilities' vetoes over serving a manifest (filled in by app.ts once they exist) */
     private readonly pullGuards: PullGuard[] = [],
+    /** the image cache: fills cache registries from their source (set by app.ts) */
+    private source?: PullThroughSource,
   ) {}
+
+  /** Sets the capability that fills image cache registries (app.ts, once it exists). */
+  setPullThroughSource(source: PullThroughSource): void {
+    this.source = source;
+  }
 
   /** Validates and stores a manifest exactly as pushed; tags it when the reference is a tag. */
   async put(repoName: string, reference: string, content: Uint8Array, contentType: string | undefined, actor: Actor): Promise<{ digest: string; subject?: string }> {
     requireActor(actor, 'image:push', { repository: repoName });
+    return this.store(repoName, reference, content, contentType, actor, false);
+  }
+
+  /**
+   * The image cache's write of a manifest it pulled from its source, as the system: also into a cache registry, and
+   * without its blobs or index children being there (they are fetched when they are pulled). Publishes the same
+   * events as a push.
+   */
+  async putPulled(repoName: string, reference: string, content: Uint8Array, mediaType: string): Promise<{ digest: string }> {
+    return this.store(repoName, reference, content, mediaType, PULL_THROUGH_ACTOR, true);
+  }
+
+  private async store(repoName: string, reference: string, content: Uint8Array, contentType: string | undefined, actor: Actor, pulled: boolean): Promise<{ digest: string; subject?: string }> {
     const ref = parseReference(reference);
     const parsed = parseManifest(content, contentType);
     const digest = ref.kind === 'digest' ? digestOf(content, parseDigest(ref.digest).algorithm) : digestOf(content);
@@ -49,9 +72,9 @@ export class ManifestService {
     // One transaction, under the repository's lock: the references are checked against what the insert will see, and
     // a concurrent blob unlink or artifact delete in this repository waits until the manifest is in.
     await this.uow.transaction(async (tx) => {
-      const repo = await this.resolver.forPushIn(tx, repoName);
+      const repo = await this.resolver.forPushIn(tx, repoName, { pulled });
       await tx.lock(`repo:${repo.id}`);
-      await this.checkReferences(tx, repo, parsed);
+      if (!pulled) await this.checkReferences(tx, repo, parsed);
       const existing = await tx.artifacts.get(repo.id, digest);
       const previous = tag === undefined ? undefined : await tx.tags.get(repo.id, tag);
       // an idempotent re-push (same bytes, tag already there) changes nothing and records nothing
@@ -99,7 +122,14 @@ export class ManifestService {
       await this.resolver.forRead(repoName);
       throw ref;
     }
-    const found = await this.stores.artifacts.lookup(repoName, ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest });
+    const key = ref.kind === 'tag' ? { tag: ref.tag } : { digest: ref.digest };
+    let found = await this.stores.artifacts.lookup(repoName, key);
+    // an image cache: a tag is checked against the source (at most every so often), a missing manifest fetched from it;
+    // a manifest by digest that is here is served without asking
+    if ((ref.kind === 'tag' || !found?.artifact) && this.source && (await this.source.covers(registryOf(repoName)))) {
+      await this.source.syncManifest(repoName, key);
+      found = await this.stores.artifacts.lookup(repoName, key);
+    }
     if (!found) throw new NcrError('NAME_UNKNOWN', `repository ${repoName} does not exist: push an image to it first`);
     if (!found.artifact) {
       throw ref.kind === 'tag'
@@ -193,6 +223,7 @@ export class ManifestService {
     requireActor(actor, 'tag:create', { repository: repo.name });
     validateTag(tag);
     parseDigest(digest);
+    await this.resolver.refuseCache(registryOf(repo.name));
     await this.uow.transaction(async (tx) => {
       // under the repository's lock an artifact delete cannot slip in between the check and the tag (and the
       // tags -> artifacts foreign key makes a dangling tag impossible anyway)

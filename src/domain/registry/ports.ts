@@ -2,7 +2,12 @@
  * Storage ports of the registry core. Implemented by storage/meta (Kysely, SQLite and PostgreSQL).
  * Repository names are full names (`registry/image...`). Times are epoch milliseconds.
  */
+import type { Readable } from 'node:stream';
 import type { Page, PageRequest } from '../pagination.js';
+
+/** A registry's purpose (the guide's "purpose of use"): a standard one takes pushes, an image cache only pulls. */
+export type RegistryKind = 'standard' | 'cache';
+export const REGISTRY_KINDS: readonly RegistryKind[] = ['standard', 'cache'];
 
 export interface Registry {
   id: string;
@@ -11,6 +16,8 @@ export interface Registry {
   createdBy: string | null;
   /** the most storage (bytes, as storageBytes counts it) the registry may hold; null for no limit */
   quotaBytes?: number | null;
+  /** set at creation, never changed */
+  kind: RegistryKind;
 }
 export interface RegistryStats {
   /** repositories holding at least one artifact (an image with none left is not counted, as it is not listed) */
@@ -66,7 +73,7 @@ export interface NewArtifact extends Omit<Artifact, 'pulledAt'> {
 }
 
 export interface RegistryStore {
-  /** Inserts a registry; throws NcrError CONFLICT when the name is taken. */
+  /** Inserts a registry (with its kind); throws NcrError CONFLICT when the name is taken. */
   create(r: Registry): Promise<void>;
   getByName(name: string): Promise<Registry | undefined>;
   list(q: { search?: string } & PageRequest): Promise<Page<Registry>>;
@@ -167,6 +174,31 @@ export interface ChangeGuard {
 export interface PullGuard {
   /** Throws NcrError PULL_REFUSED, saying what the image lacks, when `repository@digest` may not be pulled. */
   check(repository: string, digest: string): Promise<void>;
+}
+
+/**
+ * A capability that fills the repositories of some registries from another registry as they are pulled (the image
+ * cache). The core asks it before answering a manifest or blob read in such a registry; what it brings in it stores
+ * through the core, as the system (ManifestService.putPulled, UploadService.fill), so the normal events follow.
+ */
+export interface PullThroughSource {
+  /** Whether the registry is filled from a source. Cheap: answered from memory (kept a few seconds). */
+  covers(registry: string): Promise<boolean>;
+  /**
+   * Brings `repository` at `reference` up to date with the source before the core answers from its copy: stores what
+   * is new or changed there, removes a tag the source no longer has, leaves the copy as it is when the source cannot be
+   * reached. Throws MANIFEST_UNKNOWN when the source says it does not have it (then it is not served, cached or not),
+   * UNAVAILABLE when the source cannot be reached and nothing is cached.
+   */
+  syncManifest(repository: string, reference: { tag: string } | { digest: string }): Promise<void>;
+  /** The size of a blob the source has in the repository, or undefined when it has not (HEAD of an uncached blob). */
+  statBlob(repository: string, digest: string): Promise<{ size: number } | undefined>;
+  /**
+   * A blob not linked into the repository yet: its bytes streaming from the source while they are stored
+   * (`size` -1 when the source did not say), `'stored'` when another pull just stored it (read it locally), or
+   * undefined when the source does not have it. UNAVAILABLE when the source cannot be reached or the download failed.
+   */
+  openBlob(repository: string, digest: string): Promise<{ size: number; stream: Readable } | 'stored' | undefined>;
 }
 
 /** The guard when no capability protects anything. */

@@ -8,7 +8,7 @@ import type { Actor } from '../events.js';
 import type { Page, PageRequest } from '../pagination.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Tx, UnitOfWork } from '../uow.js';
-import type { Artifact, Registry, RegistryCoreStores, RegistryStats, Repository, RepositorySummary, Tag } from './ports.js';
+import type { Artifact, Registry, RegistryCoreStores, RegistryKind, RegistryStats, Repository, RepositorySummary, Tag } from './ports.js';
 
 export type RegistryView = Registry & RegistryStats;
 
@@ -19,10 +19,11 @@ export class RegistryService {
     private readonly clock: Clock,
   ) {}
 
-  async create(name: string, actor: Actor, registryAddress?: string): Promise<RegistryView> {
+  /** `kind` cache: an image cache registry (the cache capability binds it to its source); pushes are refused. */
+  async create(name: string, actor: Actor, registryAddress?: string, kind: RegistryKind = 'standard'): Promise<RegistryView> {
     requireActor(actor, 'registry:create', { registry: name });
     validateRegistryName(name, registryAddress);
-    const reg: Registry = { id: randomUUID(), name, createdAt: this.clock.now(), createdBy: actor.username };
+    const reg: Registry = { id: randomUUID(), name, createdAt: this.clock.now(), createdBy: actor.username, kind };
     await this.uow.transaction(async (tx) => {
       await tx.registries.create(reg);
       tx.publish({ type: 'RegistryCreated', at: reg.createdAt, actor, registry: name });

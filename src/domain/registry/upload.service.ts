@@ -101,8 +101,21 @@ export class UploadService {
 
   /** Monolithic upload in one request (POST ?digest=): the same, without a session a client could see. */
   async monolithic(repoName: string, digest: string, body: Readable, length?: number, actor: Actor = SYSTEM): Promise<{ digest: string; size: number }> {
+    return this.oneShot(repoName, digest, body, length, false, actor);
+  }
+
+  /**
+   * The image cache's write of a blob it is pulling from its source (also into a cache registry): streamed into the
+   * store as it arrives, digest checked, committed and linked; a failed or abandoned fill leaves nothing behind. A
+   * cache registry's quota holds for it too.
+   */
+  async fill(repoName: string, digest: string, body: Readable, length?: number, actor: Actor = SYSTEM): Promise<{ digest: string; size: number }> {
+    return this.oneShot(repoName, digest, body, length, true, actor);
+  }
+
+  private async oneShot(repoName: string, digest: string, body: Readable, length: number | undefined, pulled: boolean, actor: Actor): Promise<{ digest: string; size: number }> {
     const { algorithm } = parseDigest(digest);
-    const repo = await this.resolver.forPush(repoName);
+    const repo = await this.resolver.forPush(repoName, { pulled });
     if (this.blobStore.putBlob) {
       const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repoName, digest, n, actor));
       await this.stores.blobs.link(repo.id, digest, size, this.clock.now());

@@ -1,4 +1,5 @@
 /** Shared pieces of /api/v1: who is calling, what they may do (via `can`), the one pagination shape and the error schema. */
+import type { CacheService } from '../../domain/cache/service.js';
 import type { EndpointService } from '../../domain/endpoints/service.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { CleanupService } from '../../domain/policies/cleanup.service.js';
@@ -47,6 +48,8 @@ export interface ApiDeps {
   endpoints?: EndpointService;
   /** replication rules and runs (domain/replication) */
   replication?: ReplicationService;
+  /** image cache (pull-through) registries (domain/cache) */
+  cache?: CacheService;
 }
 
 /** The cookie that carries the console's session id (HTTP-only, SameSite=Strict). */

@@ -13,6 +13,11 @@ export interface OciDeps {
   uploads: UploadService;
   manifests: ManifestService;
   registries: RegistryService;
+  /**
+   * Registry-mirror mode (cache.mirrorRegistry): the repository to serve for a name a client asked for; a name whose
+   * first component is no local registry becomes `CACHE/name`. Absent: names are served as asked.
+   */
+  mirror?: (name: string) => Promise<string>;
 }
 
 /** One matched /v2 request: the route's captures plus the caller (undefined when anonymous). */

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NcrError } from '../../oci/errors.js';
 import { getBlob, deleteBlob } from './blobs.routes.js';
+import type { Authenticator } from '../auth.js';
 import { listParams, type OciDeps, type OciRequest } from './context.js';
 import { deleteManifest, getManifest, listReferrers, listTags, putManifest } from './manifests.routes.js';
 import { cancelUpload, patchUpload, putUpload, startUpload, uploadStatus } from './uploads.routes.js';
@@ -39,6 +40,16 @@ export function routeKind(url: string): string {
   if (/^\/v2\/?$/.test(path)) return 'base';
   if (path === '/v2/_catalog') return 'catalog';
   return ROUTES.find((r) => r.pattern.test(path))?.kind ?? 'unknown';
+}
+
+/**
+ * The deps of a mirrored request: permissions and the token's scope are checked for the name the client asked for
+ * (its token names `library/nginx`, not `CACHE/library/nginx`); everything else serves the mirrored repository.
+ */
+function mirrored(deps: OciDeps, asked: string, name: string): OciDeps {
+  const auth = Object.create(deps.auth) as Authenticator;
+  auth.requireRepo = (req, caller, repo, action) => deps.auth.requireRepo(req, caller, repo === name ? asked : repo, action);
+  return { ...deps, auth };
 }
 
 export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
@@ -85,10 +96,11 @@ export function ociRoutes(app: FastifyInstance, deps: OciDeps) {
           const allowed = Object.keys(route.methods).join(', ');
           throw new NcrError('METHOD_NOT_ALLOWED', `${req.method} is not supported on ${path}; allowed: ${allowed}`, { headers: { Allow: allowed } });
         }
-        const name = m[1];
+        const asked = m[1];
         const ref = m[2] ? decodeSegment(m[2], path) : '';
         const caller = await deps.auth.authenticate(req);
-        return handler({ req, reply, caller, name, ref, deps });
+        const name = deps.mirror ? await deps.mirror(asked) : asked;
+        return handler({ req, reply, caller, name, ref, deps: name === asked ? deps : mirrored(deps, asked, name) });
       }
       throw new NcrError('NOT_FOUND', `${path} is not an OCI distribution endpoint`);
     },

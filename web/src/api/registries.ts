@@ -19,11 +19,12 @@ export function useRegistry(name: string) {
   return useQuery({ queryKey: ['registry', name], queryFn: () => api<Registry>('GET', `/registries/${seg(name)}`) });
 }
 
+/** A standard registry by name, or an image cache registry pulling from an endpoint. */
 export function useCreateRegistry() {
-  return useApiMutation<string, Registry>({
-    fn: (name) => api<Registry>('POST', '/registries', { name }),
+  return useApiMutation<string | { name: string; endpoint: string }, Registry>({
+    fn: (v) => api<Registry>('POST', '/registries', typeof v === 'string' ? { name: v } : { name: v.name, kind: 'cache', endpoint: v.endpoint }),
     invalidate: [['registries']],
-    success: (r) => `Registry ${r.name} created. Push to ${r.address}.`,
+    success: (r) => (r.kind === 'cache' ? `Image cache registry ${r.name} created. Pull through ${r.address}/IMAGE:TAG.` : `Registry ${r.name} created. Push to ${r.address}.`),
   });
 }
 

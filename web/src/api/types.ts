@@ -33,6 +33,45 @@ export interface Registry {
   quotaBytes: number | null;
   createdAt: string;
   createdBy: string | null;
+  /** standard, or cache: an image cache (pull-through) registry */
+  kind: 'standard' | 'cache';
+  /** an image cache registry's source */
+  endpoint: { id: string; name: string } | null;
+}
+
+/** A remote registry: an image cache's source (the guide's "image cache"), or a replication target. */
+export interface Endpoint {
+  id: string;
+  name: string;
+  description: string;
+  provider: string;
+  url: string;
+  accessId: string | null;
+  secretSet: boolean;
+  caPem: string | null;
+  status: 'unchecked' | 'reachable' | 'unreachable';
+  checkedAt: string | null;
+  checkError: string | null;
+  createdAt: string;
+  createdBy: string | null;
+  updatedAt: string;
+}
+
+export interface EndpointProvider {
+  provider: string;
+  title: string;
+  urlExample: string;
+  accessId: string;
+  secret: string;
+}
+
+export interface EndpointInput {
+  name?: string;
+  description?: string;
+  provider?: string;
+  url?: string;
+  accessId?: string | null;
+  secret?: string | null;
 }
 
 export interface Image {

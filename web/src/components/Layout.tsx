@@ -1,7 +1,7 @@
 /** The frame of every signed-in page: a header with the user menu, a navigation bar (a drawer on phones), the page. */
 import { AppShell, Avatar, Badge, Burger, Group, Menu, NavLink, ScrollArea, Text, UnstyledButton } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { IconApi, IconBox, IconBug, IconChevronDown, IconKey, IconLogout, IconRecycle, IconUserCircle, IconUsers } from '@tabler/icons-react';
+import { IconApi, IconBox, IconBug, IconChevronDown, IconCloudDownload, IconKey, IconLogout, IconRecycle, IconUserCircle, IconUsers } from '@tabler/icons-react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { usePermissions, useSession, useSignOut } from '../api/session';
 import { ROLE_COLOR } from '../lib/roles';
@@ -9,6 +9,7 @@ import { Logo } from './Logo';
 
 const NAV = [
   { to: '/registries', label: 'Registries', icon: IconBox, admin: false },
+  { to: '/image-cache', label: 'Image Cache', icon: IconCloudDownload, admin: false },
   { to: '/access-keys', label: 'API security', icon: IconKey, admin: false },
   { to: '/users', label: 'Users', icon: IconUsers, admin: true },
   { to: '/scan-settings', label: 'Scan Settings', icon: IconBug, admin: true },

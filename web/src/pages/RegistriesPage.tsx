@@ -1,5 +1,5 @@
 /** Registries: list (name, address to push to, images, storage, created), search, create and delete. */
-import { Anchor, Button, EmptyState, Group, Paper, Table, Text } from '@mantine/core';
+import { Anchor, Badge, Button, EmptyState, Group, Paper, Table, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconBox, IconPlus } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -80,6 +80,14 @@ export function RegistriesPage() {
                       <Anchor component={Link} to={`/registries/${encodeURIComponent(r.name)}`} fw={600} onClick={(e) => e.stopPropagation()}>
                         {r.name}
                       </Anchor>
+                      {r.kind === 'cache' && (
+                        <Text size="xs" c="dimmed">
+                          <Badge size="xs" variant="light" color="grape" mr={4}>
+                            Image cache
+                          </Badge>
+                          of {r.endpoint?.name ?? '?'}
+                        </Text>
+                      )}
                     </Table.Td>
                     <Table.Td>
                       <Group gap={4} wrap="nowrap">

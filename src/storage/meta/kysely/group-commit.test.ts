@@ -46,7 +46,7 @@ describe('GroupCommit', () => {
 
 describe('KyselyBlobMetaStore.link (group-committed)', () => {
   it('links a burst of blobs, rolls back none of them for one bad link, and is idempotent', async () => {
-    await new KyselyRegistryStore(meta.db).create({ id: 'r0000000-0000-0000-0000-000000000000', name: 'team', createdAt: 1, createdBy: 'admin' });
+    await new KyselyRegistryStore(meta.db).create({ id: 'r0000000-0000-0000-0000-000000000000', name: 'team', createdAt: 1, createdBy: 'admin', kind: 'standard' });
     const repo = await new KyselyRepositoryStore(meta.db).ensure('r0000000-0000-0000-0000-000000000000', 'team/app', 1);
     const blobs = new KyselyBlobMetaStore(meta.db);
     const links = [0, 1, 2, 3].map((i) => blobs.link(repo.id, digest(i), 100 + i, 2));

@@ -524,6 +524,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('replication_rules_endpoint').on('replication_rules').column('endpoint_id').execute();
       },
     },
+    '0012_cache': {
+      async up(db: Kysely<any>) {
+        // a registry's purpose (the guide's "purpose of use"): the core refuses pushes into an image cache registry
+        await db.schema.alterTable('registries').addColumn('kind', 'text', (c) => c.notNull().defaultTo('standard')).execute();
+        // the image cache capability's binding of a cache registry to its source endpoint; an endpoint in use cannot go
+        await db.schema
+          .createTable('cache_registries')
+          .addColumn('registry_id', 'text', (c) => c.primaryKey().references('registries.id').onDelete('cascade'))
+          .addColumn('endpoint_id', 'text', (c) => c.notNull().references('endpoints.id'))
+          .addColumn('created_at', bigint, (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('cache_registries_endpoint').on('cache_registries').column('endpoint_id').execute();
+      },
+    },
   };
 }
 

@@ -14,12 +14,13 @@ import { conflict, containsLike, type Db, isUniqueViolation } from './util.js';
 const holdsArtifacts = (eb: ExpressionBuilder<Database, 'repositories'>) =>
   eb.exists(eb.selectFrom('artifacts').select('artifacts.digest').whereRef('artifacts.repository_id', '=', 'repositories.id'));
 
-const toRegistry = (r: { id: string; name: string; created_at: number; created_by: string | null; quota_bytes: number | string | null }): Registry => ({
+const toRegistry = (r: { id: string; name: string; created_at: number; created_by: string | null; kind: string; quota_bytes: number | string | null }): Registry => ({
   id: r.id,
   name: r.name,
   createdAt: Number(r.created_at),
   createdBy: r.created_by,
   quotaBytes: r.quota_bytes == null ? null : Number(r.quota_bytes),
+  kind: r.kind === 'cache' ? 'cache' : 'standard',
 });
 
 export class KyselyRegistryStore implements RegistryStore {
@@ -27,7 +28,7 @@ export class KyselyRegistryStore implements RegistryStore {
 
   async create(r: Registry) {
     try {
-      await this.db.insertInto('registries').values({ id: r.id, name: r.name, created_at: r.createdAt, created_by: r.createdBy, quota_bytes: r.quotaBytes ?? null }).execute();
+      await this.db.insertInto('registries').values({ id: r.id, name: r.name, created_at: r.createdAt, created_by: r.createdBy, kind: r.kind, quota_bytes: r.quotaBytes ?? null }).execute();
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`registry "${r.name}" already exists: pick another name`, err);
       throw err;

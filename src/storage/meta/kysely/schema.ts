@@ -22,6 +22,13 @@ export interface RegistriesTable {
   created_at: number;
   created_by: string | null;
   quota_bytes: number | null;
+  /** 'standard' | 'cache' */
+  kind: Generated<string>;
+}
+export interface CacheRegistriesTable {
+  registry_id: string;
+  endpoint_id: string;
+  created_at: number;
 }
 export interface RepositoriesTable {
   id: string;
@@ -376,6 +383,7 @@ export interface Database {
   users: UsersTable;
   access_keys: AccessKeysTable;
   registries: RegistriesTable;
+  cache_registries: CacheRegistriesTable;
   repositories: RepositoriesTable;
   blobs: BlobsTable;
   repository_blobs: RepositoryBlobsTable;

@@ -14,6 +14,27 @@ export function PushCommands({ registry }: { registry: Registry }) {
   const src = local.trim() || 'my-app:latest';
   const dst = `${registry.address}/${target.trim() || 'my-app:1.0'}`;
 
+  if (registry.kind === 'cache') {
+    return (
+      <Paper withBorder p="md" aria-labelledby="push-commands-title">
+        <Group gap="xs" mb={4}>
+          <IconTerminal2 size={18} />
+          <Title order={4} id="push-commands-title">
+            Pull through the image cache
+          </Title>
+        </Group>
+        <Text size="sm" c="dimmed" mb="md">
+          This registry is an image cache of{' '}
+          <Anchor component={Link} to="/image-cache" size="sm">
+            {registry.endpoint?.name ?? 'its source'}
+          </Anchor>
+          : pull REPOSITORY:TAG of the source through it (Docker Hub official images under library/). Pushes are refused.
+        </Text>
+        <CommandBlock label="Pull commands" lines={[`docker login ${host}`, `docker pull ${registry.address}/library/alpine:3.20`, `docker pull ${registry.address}/REPOSITORY:TAG`]} />
+      </Paper>
+    );
+  }
+
   return (
     <Paper withBorder p="md" aria-labelledby="push-commands-title">
       <Group gap="xs" mb={4}>
