@@ -2,6 +2,9 @@
  * Capability scenarios, ncr only, each printed as a line after the table next to its reference:
  * - cap-webhooks: push latency of small images with no webhook and with 10 webhooks on the registry (a push must not
  *   get more than 5% slower: delivery is outside the push's path), and how fast the deliveries then arrive.
+ * - cap-cache: a 64 MiB layer pulled through an image cache registry (another ncr as its source): the first pull
+ *   (fetched from the source while it streams) against a direct pull from the source, and cached pulls against direct
+ *   pulls (target: ≥ 90%).
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +12,9 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { BenchConfig } from './config.js';
 import { median, percentile, runCount } from './load.js';
-import { pushImageBlobs, putManifest, smallImage } from './oci.js';
+import { pullBlob, pushBlob, pushImageBlobs, putManifest, smallImage } from './oci.js';
+import { uniqueBlob } from './payload.js';
+import { MiB } from './config.js';
 import { ADMIN, REGISTRY, startNcr } from './servers.js';
 
 const auth = 'Basic ' + Buffer.from(`${ADMIN.user}:${ADMIN.pass}`).toString('base64');
@@ -82,5 +87,45 @@ export async function webhookBench(cfg: BenchConfig): Promise<string> {
     await s.stop();
     await new Promise<void>((r) => rx.close(() => r()));
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function cacheBench(cfg: BenchConfig): Promise<string> {
+  const size = (cfg.quick ? 16 : 64) * MiB;
+  const pulls = cfg.quick ? 4 : 8;
+  const src = await startNcr(cfg, join(cfg.tmp, 'cap-cache-source'));
+  const cache = await startNcr(cfg, join(cfg.tmp, 'cap-cache'), { env: { NCR_ENDPOINTS_ALLOW_PRIVATE_NETWORKS: 'true' } });
+  try {
+    const blob = uniqueBlob(size);
+    const s = src.client();
+    await pushBlob(s, `${REGISTRY}/big`, blob.parts, blob.digest);
+    await api(cache.url, 'POST', '/endpoints', { name: 'source', provider: 'ncr', url: src.url, accessId: ADMIN.user, secret: ADMIN.pass });
+    await api(cache.url, 'POST', '/registries', { name: 'hub', kind: 'cache', endpoint: 'source' });
+    const c = cache.client();
+    const timed = async (fn: () => Promise<number>) => {
+      const t0 = performance.now();
+      const bytes = await fn();
+      return bytes / 1e6 / ((performance.now() - t0) / 1000);
+    };
+    // warm the direct path (token, page cache) once, then: the first pull through the cache (cold), direct and cached
+    await pullBlob(s, `${REGISTRY}/big`, blob.digest);
+    const first = await timed(() => pullBlob(c, `hub/${REGISTRY}/big`, blob.digest));
+    const direct: number[] = [];
+    const cached: number[] = [];
+    for (let i = 0; i < pulls; i++) {
+      direct.push(await timed(() => pullBlob(s, `${REGISTRY}/big`, blob.digest)));
+      cached.push(await timed(() => pullBlob(c, `hub/${REGISTRY}/big`, blob.digest)));
+    }
+    const d = median(direct);
+    const k = median(cached);
+    return (
+      `cap-cache: ${size / MiB} MiB layer, one at a time, median of ${pulls}: direct from the source ${d.toFixed(0)} MB/s; ` +
+      `through the cache, first pull (fetched while streamed) ${first.toFixed(0)} MB/s (${((first / d) * 100).toFixed(0)}% of direct), ` +
+      `cached ${k.toFixed(0)} MB/s (${((k / d) * 100).toFixed(0)}% of direct, target ≥ 90%)`
+    );
+  } finally {
+    await Promise.all([src.stop(), cache.stop()]);
+    await rm(join(cfg.tmp, 'cap-cache-source'), { recursive: true, force: true });
+    await rm(join(cfg.tmp, 'cap-cache'), { recursive: true, force: true });
   }
 }

@@ -194,14 +194,16 @@ export function registryStoreContract(factory: MetaFactory): void {
   describe('RegistryStore', () => {
     const stores = useStores(factory);
 
-    it('creates a registry and finds it by name; an unknown name is undefined', async () => {
+    it('creates a registry and finds it by name (kind and quota too); an unknown name is undefined', async () => {
       const s = stores();
-      const r = { id: uniq('rid'), name: uniq('reg'), createdAt: 1_700_000_000_123, createdBy: 'alice', kind: 'standard' as const };
+      const r = { id: uniq('rid'), name: uniq('reg'), createdAt: 1_700_000_000_123, createdBy: 'alice', kind: 'standard' as const, quotaBytes: null };
       await s.registries.create(r);
       expect(await s.registries.getByName(r.name)).toEqual(r);
-      const anon = { id: uniq('rid'), name: uniq('reg'), createdAt: 2, createdBy: null, kind: 'cache' as const };
+      const anon = { id: uniq('rid'), name: uniq('reg'), createdAt: 2, createdBy: null, kind: 'cache' as const, quotaBytes: 5 * 1024 ** 4 };
       await s.registries.create(anon);
       expect(await s.registries.getByName(anon.name)).toEqual(anon);
+      await s.registries.setQuota(anon.id, null);
+      expect((await s.registries.getByName(anon.name))?.quotaBytes).toBeNull();
       expect(await s.registries.getByName(uniq('missing'))).toBeUndefined();
     });
 
