@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseChallenge } from './oci-client.js';
+import { parseChallenge } from './oci-exchange.js';
 
 describe('parseChallenge', () => {
   it('reads a Docker token challenge, quoted or not, escapes included', () => {
