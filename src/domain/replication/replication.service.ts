@@ -13,25 +13,21 @@
  *   job is gone is marked failed by ExecutionService.reconcile. Never stuck running.
  */
 import { randomUUID } from 'node:crypto';
-import { accessoryTagsOf } from '../../oci/accessories.js';
-import { isDigest } from '../../oci/digest.js';
 import { isNcrError, NcrError } from '../../oci/errors.js';
-import { parseManifest } from '../../oci/manifest.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Clock } from '../clock.js';
 import type { EndpointInput } from '../endpoints/model.js';
-import type { EndpointService, RemoteHandle } from '../endpoints/service.js';
+import type { EndpointService } from '../endpoints/service.js';
 import type { Actor, StoredEvent } from '../events.js';
 import type { Execution, ExecutionTask } from '../executions/ports.js';
 import type { ExecutionService } from '../executions/service.js';
-import { copyImage, type CopyResult } from '../outbound/copy-image.js';
 import type { Page, PageRequest } from '../pagination.js';
 import type { JobQueue } from '../queue/queue.js';
 import type { BlobService } from '../registry/blob.service.js';
 import type { ManifestService } from '../registry/manifest.service.js';
 import type { RegistryService } from '../registry/registry.service.js';
 import type { UnitOfWork } from '../uow.js';
-import { LocalSource } from './local-source.js';
+import { ReplicationCopier } from './copier.js';
 import { describeRule, selectorOf, statusOf, validateRule, type ReplicationRule, type RuleInput, type RuleStatus } from './model.js';
 import type { ReplicationStore, ReplicationStores } from './ports.js';
 
@@ -44,8 +40,6 @@ export const REPLICATION_SOURCE_EVENTS = ['ArtifactPushed', 'TagCreated', 'TagMo
 const MAX_ATTEMPTS = 3;
 /** the repository the write check starts an upload in when the source has no image the rule selects */
 const CHECK_IMAGE = 'ncr-replication-check';
-/** signatures of signatures, ... */
-const MAX_ACCESSORY_DEPTH = 3;
 
 const SYSTEM: Actor = { userId: null, username: 'replication' };
 
@@ -70,21 +64,13 @@ export interface ReplicationDeps {
   clock: Clock;
 }
 
-/** One artifact to replicate: its repository, digest and tags (none: copied by digest). */
-interface Item {
-  repository: string;
-  image: string;
-  digest: string;
-  tags: string[];
-}
-
 export class ReplicationService {
-  private readonly local: LocalSource;
+  private readonly copier: ReplicationCopier;
   /** `repo:tag@digest` of tagged pushes just handed on: the TagCreated/TagMoved of the same push adds no run */
   private readonly recentPushes = new Set<string>();
 
   constructor(private readonly d: ReplicationDeps) {
-    this.local = new LocalSource(d.manifests, d.blobs);
+    this.copier = new ReplicationCopier(d.manifests, d.blobs, d.registries);
   }
 
   // ---- rules ------------------------------------------------------------------------------------------------------
@@ -276,7 +262,7 @@ export class ReplicationService {
     const tag = e.tag;
     // a push by digest alone: a referrer stands for its subject; anything else (an index's platform manifest) travels
     // with what refers to it, unless the rule copies untagged artifacts
-    if (rules.length > 0 && tag === undefined && !(await this.isReferrer(e.repository, e.digest))) rules = rules.filter((r) => r.tagFilter?.untagged === true);
+    if (rules.length > 0 && tag === undefined && !(await this.copier.isReferrer(e.repository, e.digest))) rules = rules.filter((r) => r.tagFilter?.untagged === true);
     if (rules.length === 0) return;
     const reference = tag ?? e.digest;
     for (const r of rules) {
@@ -318,7 +304,7 @@ export class ReplicationService {
     try {
       if (!r) throw new NcrError('NOT_FOUND', `replication rule ${p.ruleId} was deleted`);
       const handle = await this.d.endpoints.remote(r.endpointId);
-      const items = p.artifact ? await this.eventItems(r, p.artifact) : await this.allItems(r);
+      const items = p.artifact ? await this.copier.eventItems(r, p.artifact) : await this.copier.allItems(r);
       // a resumed run: what finished is not copied again, a task left running is taken up again
       const earlier = await this.earlierTasks(run.id);
       if (run.execution.counts.artifacts === undefined) await run.count({ artifacts: items.length });
@@ -335,7 +321,7 @@ export class ReplicationService {
         }
         const taskId = before?.id ?? (await run.addTasks([{ subject, status: 'running', detail: { image: item.image, digest: item.digest, tags: item.tags } }]))[0];
         const targetRepo = handle.repository(`${r.targetRegistry}/${item.image}`);
-        const outcome = await this.copyItem(item, handle, targetRepo, mountFrom);
+        const outcome = await this.copier.copyItem(item, handle, targetRepo, mountFrom);
         if (outcome.outcome !== 'failed') mountFrom = targetRepo;
         await run.task(taskId!, {
           status: outcome.outcome === 'failed' ? 'failed' : outcome.outcome === 'skipped' ? 'skipped' : 'succeeded',
@@ -373,118 +359,6 @@ export class ReplicationService {
   }
 
   // ---- internals ------------------------------------------------------------------------------------------------------
-
-  private async copyItem(item: Item, h: RemoteHandle, targetRepo: string, mountFrom: string | undefined) {
-    const started = Date.now();
-    const total = { copied: false, bytes: 0, blobs: { uploaded: 0, mounted: 0, present: 0 }, accessories: 0 };
-    const add = (c: CopyResult) => {
-      total.copied ||= c.copied;
-      total.bytes += c.bytes;
-      total.blobs.uploaded += c.blobs.uploaded;
-      total.blobs.mounted += c.blobs.mounted;
-      total.blobs.present += c.blobs.present;
-    };
-    const opts = mountFrom && mountFrom !== targetRepo ? { mountFrom } : {};
-    try {
-      for (const ref of item.tags.length ? item.tags : [item.digest]) {
-        const c = await copyImage(this.local, item.repository, ref, h.remote, targetRepo, ref, opts);
-        if (c.digest !== item.digest) throw new NcrError('CONFLICT', `${item.repository}:${ref} moved to ${c.digest} meanwhile: its own run copies it`);
-        add(c);
-      }
-      total.accessories = await this.copyAccessories(item.repository, item.digest, h, targetRepo, add, 0);
-      return {
-        outcome: total.copied ? ('copied' as const) : ('skipped' as const),
-        message: total.copied ? `copied (${total.bytes} bytes)` : 'the target has the same digest already',
-        bytes: total.bytes,
-        durationMs: Date.now() - started,
-        blobs: total.blobs,
-        accessories: total.accessories,
-      };
-    } catch (err) {
-      return { outcome: 'failed' as const, message: err instanceof Error ? err.message : String(err), bytes: total.bytes, durationMs: Date.now() - started, blobs: total.blobs, accessories: total.accessories };
-    }
-  }
-
-  /** Signatures, attestations, SBOMs and other referrers of `digest` (and of its index children), and theirs. */
-  private async copyAccessories(repository: string, digest: string, h: RemoteHandle, targetRepo: string, add: (c: CopyResult) => void, depth: number): Promise<number> {
-    if (depth >= MAX_ACCESSORY_DEPTH) return 0;
-    let n = 0;
-    const subjects = [digest];
-    if (depth === 0) {
-      const m = await this.local.getManifest(repository, digest);
-      const parsed = parseManifest(m.bytes, m.mediaType);
-      if (parsed.kind === 'index') subjects.push(...parsed.manifests.map((c) => c.digest));
-    }
-    for (const subject of subjects) {
-      for (const a of await this.d.manifests.accessories(repository, subject)) {
-        // cosign's tag layout travels under its tag; an OCI referrer by digest (the target indexes its subject)
-        const tags = a.tags.filter((t) => accessoryTagsOf(subject).includes(t));
-        for (const ref of tags.length ? tags : [a.digest]) add(await copyImage(this.local, repository, ref, h.remote, targetRepo, ref));
-        n += 1 + (await this.copyAccessories(repository, a.digest, h, targetRepo, add, depth + 1));
-      }
-    }
-    return n;
-  }
-
-  /** Everything the rule selects: per image, its tagged artifacts (and untagged ones when the tag filter says so). */
-  private async allItems(r: ReplicationRule): Promise<Item[]> {
-    const sel = selectorOf(r);
-    const out: Item[] = [];
-    for (let page = 1; ; page++) {
-      const images = await this.d.registries.images(r.registry, { page, perPage: 500 });
-      for (const repo of images.items) {
-        const image = repo.name.slice(r.registry.length + 1);
-        if (!sel.image(image)) continue;
-        const graph = await this.d.registries.artifactGraph(repo);
-        const children = new Set(graph.flatMap((a) => a.children));
-        for (const a of graph) {
-          // index children travel with their index, accessories with their subject
-          if (children.has(a.digest) || a.subjectDigest) continue;
-          const tags = a.tags.filter((t) => !isAccessoryTag(t));
-          if (tags.length === 0 && a.tags.length > 0) continue;
-          if (!sel.tags(tags)) continue;
-          out.push({ repository: repo.name, image, digest: a.digest, tags: tags.filter((t) => sel.tags([t])) });
-        }
-      }
-      if (page * 500 >= images.total || images.items.length === 0) break;
-    }
-    return out;
-  }
-
-  /**
-   * The artifact an event named, as it is now: a tag's current digest; a signature or other accessory stands for its
-   * subject (whose accessories are copied with it). Empty when it is gone or the filters do not select it.
-   */
-  private async eventItems(r: ReplicationRule, a: { repository: string; reference: string }): Promise<Item[]> {
-    const image = a.repository.slice(r.registry.length + 1);
-    let digest: string;
-    let mediaType: string;
-    let content: Uint8Array;
-    try {
-      ({ digest, mediaType, content } = await this.d.manifests.resolve(a.repository, a.reference));
-    } catch (err) {
-      if (isNcrError(err) && (err.code === 'MANIFEST_UNKNOWN' || err.code === 'NAME_UNKNOWN')) return [];
-      throw err;
-    }
-    const sigOf = isDigest(a.reference) ? undefined : accessorySubject(a.reference);
-    const subject = sigOf ?? parseManifest(content, mediaType).subject?.digest;
-    if (subject) {
-      const found = await this.d.manifests.resolve(a.repository, subject).catch(() => undefined);
-      if (!found) return [];
-      digest = found.digest;
-    }
-    const repo = await this.d.registries.image(r.registry, image);
-    const tags = (await this.d.registries.tags(repo, { digest, page: 1, perPage: 100 })).items.map((t) => t.name).filter((t) => !isAccessoryTag(t));
-    const sel = selectorOf(r);
-    if (!sel.tags(tags)) return [];
-    const chosen = subject ? tags.filter((t) => sel.tags([t])) : isDigest(a.reference) ? [] : [a.reference];
-    return [{ repository: a.repository, image, digest, tags: chosen }];
-  }
-
-  private async isReferrer(repository: string, digest: string): Promise<boolean> {
-    const m = await this.d.manifests.resolve(repository, digest).catch(() => undefined);
-    return m !== undefined && parseManifest(m.content, m.mediaType).subject !== undefined;
-  }
 
   /** The tasks of earlier attempts of this run, by subject. */
   private async earlierTasks(executionId: string): Promise<Map<string, ExecutionTask>> {
@@ -538,13 +412,6 @@ export class ReplicationService {
 }
 
 const notFound = (registry: string, idOrName: string) => new NcrError('NOT_FOUND', `replication ${idOrName} does not exist in registry ${registry}`);
-
-const ACCESSORY_TAG = /^(sha256|sha512)-([0-9a-f]{64}|[0-9a-f]{128})\.(sig|att|sbom)$/;
-const isAccessoryTag = (t: string) => ACCESSORY_TAG.test(t);
-function accessorySubject(tag: string): string | undefined {
-  const m = ACCESSORY_TAG.exec(tag);
-  return m ? `${m[1]}:${m[2]}` : undefined;
-}
 
 /** What the audit log keeps of a rule. */
 function detailOf(r: ReplicationRule): Record<string, unknown> {
