@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_LEAVES, flagName } from '../../src/config/index.js';
+import { runCli } from '../helpers/cli-inprocess.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -21,6 +22,8 @@ async function ncr(args: string[], env: Record<string, string> = {}) {
   }
 }
 
+// client commands run in this process (one tsx start per command made this file slow under load); `serve` below
+// runs as a real process
 describe('ncr client commands', () => {
   let s: TestServer;
   let env: Record<string, string>;
@@ -31,64 +34,64 @@ describe('ncr client commands', () => {
   afterAll(async () => s?.close());
 
   it('creates, lists and deletes registries', async () => {
-    const created = await ncr(['registry', 'create', 'team'], env);
+    const created = await runCli(['registry', 'create', 'team'], env);
     expect(created.code).toBe(0);
     expect(created.stdout).toContain(`${s.host}/team`);
-    const list = await ncr(['registry', 'list', '--json'], env);
+    const list = await runCli(['registry', 'list', '--json'], env);
     expect(JSON.parse(list.stdout).items.map((r: { name: string }) => r.name)).toEqual(['team']);
-    const bad = await ncr(['registry', 'create', 'Bad Name'], env);
+    const bad = await runCli(['registry', 'create', 'Bad Name'], env);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/NAME_INVALID/);
-    expect((await ncr(['registry', 'delete', 'team'], env)).code).toBe(0);
+    expect((await runCli(['registry', 'delete', 'team'], env)).code).toBe(0);
   });
 
   it('manages users and keys; the secret is printed once', async () => {
-    expect((await ncr(['user', 'create', 'vera', '--role', 'viewer'], env)).code).toBe(0);
-    const key = await ncr(['key', 'create', '--user', 'vera'], env);
+    expect((await runCli(['user', 'create', 'vera', '--role', 'viewer'], env)).code).toBe(0);
+    const key = await runCli(['key', 'create', '--user', 'vera'], env);
     expect(key.stdout).toMatch(/secret key: \S{40}/);
     const ak = /access key: (\S+)/.exec(key.stdout)![1];
-    const list = await ncr(['key', 'list', '--user', 'vera'], env);
+    const list = await runCli(['key', 'list', '--user', 'vera'], env);
     expect(list.stdout).toContain(ak);
     expect(list.stdout).not.toMatch(/secret/i);
-    expect((await ncr(['key', 'delete', ak, '--user', 'vera'], env)).code).toBe(0);
-    expect((await ncr(['user', 'set-role', 'vera', 'member'], env)).stdout).toContain('member');
+    expect((await runCli(['key', 'delete', ak, '--user', 'vera'], env)).code).toBe(0);
+    expect((await runCli(['user', 'set-role', 'vera', 'member'], env)).stdout).toContain('member');
   });
 
   it('lists, shows and stops executions; shows the job queue and its schedules', async () => {
     const e = await s.app.executions.start({ kind: 'cli-demo', jobKind: 'cli-unworked', trigger: 'manual', subject: 'team', actor: { userId: null, username: 'admin' } });
-    const list = await ncr(['execution', 'list', '--kind', 'cli-demo'], env);
+    const list = await runCli(['execution', 'list', '--kind', 'cli-demo'], env);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(new RegExp(`${e.id}\\s+cli-demo\\s+team\\s+manual\\s+queued`));
-    const stopped = await ncr(['execution', 'stop', e.id, '--json'], env);
+    const stopped = await runCli(['execution', 'stop', e.id, '--json'], env);
     expect(JSON.parse(stopped.stdout)).toMatchObject({ id: e.id, status: 'stopped' });
-    const shown = await ncr(['execution', 'show', e.id], env);
+    const shown = await runCli(['execution', 'show', e.id], env);
     expect(shown.stdout).toContain('stopped before it started');
-    const jobs = await ncr(['job', 'list', '--kind', 'cli-unworked', '--json'], env);
+    const jobs = await runCli(['job', 'list', '--kind', 'cli-unworked', '--json'], env);
     expect(JSON.parse(jobs.stdout).items.map((j: { status: string }) => j.status)).toEqual(['cancelled']);
-    const schedules = await ncr(['job', 'schedules'], env);
+    const schedules = await runCli(['job', 'schedules'], env);
     expect(schedules.stdout).toMatch(/system:upload-purge\s+17 \* \* \* \*\s+upload-purge\s+true/);
-    expect((await ncr(['execution', 'stop', e.id], env)).stderr).toMatch(/CONFLICT: execution .* already stopped/);
+    expect((await runCli(['execution', 'stop', e.id], env)).stderr).toMatch(/CONFLICT: execution .* already stopped/);
   });
 
   it('runs garbage collection (dry run and for real), shows its history, sets and turns off the schedule', async () => {
-    const dry = await ncr(['gc', 'run', '--dry-run', '--wait', '--json'], env);
+    const dry = await runCli(['gc', 'run', '--dry-run', '--wait', '--json'], env);
     expect(dry.code, dry.stderr).toBe(0);
     const run = JSON.parse(dry.stdout);
     expect(run).toMatchObject({ kind: 'gc', status: 'succeeded', params: { dryRun: true, deleteUntagged: false } });
-    const real = await ncr(['gc', 'run', '--delete-untagged', '--wait'], env);
+    const real = await runCli(['gc', 'run', '--delete-untagged', '--wait'], env);
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toMatch(/succeeded/);
     expect(real.stdout).toMatch(/counts: \{/);
-    const history = await ncr(['gc', 'history'], env);
+    const history = await runCli(['gc', 'history'], env);
     expect(history.stdout).toMatch(new RegExp(`${run.id}\\s+manual\\s+true\\s+succeeded`));
-    const set = await ncr(['gc', 'schedule', '0 4 * * 0', '--json'], env);
+    const set = await runCli(['gc', 'schedule', '0 4 * * 0', '--json'], env);
     expect(JSON.parse(set.stdout)).toMatchObject({ cron: '0 4 * * 0', enabled: true });
-    const off = await ncr(['gc', 'schedule', 'off', '--json'], env);
+    const off = await runCli(['gc', 'schedule', 'off', '--json'], env);
     expect(JSON.parse(off.stdout)).toMatchObject({ enabled: false, nextAt: null });
   });
 
   it('says what is missing without credentials', async () => {
-    const res = await ncr(['registry', 'list'], { NCR_URL: s.url, NCR_ACCESS_KEY: '', NCR_SECRET_KEY: '' });
+    const res = await runCli(['registry', 'list'], { NCR_URL: s.url, NCR_ACCESS_KEY: '', NCR_SECRET_KEY: '' });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/NCR_ACCESS_KEY/);
   });
