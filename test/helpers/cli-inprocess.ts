@@ -13,7 +13,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** An error is exit code 1 with `ncr: MESSAGE` on stderr, as main.ts prints it. */
+/** The exit code a command sets is returned; an error is exit code 1 with `ncr: MESSAGE` on stderr, as main.ts prints it. */
 export async function runCli(args: string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
   const program = new Command().exitOverride();
   clientCommands(program);
@@ -30,11 +30,13 @@ export async function runCli(args: string[], env: Record<string, string>, cwd?: 
   const savedCwd = process.cwd();
   Object.assign(process.env, env);
   if (cwd) process.chdir(cwd);
+  process.exitCode = undefined;
   process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as typeof process.stderr.write;
   try {
     await program.parseAsync(['node', 'ncr', ...args]);
-    return { code: 0, stdout, stderr };
+    // a command that reports a failure without throwing sets the exit code, as `ncr` would exit with it
+    return { code: Number(process.exitCode ?? 0), stdout, stderr };
   } catch (err) {
     return { code: 1, stdout, stderr: `${stderr}ncr: ${(err as Error).message}\n` };
   } finally {
@@ -42,5 +44,6 @@ export async function runCli(args: string[], env: Record<string, string>, cwd?: 
     process.stderr.write = writeErr;
     process.env = savedEnv;
     if (cwd) process.chdir(savedCwd);
+    process.exitCode = undefined;
   }
 }

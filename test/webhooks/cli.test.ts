@@ -6,9 +6,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Command } from 'commander';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { clientCommands } from '../../src/cli/client.js';
+import { runCli } from '../helpers/cli-inprocess.js';
 import { DB_KINDS } from '../helpers/server.js';
 import { sharedServer, unique, type SharedServer } from '../helpers/shared.js';
 
@@ -16,26 +15,7 @@ const run = promisify(execFile);
 const root = new URL('../..', import.meta.url).pathname;
 
 /** The ncr command in this process: stdout captured, an error as `ncr` prints it, exit code 1 for either. */
-async function ncr(args: string[], env: Record<string, string>) {
-  const program = new Command().name('ncr').exitOverride();
-  clientCommands(program);
-  let stdout = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string) => ((stdout += chunk), true)) as typeof process.stdout.write;
-  const saved = { ...process.env };
-  Object.assign(process.env, env);
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['node', 'ncr', ...args]);
-    return { code: Number(process.exitCode ?? 0), stdout, stderr: '' };
-  } catch (err) {
-    return { code: 1, stdout, stderr: `ncr: ${(err as Error).message}\n` };
-  } finally {
-    process.stdout.write = write;
-    process.env = saved;
-    process.exitCode = undefined;
-  }
-}
+const ncr = (args: string[], env: Record<string, string>) => runCli(args, env);
 
 /** The real `ncr` process. */
 async function ncrProcess(args: string[], env: Record<string, string>) {
