@@ -3,16 +3,19 @@
  * fresh data dir and the scenario set up; then ncr is restarted on the same data with `node --cpu-prof`, the
  * measured part runs BENCH_PROFILE_REPEAT times, and ncr is stopped (SIGTERM) so the profile is written. The
  * .cpuprofile files and their summaries (bench/cpuprofile.ts) go to BENCH_PROFILE_OUT (default /tmp/ncr-profiles).
- * Ids: the scenario ids of bench/scenarios.ts, scale-tags, scale-catalog, scale-rss.
+ * Ids: the scenario ids of bench/scenarios.ts, scale-tags, scale-catalog, scale-rss, pull-distinct-N (N fresh 1 MiB blobs
+ * pushed before the profiled restart, each pulled once).
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadBenchConfig, type BenchConfig } from './config.js';
+import { MiB, loadBenchConfig, type BenchConfig } from './config.js';
 import { summariseFile } from './cpuprofile.js';
-import { stats } from './load.js';
+import { runCount, stats } from './load.js';
+import { pullBlob, pushBlob } from './oci.js';
+import { uniqueBlobs } from './payload.js';
 import { measureCatalogPages, measureTagPages, peakRss, seedImages, seedTags } from './scale.js';
 import { scenarios } from './scenarios.js';
-import { startNcr, stopAll, type Server } from './servers.js';
+import { REGISTRY, startNcr, stopAll, type Server } from './servers.js';
 
 const DEFAULT = ['push-small', 'push-chunked', 'push-large', 'pull-small', 'pull-large', 'manifest-get-32', 'manifest-head-32', 'manifest-push'];
 
@@ -27,6 +30,21 @@ interface Job {
 }
 
 function job(cfg: BenchConfig, id: string, repeat: number): Job {
+  const distinct = /^pull-distinct-(\d+)$/.exec(id);
+  if (distinct) {
+    // blobs pushed before the profiled restart and each pulled once under the profiler: the per-request costs of a
+    // pull with no hot set (token check, link lookup, open, send), without the pushes
+    const blobs = uniqueBlobs(Number(distinct[1]), MiB);
+    const r = `${REGISTRY}/${id}`;
+    return {
+      setup: async (s) => void (await runCount(cfg.blobConcurrency, blobs.length, async (i) => (await pushBlob(s.client(), r, blobs[i].parts, blobs[i].digest), 0))),
+      async measure(s) {
+        const client = s.client();
+        const st = stats(await runCount(cfg.blobConcurrency, blobs.length, (i) => pullBlob(client, r, blobs[i].digest)));
+        return `${st.mbPerSec.toFixed(0)} MB/s over ${blobs.length} distinct 1 MiB blobs`;
+      },
+    };
+  }
   const sc = scenarios(cfg).find((s) => s.id === id);
   if (sc) {
     return {
