@@ -91,13 +91,14 @@ async function pushReferrer(c: OciClient, repo: string, subject: { digest: strin
   return digest;
 }
 
+/** Waits for the run to end: generous, a resumed run copies up to 40 images and the suite runs files side by side. */
 async function finished(s: TestServer, registry: string, rule: string, id: string) {
   return until(`run ${id} to end`, async () => {
     const page = await s.api('GET', `/api/v1/registries/${registry}/replications/${rule}/executions?perPage=100`);
     expect(page.status, JSON.stringify(page.body)).toBe(200);
     const e = page.body.items.find((x: { id: string }) => x.id === id);
     return e && !['queued', 'running'].includes(e.status) ? e : undefined;
-  });
+  }, 90_000);
 }
 
 async function tasksOf(s: TestServer, registry: string, rule: string, id: string) {
