@@ -3,20 +3,20 @@
  * (blobs examined, deleted, bytes freed), refreshed every second while one is under way; each run's details list its
  * failed deletions, deleted untagged artifacts or (dry run) what it would delete.
  */
-import { Badge, Button, Checkbox, Group, Modal, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Button, Checkbox, Group, Modal, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { IconPlayerPlay, IconPlayerStop, IconTestPipe } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
-import { type GcRun, type GcStatus, useGcRuns, useGcSchedule, useGcTasks, useSetGcSchedule, useStartGc, useStopGc } from '../api/gc';
+import { type GcRun, useGcRuns, useGcSchedule, useGcTasks, useSetGcSchedule, useStartGc, useStopGc } from '../api/gc';
 import { ConfirmModal } from '../components/ConfirmModal';
 import { DateTime } from '../components/DateTime';
 import { PageHeader } from '../components/PageHeader';
 import { Pager } from '../components/Pager';
 import { LoadError, LoadingRows } from '../components/QueryState';
+import { StatusBadge } from '../components/Runs';
 import { formatBytes } from '../lib/format';
 import { useListParams } from '../lib/useListParams';
 import { errorMessage } from '../api/client';
 
-const STATUS_COLOR: Record<GcStatus, string> = { queued: 'gray', running: 'blue', succeeded: 'teal', failed: 'red', stopped: 'orange' };
 
 /** Each counter in words, in the order a person reads them; a counter not listed here is shown by its name. */
 const COUNT_LABELS: Record<string, string> = {
@@ -238,9 +238,7 @@ export function GcPage() {
                       </Text>
                     </Table.Td>
                     <Table.Td>
-                      <Badge variant="light" color={STATUS_COLOR[r.status]} style={{ flexShrink: 0, minWidth: 'max-content' }}>
-                        {r.status}
-                      </Badge>
+                      <StatusBadge status={r.status} />
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm">{progress(r)}</Text>

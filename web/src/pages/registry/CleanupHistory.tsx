@@ -3,31 +3,19 @@
  * Click a run (?run=ID) to see its details below: counts, and every artifact it judged with its verdict (KEEP,
  * DELETE, PROTECTED), tags, digest, the deciding policy and the reason.
  */
-import { Alert, Anchor, Badge, Button, CloseButton, EmptyState, Group, Paper, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
-import { IconHistory, IconPlayerStop, IconShieldLock } from '@tabler/icons-react';
+import { Badge, EmptyState, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { IconHistory, IconShieldLock } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { type CleanupExecution, type CleanupTask, isActive, useCleanupExecutions, useExecution, useExecutionTasks, useStopExecution, type Verdict } from '../../api/policies';
 import { usePermissions } from '../../api/session';
-import { CopyButton } from '../../components/CopyButton';
-import { DateTime } from '../../components/DateTime';
 import { Pager } from '../../components/Pager';
 import { LoadError, LoadingRows } from '../../components/QueryState';
-import { formatBytes, shortDigest } from '../../lib/format';
+import { ArtifactCell, NO_SHRINK, RunHeader, RunMessage, RunsTable, RunStat as Stat, TagBadges } from '../../components/Runs';
+import { formatBytes } from '../../lib/format';
 import { countsText } from './policyText';
 
-/** Badges in table cells keep their whole text (a tight table would otherwise cut them to "PROTE…"). */
-const NO_SHRINK = { minWidth: 'max-content' };
-const STATUS_COLOR: Record<string, string> = { queued: 'gray', running: 'blue', succeeded: 'teal', failed: 'red', stopped: 'orange' };
 export const VERDICT_COLOR: Record<Verdict, string> = { KEEP: 'teal', DELETE: 'red', PROTECTED: 'indigo' };
-
-export function StatusBadge({ status }: { status: string }) {
-  return (
-    <Badge variant={status === 'running' ? 'filled' : 'light'} color={STATUS_COLOR[status] ?? 'gray'} style={NO_SHRINK}>
-      {status}
-    </Badge>
-  );
-}
 
 export function VerdictBadge({ verdict }: { verdict: Verdict }) {
   return (
@@ -76,73 +64,22 @@ export function CleanupHistory({ registry, selected, onSelect }: { registry: str
         ) : q.data.items.length === 0 ? (
           <EmptyState my="lg" variant="light" icon={<IconHistory size={26} />} title="No runs yet" description="Test Run and Run Immediately (on Policy Setting), and the cleanup cycle, add runs here." />
         ) : (
-          <Table.ScrollContainer minWidth={760}>
-            <Table aria-label="Cleanup history" highlightOnHover>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Started</Table.Th>
-                  <Table.Th>Type</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Result</Table.Th>
-                  <Table.Th>Started by</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {q.data.items.map((e) => (
-                  <Table.Tr key={e.id} className="clickable-row" data-selected={e.id === selected} onClick={() => onSelect(e.id)}>
-                    <Table.Td>
-                      <DateTime value={e.startedAt ?? e.createdAt} />
-                    </Table.Td>
-                    <Table.Td>
-                      <Anchor
-                        component="button"
-                        type="button"
-                        fw={600}
-                        size="sm"
-                        style={{ whiteSpace: 'nowrap' }}
-                        aria-label={`${runName(e)} of ${new Date(e.createdAt).toISOString()}`}
-                        onClick={(ev) => {
-                          ev.stopPropagation();
-                          onSelect(e.id);
-                        }}
-                      >
-                        {runName(e)}
-                      </Anchor>
-                    </Table.Td>
-                    <Table.Td>
-                      <StatusBadge status={e.status} />
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm">{countsText(e)}</Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" c="dimmed">
-                        {startedBy(e)}
-                      </Text>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <RunsTable
+            label="Cleanup history"
+            runs={q.data.items}
+            selected={selected}
+            onSelect={onSelect}
+            type={runName}
+            typeLabel={(e) => `${runName(e)} of ${new Date(e.createdAt).toISOString()}`}
+            result={countsText}
+            startedBy={startedBy}
+            minWidth={760}
+          />
         )}
         {q.data && <Pager page={page} perPage={perPage} total={q.data.total} onChange={setPage} noun="run" />}
       </Paper>
       {selected && <RunDetails registry={registry} id={selected} onClose={() => onSelect(undefined)} />}
     </Stack>
-  );
-}
-
-function Stat({ label, value, color }: { label: string; value: string; color?: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600} lts={0.4}>
-        {label}
-      </Text>
-      <Text size="lg" fw={600} c={color}>
-        {value}
-      </Text>
-    </div>
   );
 }
 
@@ -177,43 +114,21 @@ export function RunDetails({ registry, id, onClose }: { registry: string; id: st
   const c = run.counts ?? {};
   return (
     <Paper withBorder p={{ base: 'sm', sm: 'md' }} component="section" aria-label="Run details">
-      <Group justify="space-between" align="flex-start" mb="sm" wrap="nowrap">
-        <div>
-          <Group gap="sm">
-            <Title order={4}>
-              {runName(run)} details
-            </Title>
-            <StatusBadge status={run.status} />
-            {run.dryRun && (
-              <Badge variant="outline" color="gray">
-                nothing deleted
-              </Badge>
-            )}
-          </Group>
-          <Text size="sm" c="dimmed" mt={4}>
-            Started by {startedBy(run)} · queued <DateTime value={run.createdAt} />
-            {run.endedAt && (
-              <>
-                {' '}
-                · ended <DateTime value={run.endedAt} />
-              </>
-            )}
-          </Text>
-        </div>
-        <Group gap="xs" wrap="nowrap">
-          {canWrite && isActive(run) && (
-            <Button size="xs" color="red" variant="light" leftSection={<IconPlayerStop size={14} />} loading={stop.isPending} onClick={() => stop.mutate(run.id)}>
-              Stop
-            </Button>
-          )}
-          <CloseButton aria-label="Close run details" onClick={onClose} />
-        </Group>
-      </Group>
-      {run.message && (
-        <Alert color={run.status === 'failed' ? 'red' : run.status === 'stopped' ? 'orange' : 'gray'} variant="light" mb="md" p="xs">
-          <Text size="sm">{run.message[0]!.toUpperCase() + run.message.slice(1)}</Text>
-        </Alert>
-      )}
+      <RunHeader
+        run={run}
+        title={`${runName(run)} details`}
+        badges={
+          run.dryRun && (
+            <Badge variant="outline" color="gray">
+              nothing deleted
+            </Badge>
+          )
+        }
+        lead={`Started by ${startedBy(run)}`}
+        stop={canWrite && isActive(run) ? { onStop: () => stop.mutate(run.id), pending: stop.isPending } : undefined}
+        onClose={onClose}
+      />
+      <RunMessage run={run} />
       <SimpleGrid cols={{ base: 3, sm: 6 }} spacing="md" mb="md">
         <Stat label="Artifacts" value={String(c.artifacts ?? '—')} />
         <Stat label="Kept" value={String(c.kept ?? '—')} color="teal.8" />
@@ -251,32 +166,10 @@ export function RunDetails({ registry, id, onClose }: { registry: string; id: st
                   <Table.Tr key={t.id} data-verdict={d?.verdict}>
                     <Table.Td>{d ? <VerdictBadge verdict={d.verdict} /> : '—'}</Table.Td>
                     <Table.Td>
-                      <Text size="sm" fw={600}>
-                        {d?.image ?? t.subject.split('@')[0]}
-                      </Text>
-                      <Group gap={2} wrap="nowrap">
-                        <Tooltip label={digest} openDelay={300}>
-                          <Text span className="mono" c="dimmed">
-                            {shortDigest(digest)}
-                          </Text>
-                        </Tooltip>
-                        <CopyButton value={digest} label={`Copy digest ${shortDigest(digest)}`} />
-                      </Group>
+                      <ArtifactCell image={d?.image ?? t.subject.split('@')[0]!} digest={digest} />
                     </Table.Td>
                     <Table.Td>
-                      {d && d.tags.length > 0 ? (
-                        <Group gap={4}>
-                          {d.tags.map((tag) => (
-                            <Badge key={tag} variant="light" color="gray" tt="none" style={NO_SHRINK}>
-                              {tag}
-                            </Badge>
-                          ))}
-                        </Group>
-                      ) : (
-                        <Text size="sm" c="dimmed">
-                          untagged
-                        </Text>
-                      )}
+                      <TagBadges tags={d?.tags} />
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>

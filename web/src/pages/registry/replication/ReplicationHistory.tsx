@@ -3,24 +3,23 @@
  * for the run clicked, each artifact: copied / skipped (same digest at the target) / failed with the reason, bytes
  * and duration; Stop while it runs.
  */
-import { Alert, Anchor, Badge, Button, CloseButton, EmptyState, Group, Paper, Progress, SimpleGrid, Stack, Table, Tabs, Text, Title, Tooltip } from '@mantine/core';
-import { IconHistory, IconPlayerStop } from '@tabler/icons-react';
+import { Badge, CloseButton, EmptyState, Group, Paper, Progress, SimpleGrid, Stack, Table, Tabs, Text, Title, Tooltip } from '@mantine/core';
+import { IconHistory } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import { isActive, type Replication, type ReplicationRun, useReplicationRuns, useReplicationTasks, useStopReplicationRun } from '../../../api/replication';
 import { usePermissions } from '../../../api/session';
-import { CopyButton } from '../../../components/CopyButton';
 import { DateTime } from '../../../components/DateTime';
 import { Pager } from '../../../components/Pager';
 import { LoadError, LoadingRows } from '../../../components/QueryState';
-import { formatBytes, shortDigest } from '../../../lib/format';
-import { StatusBadge } from '../CleanupHistory';
+import { ArtifactCell, NO_SHRINK, RunHeader, RunMessage, RunsTable, RunStat as Stat, TagBadges } from '../../../components/Runs';
+import { formatBytes } from '../../../lib/format';
 
 const OUTCOME_COLOR: Record<string, string> = { succeeded: 'teal', skipped: 'gray', failed: 'red', running: 'blue', stopped: 'orange', pending: 'gray' };
 const OUTCOME_LABEL: Record<string, string> = { succeeded: 'copied', skipped: 'skipped', failed: 'failed', running: 'copying…', stopped: 'stopped', pending: 'waiting' };
 
 export function StatusOf({ r }: { r: Replication }) {
   const badge = (
-    <Badge variant="light" color={r.status === 'enabled' ? 'teal' : 'gray'} style={{ minWidth: 'max-content' }}>
+    <Badge variant="light" color={r.status === 'enabled' ? 'teal' : 'gray'} style={NO_SHRINK}>
       {r.status === 'enabled' ? 'Enabled' : 'Disabled'}
     </Badge>
   );
@@ -83,44 +82,15 @@ export function ReplicationHistory({ registry, rule, run, onSelectRun, onClose }
             ) : q.data.items.length === 0 ? (
               <EmptyState my="lg" variant="light" icon={<IconHistory size={26} />} title="No runs yet" description="Each push copied to the target, and each Run Replication, adds a run here." />
             ) : (
-              <Table.ScrollContainer minWidth={720}>
-                <Table aria-label="Replication History" highlightOnHover>
-                  <Table.Thead>
-                    <Table.Tr>
-                      <Table.Th>Started</Table.Th>
-                      <Table.Th>Type</Table.Th>
-                      <Table.Th>Status</Table.Th>
-                      <Table.Th>Result</Table.Th>
-                      <Table.Th>Started by</Table.Th>
-                    </Table.Tr>
-                  </Table.Thead>
-                  <Table.Tbody>
-                    {q.data.items.map((e) => (
-                      <Table.Tr key={e.id} className="clickable-row" data-selected={e.id === run} onClick={() => onSelectRun(e.id)}>
-                        <Table.Td>
-                          <DateTime value={e.startedAt ?? e.createdAt} />
-                        </Table.Td>
-                        <Table.Td>
-                          <Anchor component="button" type="button" size="sm" fw={600} ta="left" onClick={(ev) => (ev.stopPropagation(), onSelectRun(e.id))}>
-                            {kindOf(e)}
-                          </Anchor>
-                        </Table.Td>
-                        <Table.Td>
-                          <StatusBadge status={e.status} />
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm">{resultText(e)}</Text>
-                        </Table.Td>
-                        <Table.Td>
-                          <Text size="sm" c="dimmed">
-                            {e.trigger === 'event' ? 'a push' : (e.createdBy ?? '—')}
-                          </Text>
-                        </Table.Td>
-                      </Table.Tr>
-                    ))}
-                  </Table.Tbody>
-                </Table>
-              </Table.ScrollContainer>
+              <RunsTable
+                label="Replication History"
+                runs={q.data.items}
+                selected={run}
+                onSelect={onSelectRun}
+                type={kindOf}
+                result={resultText}
+                startedBy={(e) => (e.trigger === 'event' ? 'a push' : (e.createdBy ?? '—'))}
+              />
             )}
             {q.data && <Pager page={page} perPage={perPage} total={q.data.total} onChange={setPage} noun="run" />}
             {run && selected && <RunDetails registry={registry} rule={rule} run={selected} onClose={() => onSelectRun(undefined)} />}
@@ -128,19 +98,6 @@ export function ReplicationHistory({ registry, rule, run, onSelectRun, onClose }
         </Tabs.Panel>
       </Tabs>
     </Paper>
-  );
-}
-
-function Stat({ label, value, color }: { label: string; value: string; color?: string }) {
-  return (
-    <div>
-      <Text size="xs" c="dimmed" tt="uppercase" fw={600} lts={0.4}>
-        {label}
-      </Text>
-      <Text size="lg" fw={600} c={color}>
-        {value}
-      </Text>
-    </div>
   );
 }
 
@@ -155,36 +112,14 @@ function RunDetails({ registry, rule, run, onClose }: { registry: string; rule: 
   const done = (c.copied ?? 0) + (c.skipped ?? 0) + (c.failed ?? 0);
   return (
     <Paper withBorder p={{ base: 'sm', sm: 'md' }} component="section" aria-label="Run details">
-      <Group justify="space-between" align="flex-start" mb="sm" wrap="nowrap">
-        <div>
-          <Group gap="sm">
-            <Title order={5}>{kindOf(run)}</Title>
-            <StatusBadge status={run.status} />
-          </Group>
-          <Text size="sm" c="dimmed" mt={4}>
-            Queued <DateTime value={run.createdAt} />
-            {run.endedAt && (
-              <>
-                {' '}
-                · ended <DateTime value={run.endedAt} />
-              </>
-            )}
-          </Text>
-        </div>
-        <Group gap="xs" wrap="nowrap">
-          {canWrite && isActive(run) && (
-            <Button size="xs" color="red" variant="light" leftSection={<IconPlayerStop size={14} />} loading={stop.isPending} onClick={() => stop.mutate(run.id)}>
-              Stop
-            </Button>
-          )}
-          <CloseButton aria-label="Close run details" onClick={onClose} />
-        </Group>
-      </Group>
-      {run.message && (
-        <Alert color={run.status === 'failed' ? 'red' : run.status === 'stopped' ? 'orange' : 'gray'} variant="light" mb="md" p="xs">
-          <Text size="sm">{run.message[0]!.toUpperCase() + run.message.slice(1)}</Text>
-        </Alert>
-      )}
+      <RunHeader
+        run={run}
+        title={kindOf(run)}
+        order={5}
+        stop={canWrite && isActive(run) ? { onStop: () => stop.mutate(run.id), pending: stop.isPending } : undefined}
+        onClose={onClose}
+      />
+      <RunMessage run={run} />
       {isActive(run) && c.artifacts ? <Progress value={(100 * done) / c.artifacts} mb="md" aria-label="Progress" /> : null}
       <SimpleGrid cols={{ base: 3, sm: 5 }} spacing="md" mb="md">
         <Stat label="Artifacts" value={String(c.artifacts ?? '—')} />
@@ -221,37 +156,15 @@ function RunDetails({ registry, rule, run, onClose }: { registry: string; rule: 
                 return (
                   <Table.Tr key={t.id} data-outcome={OUTCOME_LABEL[t.status] ?? t.status}>
                     <Table.Td>
-                      <Badge variant="light" color={OUTCOME_COLOR[t.status] ?? 'gray'} style={{ minWidth: 'max-content' }}>
+                      <Badge variant="light" color={OUTCOME_COLOR[t.status] ?? 'gray'} style={NO_SHRINK}>
                         {OUTCOME_LABEL[t.status] ?? t.status}
                       </Badge>
                     </Table.Td>
                     <Table.Td>
-                      <Text size="sm" fw={600}>
-                        {d.image ?? t.subject.split('@')[0]}
-                      </Text>
-                      <Group gap={2} wrap="nowrap">
-                        <Tooltip label={digest} openDelay={300}>
-                          <Text span className="mono" c="dimmed">
-                            {shortDigest(digest)}
-                          </Text>
-                        </Tooltip>
-                        <CopyButton value={digest} label={`Copy digest ${shortDigest(digest)}`} />
-                      </Group>
+                      <ArtifactCell image={d.image ?? t.subject.split('@')[0]!} digest={digest} />
                     </Table.Td>
                     <Table.Td>
-                      {d.tags && d.tags.length > 0 ? (
-                        <Group gap={4}>
-                          {d.tags.map((tag) => (
-                            <Badge key={tag} variant="light" color="gray" tt="none" style={{ minWidth: 'max-content' }}>
-                              {tag}
-                            </Badge>
-                          ))}
-                        </Group>
-                      ) : (
-                        <Text size="sm" c="dimmed">
-                          untagged
-                        </Text>
-                      )}
+                      <TagBadges tags={d.tags} />
                     </Table.Td>
                     <Table.Td>
                       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
