@@ -10,7 +10,7 @@ export default defineConfig({
     // A 2-core machine: at most two test files at once (across both projects).
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'web/src/**/*.test.{ts,tsx}'] } },
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'web/src/**/*.test.{ts,tsx}', 'bench/**/*.test.ts'] } },
       {
         extends: true,
         test: {

@@ -13,6 +13,7 @@ import { transportName } from './client.js';
 import { loadBenchConfig, selected, type BenchConfig } from './config.js';
 import { stats, type Stats } from './load.js';
 import { Machine, micro, type LimitId, type Micro } from './machine.js';
+import { readRecord } from './record.js';
 import { printReport, writeResults, type Results, type RunInfo, type ScaleResults, type ScenarioResult } from './report.js';
 import { cacheBench, webhookBench } from './capabilities.js';
 import { gcBench, gcLine } from './gc.js';
@@ -232,7 +233,9 @@ async function main(): Promise<void> {
   if (gcLines.length > 0) process.stdout.write(`\n${gcLines.join('\n')}\n`);
   if (s3Text) process.stdout.write(s3Text);
   if (cfg.resultsFile) {
-    await writeResults(res, cfg.resultsFile);
+    // the run it replaces is read first: RESULTS.md says what moved since
+    const record = await readRecord(cfg.resultsFile);
+    await writeResults(res, cfg.resultsFile, record, [...gcLines, ...(s3Text ? [s3Text.trim()] : [])]);
     log(`wrote ${cfg.resultsFile}`);
   }
 }
