@@ -94,6 +94,8 @@ describe.each(DB_KINDS)('signatures belong to their subject (%s)', { timeout: 12
     const keepHex = img.keep.digest.slice(7);
     expect(await names('&accessories=true')).toEqual(expect.arrayContaining([`sha256-${keepHex}.sig`, `sha256-${keepHex}.att`, 'v-keep', 'v-drop']));
     expect(await names(`&digest=${img.keep.sig}`)).toEqual([`sha256-${keepHex}.sig`]);
+    const image = (await api('GET', '/images?perPage=100')).body.items.find((i: { name: string }) => i.name === 'app');
+    expect(image.tagCount).toBe(2);
     const artifacts = (await api('GET', '/images/app/artifacts?perPage=100')).body.items.map((a: { digest: string }) => a.digest);
     expect(artifacts.sort()).toEqual([img.keep.digest, img.drop.digest].sort());
   });

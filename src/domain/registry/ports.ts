@@ -34,6 +34,7 @@ export interface Repository {
 }
 export interface RepositorySummary extends Repository {
   artifactCount: number;
+  /** tags other than cosign's `sha256-<hex>.sig` / `.att` / `.sbom` (what the plain tag list shows) */
   tagCount: number;
   pulledAt: number | null;
 }

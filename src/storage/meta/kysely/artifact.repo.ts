@@ -1,17 +1,13 @@
 import type { Page, PageRequest } from '../../../domain/pagination.js';
 import { offsetOf } from '../../../domain/pagination.js';
 import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore } from '../../../domain/registry/ports.js';
-import type { ExpressionBuilder } from 'kysely';
-import type { ArtifactsTable, Database } from './schema.js';
+import type { ArtifactsTable } from './schema.js';
 import { NcrError } from '../../../oci/errors.js';
 import { blobLockKey } from './gc.repo.js';
 import { GroupCommit } from './group-commit.js';
 import type { Dialect } from './migrations.js';
 import { advisoryLocks } from './uow.js';
-
-/** cosign-style accessory tags: `sha256-<hex>.sig` / `.att` / `.sbom` (oci/accessories.ts) */
-const accessoryTag = (eb: ExpressionBuilder<Database, 'tags'>) => eb.or([eb('tags.name', 'like', 'sha256-%.sig'), eb('tags.name', 'like', 'sha256-%.att'), eb('tags.name', 'like', 'sha256-%.sbom')]);
-import { containsLike, withTx, type Db } from './util.js';
+import { accessoryTag, containsLike, withTx, type Db } from './util.js';
 
 type ArtifactRow = Omit<ArtifactsTable, 'content'>;
 const ARTIFACT_COLUMNS = [
