@@ -795,6 +795,19 @@ export function tagStoreContract(factory: MetaFactory): void {
       expect(await s.tags.names(repo.id, { last: 'V9-RC', n: 2 })).toEqual(['a-low', 'latest']);
     });
 
+    it("withoutAccessories leaves out cosign's sha256-<hex>.sig / .att / .sbom tags, in the page and the total", async () => {
+      const s = stores();
+      const { repo } = await newRepo(s);
+      const a = manifest(repo.id, 'a');
+      await s.artifacts.put(a, undefined, 1);
+      const hex = a.digest.slice(7);
+      for (const n of ['v1', `sha256-${hex}.sig`, `sha256-${hex}.att`, `sha256-${hex}.sbom`, 'sha256-notes', 'v2.sig']) await s.tags.put(repo.id, n, a.digest, 1);
+      const plain = await s.tags.list({ repositoryId: repo.id, withoutAccessories: true, page: 1, perPage: 10 });
+      expect(plain.items.map((t) => t.name)).toEqual(['sha256-notes', 'v1', 'v2.sig']);
+      expect(plain.total).toBe(3);
+      expect((await s.tags.list({ repositoryId: repo.id, page: 1, perPage: 10 })).total).toBe(6);
+    });
+
     it('delete removes the tag, not the artifact, and says whether there was one', async () => {
       const s = stores();
       const { repo } = await newRepo(s);

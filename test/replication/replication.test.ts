@@ -2,10 +2,11 @@
  * Replication between two real ncr servers on loopback, on both databases: a push to A (the test's OCI client, and skopeo)
  * appears on B with the same digests, a multi-arch index whole and a cosign-style signature and an OCI referrer with
  * their subject; a manual run copies images pushed before the rule and counts those already there as skipped; a
- * delete at A leaves B alone; the REPLICATION webhook event; a run stopped, and a run whose server went away mid-way,
- * end (resumed on restart), never stuck running.
+ * delete at A leaves B alone; the REPLICATION webhook event; an image signed before the rule (cosign's .sig tag and a
+ * Sigstore bundle referrer) arrives with its signatures, which B verifies; a run stopped, and a run whose server went
+ * away mid-way, end (resumed on restart), never stuck running.
  */
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { skopeo } from '../helpers/clients.js';
 import { buildIndex } from '../helpers/oci-image.js';
 import { OciClient, sha256 } from '../helpers/oci-client.js';
 import { apiCaller, createPgDatabase, DB_KINDS, startServer, type DbKind, type TestServer } from '../helpers/server.js';
+import { bundleManifest, dsseBundle, inTotoStatement } from '../helpers/sigstore-bundle.js';
+import { signPayload, simpleSigningPayload } from '../../src/domain/trust/signatures.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -278,6 +281,47 @@ describe.each(DB_KINDS)('replication (%s)', (db: DbKind) => {
   });
 
   // two server starts and 40 images: generous on a busy machine
+  it('an image signed before the rule is copied by a manual run with its signatures, and verifies at the target', { timeout: 120_000 }, async () => {
+    expect((await a.api('POST', '/api/v1/registries', { name: 'signed' })).status).toBe(201);
+    expect((await b.api('POST', '/api/v1/registries', { name: 'signed-dst' })).status).toBe(201);
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const img = await ca.pushImage('signed/app', 'v1', `signed-${db}`);
+    // cosign sign (tag layout) and cosign sign --new-bundle-format (a bundle referrer), both before the rule exists
+    const payload = simpleSigningPayload(`${a.host}/signed/app`, img.digest);
+    const sigManifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: 2, digest: await ca.pushBlob('signed/app', '{}') },
+      layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', size: payload.byteLength, digest: await ca.pushBlob('signed/app', payload), annotations: { 'dev.cosignproject.cosign/signature': signPayload(payload, privateKey) } }],
+    });
+    const sigTag = `${img.digest.replace(':', '-')}.sig`;
+    expect((await ca.pushManifest('signed/app', sigTag, sigManifest)).status).toBe(201);
+    const bundleJson = JSON.stringify(dsseBundle(inTotoStatement(img.digest), privateKey, publicKey));
+    const bundle = bundleManifest({ mediaType: OCI_MANIFEST, digest: img.digest, size: Buffer.byteLength(img.body) }, { digest: await ca.pushBlob('signed/app', bundleJson), size: Buffer.byteLength(bundleJson) });
+    expect((await ca.pushManifest('signed/app', sha256(bundle), bundle)).status).toBe(201);
+
+    const created = await a.api('POST', '/api/v1/registries/signed/replications', {
+      name: 'sig-to-b',
+      endpoint: { name: 'b-signed', provider: 'ncr', url: b.url, accessId: b.admin.accessKey, secret: b.admin.secretKey },
+      targetRegistry: 'signed-dst',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await until('the rule to be Enabled', async () => (await a.api('GET', '/api/v1/registries/signed/replications/sig-to-b')).body.status === 'enabled');
+    const run = await a.api('POST', '/api/v1/registries/signed/replications/sig-to-b/run');
+    expect(run.status, JSON.stringify(run.body)).toBe(202);
+    expect((await finished(a, 'signed', 'sig-to-b', run.body.id)).status).toBe('succeeded');
+
+    expect(await digestAt(cb, 'signed-dst/app', 'v1')).toBe(img.digest);
+    expect(await digestAt(cb, 'signed-dst/app', sigTag)).toBe(sha256(sigManifest));
+    const referrers = (await (await cb.req('GET', `/v2/signed-dst/app/referrers/${img.digest}`)).json()) as { manifests: { digest: string }[] };
+    expect(referrers.manifests.map((m) => m.digest)).toContain(sha256(bundle));
+    // B verifies both with the key registered there
+    expect((await b.api('POST', '/api/v1/registries/signed-dst/trust/keys', { name: 'release', pem: publicKey.export({ format: 'pem', type: 'spki' }).toString() })).status).toBe(201);
+    const t = (await b.api('GET', `/api/v1/registries/signed-dst/images/app/artifacts/${img.digest}/signatures`)).body;
+    expect(t.status).toBe('verified');
+    expect(t.signatures.map((x: { kind: string; status: string }) => `${x.kind}:${x.status}`).sort()).toEqual(['cosign:verified', 'sigstore-bundle:verified']);
+  });
+
   it('a run asked to stop ends stopped, and a run whose server went away mid-way is resumed on restart', { timeout: 180_000 }, async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'ncr-repl-'));
     const pgDb = db === 'postgres' ? await createPgDatabase() : undefined;

@@ -1,9 +1,12 @@
 /**
  * Image trust end to end on the shared server of each database: `ncr generate-key-pair`, `ncr sign` (cosign's layout
  * and payload), `ncr verify`, the Authentication status in the artifact list (unsigned / unverified / verified with
- * the key's name / invalid), global keys, and the pull policy "only verified images" (412 naming the keys, signatures
- * themselves still served).
+ * the key's name / invalid), Sigstore bundles as cosign v3 attaches them (`--new-bundle-format`: verified offline with
+ * the registered keys, invalid when changed or for another digest, attestation bundles listed as attestations), global
+ * keys, and the pull policy "only verified images" (412 naming the keys, signatures themselves still served, a
+ * bundle-verified image served).
  */
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import { runCli } from '../helpers/cli-inprocess.js';
 import { OciClient, sha256 } from '../helpers/oci-client.js';
 import { DB_KINDS } from '../helpers/server.js';
 import { ownAdmin, sharedServer, unique, type SharedServer } from '../helpers/shared.js';
+import { bundleManifest, dsseBundle, inTotoStatement, messageBundle } from '../helpers/sigstore-bundle.js';
 
 const REG = unique('trust');
 const OTHER = unique('trust-other');
@@ -111,7 +115,7 @@ describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
     expect(detail.body.signatures[0].reason).toContain(`signs ${images.signed.digest}`);
   });
 
-  it('OCI 1.1 referrer signatures verify too; Sigstore bundles are recognised as signed', async () => {
+  it('OCI 1.1 referrer signatures verify too', async () => {
     const img = await c.pushImage(`${REG}/app`, 'referred', `referred-${db}`);
     const key = openCosignKey(await readFile(join(work, 'cosign.key'), 'utf8'), 'correct horse');
     const payload = simpleSigningPayload(`${s.host}/${REG}/app`, img.digest);
@@ -130,20 +134,77 @@ describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
     const body = JSON.stringify(referrer);
     expect((await c.pushManifest(`${REG}/app`, sha256(body), body)).status).toBe(201);
     expect(await auth(REG, 'referred')).toEqual({ status: 'verified', keys: ['release'], signatures: 1 });
+  });
 
-    const bundled = await c.pushImage(`${REG}/app`, 'bundled', `bundled-${db}`);
-    const bundleBlob = await c.pushBlob(`${REG}/app`, JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }));
-    const bundle = JSON.stringify({
-      schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
-      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 },
-      layers: [{ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', digest: bundleBlob, size: 70 }],
-      subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: bundled.digest, size: Buffer.byteLength(bundled.body) },
+  describe('Sigstore bundles (cosign sign --new-bundle-format)', () => {
+    let release: { priv: KeyObject; pub: KeyObject };
+    let stranger: { priv: KeyObject; pub: KeyObject };
+    let bundleDigest: string;
+    const keyPair = async (file: string) => {
+      const priv = openCosignKey(await readFile(join(work, file), 'utf8'), 'correct horse');
+      return { priv, pub: createPublicKey(priv) };
+    };
+    /** pushes the bundle blob and cosign's referrer manifest for it (by digest, as cosign does); returns the manifest's digest */
+    const attach = async (img: { digest: string; body: string }, bundle: unknown, predicateType: string | null = 'https://sigstore.dev/cosign/sign/v1') => {
+      await c.pushBlob(`${REG}/app`, '{}');
+      const json = JSON.stringify(bundle);
+      const blob = await c.pushBlob(`${REG}/app`, json);
+      const manifest = bundleManifest({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: Buffer.byteLength(img.body) }, { digest: blob, size: Buffer.byteLength(json) }, predicateType);
+      const res = await c.pushManifest(`${REG}/app`, sha256(manifest), manifest);
+      expect(res.status, await res.text()).toBe(201);
+      return sha256(manifest);
+    };
+    const signatures = async (digest: string) => (await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts/${digest}/signatures`)).body;
+
+    beforeAll(async () => {
+      release = await keyPair('cosign.key');
+      stranger = await keyPair('stranger.key');
+      images.bundled = await c.pushImage(`${REG}/app`, 'bundled', `bundled-${db}`);
+      bundleDigest = await attach(images.bundled, dsseBundle(inTotoStatement(images.bundled.digest), release.priv, release.pub, { tlogEntry: true }));
     });
-    expect((await c.pushManifest(`${REG}/app`, sha256(bundle), bundle)).status).toBe(201);
-    const detail = await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts/${bundled.digest}/signatures`);
-    expect(detail.body).toMatchObject({ status: 'unverified', signatures: [{ kind: 'sigstore-bundle', status: 'unverified' }] });
+
+    it('a DSSE bundle signed with a registered key is verified with its name, listed under its artifact only', async () => {
+      expect(await auth(REG, 'bundled')).toEqual({ status: 'verified', keys: ['release'], signatures: 1 });
+      expect(await signatures(images.bundled.digest)).toMatchObject({ status: 'verified', signatures: [{ kind: 'sigstore-bundle', status: 'verified', keyName: 'release', reason: null }], attestations: [] });
+      // the referrer is there for cosign (referrers API) but not an artifact of its own in the plain list
+      const referrers = (await (await c.req('GET', `/v2/${REG}/app/referrers/${images.bundled.digest}`)).json()) as { manifests: { artifactType: string }[] };
+      expect(referrers.manifests.map((m) => m.artifactType)).toEqual(['application/vnd.dev.sigstore.bundle.v0.3+json']);
+      const digests = async (q: string) => (await s.api('GET', `/api/v1/registries/${REG}/images/app/artifacts?perPage=100${q}`)).body.items.map((a: { digest: string }) => a.digest);
+      expect(await digests('')).not.toContain(bundleDigest);
+      expect(await digests('&accessories=true')).toContain(bundleDigest);
+    });
+
+    it('a bundle changed after signing is invalid; one for another digest is invalid', async () => {
+      const img = await c.pushImage(`${REG}/app`, 'b-tampered', `b-tampered-${db}`);
+      const bundle = dsseBundle(inTotoStatement(img.digest), release.priv, release.pub) as { dsseEnvelope: { payload: string } };
+      bundle.dsseEnvelope.payload = Buffer.from(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString().replace('"predicate":{}', '"predicate":{"builder":"evil"}')).toString('base64');
+      await attach(img, bundle);
+      expect(await auth(REG, 'b-tampered')).toEqual({ status: 'invalid', keys: [], signatures: 1 });
+      expect((await signatures(img.digest)).signatures[0].reason).toMatch(/changed after signing/);
+
+      const other = await c.pushImage(`${REG}/app`, 'b-other', `b-other-${db}`);
+      await attach(other, dsseBundle(inTotoStatement(images.bundled.digest), release.priv, release.pub));
+      expect(await auth(REG, 'b-other')).toEqual({ status: 'invalid', keys: [], signatures: 1 });
+      expect((await signatures(other.digest)).signatures[0].reason).toBe(`the bundle signs ${images.bundled.digest}, not ${other.digest}`);
+    });
+
+    it('a bundle signed with a key nobody registered is signed, unverified', async () => {
+      const img = await c.pushImage(`${REG}/app`, 'b-stranger', `b-stranger-${db}`);
+      await attach(img, dsseBundle(inTotoStatement(img.digest), stranger.priv, stranger.pub));
+      expect(await auth(REG, 'b-stranger')).toEqual({ status: 'unverified', keys: [], signatures: 1 });
+      expect((await signatures(img.digest)).signatures[0]).toMatchObject({ kind: 'sigstore-bundle', status: 'unverified', reason: 'none of the registered public keys verifies the bundle' });
+    });
+
+    it('a message-signature bundle over the manifest verifies; an attestation bundle is listed as an attestation', async () => {
+      const img = await c.pushImage(`${REG}/app`, 'b-message', `b-message-${db}`);
+      await attach(img, messageBundle(Buffer.from(img.body), release.priv, release.pub), null);
+      expect(await auth(REG, 'b-message')).toEqual({ status: 'verified', keys: ['release'], signatures: 1 });
+
+      const att = await c.pushImage(`${REG}/app`, 'b-attested', `b-attested-${db}`);
+      const attDigest = await attach(att, dsseBundle(inTotoStatement(att.digest, 'https://slsa.dev/provenance/v1', { buildDefinition: {} }), release.priv, release.pub), 'https://slsa.dev/provenance/v1');
+      expect(await auth(REG, 'b-attested')).toEqual({ status: 'unsigned', keys: [], signatures: 0 });
+      expect((await signatures(att.digest)).attestations).toEqual([expect.objectContaining({ digest: attDigest, kind: 'attestation' })]);
+    });
   });
 
   it('global keys are trusted in every registry, and only admins add them', async () => {
@@ -166,6 +227,11 @@ describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
     expect(err.code).toBe('PULL_REFUSED');
     expect(err.message).toMatch(/serves only verified images: .* is signed, but the signature is invalid .*one of the registry's keys \(release\)/);
     expect((await c.req('GET', `/v2/${REG}/app/manifests/signed`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
+    // a Sigstore bundle verified by a registered key satisfies the policy; one nobody's key verifies does not
+    expect((await c.req('GET', `/v2/${REG}/app/manifests/bundled`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
+    const strangerBundle = await c.req('GET', `/v2/${REG}/app/manifests/b-stranger`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(strangerBundle.status).toBe(412);
+    expect(((await strangerBundle.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/is signed, but not verified; it needs .*\(release\)/);
     const sigTag = `${images.signed.digest.replace(':', '-')}.sig`;
     expect((await c.req('GET', `/v2/${REG}/app/manifests/${sigTag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).status).toBe(200);
     // another registry is not affected

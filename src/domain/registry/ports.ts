@@ -34,6 +34,7 @@ export interface Repository {
 }
 export interface RepositorySummary extends Repository {
   artifactCount: number;
+  /** tags other than cosign's `sha256-<hex>.sig` / `.att` / `.sbom` (what the plain tag list shows) */
   tagCount: number;
   pulledAt: number | null;
 }
@@ -151,7 +152,8 @@ export interface TagStore {
   get(repositoryId: string, name: string): Promise<Tag | undefined>;
   /** Tag names after `last` in lexical order, at most n. */
   names(repositoryId: string, q: { last?: string; n?: number }): Promise<string[]>;
-  list(q: { repositoryId: string; digest?: string; search?: string } & PageRequest): Promise<Page<Tag>>;
+  /** Tags by name; `withoutAccessories` leaves out cosign's `sha256-<hex>.sig` / `.att` / `.sbom` tags. */
+  list(q: { repositoryId: string; digest?: string; search?: string; withoutAccessories?: boolean } & PageRequest): Promise<Page<Tag>>;
   put(repositoryId: string, name: string, digest: string, now: number): Promise<void>;
   delete(repositoryId: string, name: string): Promise<boolean>;
 }

@@ -142,7 +142,7 @@ export class RegistryService {
     return { artifact, content: stored.content, tags: tags.items.map((t) => t.name) };
   }
 
-  async tags(repo: Repository, q: { digest?: string; search?: string } & PageRequest): Promise<Page<Tag>> {
+  async tags(repo: Repository, q: { digest?: string; search?: string; withoutAccessories?: boolean } & PageRequest): Promise<Page<Tag>> {
     return this.stores.tags.list({ repositoryId: repo.id, ...q });
   }
 

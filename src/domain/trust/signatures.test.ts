@@ -66,6 +66,9 @@ describe('simple signing checks', () => {
     expect(simpleSignatures(legacy)).toEqual([good]);
     expect(accessoryKind({ artifactType: COSIGN_SIG_ARTIFACT, layers: [layer], subject: { digest: SUBJECT, size: 1 } })).toBe('cosign');
     expect(accessoryKind({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json' })).toBe('sigstore-bundle');
+    const bundled = (predicate: string) => ({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', annotations: { 'dev.sigstore.bundle.predicateType': predicate } });
+    expect(accessoryKind(bundled('https://sigstore.dev/cosign/sign/v1'))).toBe('sigstore-bundle');
+    expect(accessoryKind(bundled('https://slsa.dev/provenance/v1'))).toBe('attestation');
     expect(accessoryKind({ artifactType: NOTARY_SIGNATURE })).toBe('notation');
     expect(accessoryKind({ layers: [{ mediaType: 'application/vnd.dsse.envelope.v1+json', digest: SUBJECT, size: 1 }] }, [`sha256-${'a'.repeat(64)}.att`])).toBe('attestation');
     expect(accessoryKind({ artifactType: 'application/spdx+json' })).toBe('sbom');

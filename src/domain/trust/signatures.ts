@@ -7,12 +7,15 @@
  *   `dev.cosignproject.cosign/signature` (base64); several signatures are several layers.
  * - cosign, OCI 1.1 referrer: the same layers in a manifest with artifactType
  *   `application/vnd.dev.cosign.artifact.sig.v1+json` and a `subject`.
- * - Sigstore bundle (`application/vnd.dev.sigstore.bundle.v0.3+json`, DSSE), Notary v2
- *   (`application/vnd.cncf.notary.signature`): recognised as signatures; shown as signed, not verified by ncr.
+ * - Sigstore bundle (`application/vnd.dev.sigstore.bundle.v0.3+json`, cosign v3's default): a signature when its
+ *   in-toto predicate is cosign's sign predicate (verified in bundle.ts), an attestation when the manifest's
+ *   `dev.sigstore.bundle.predicateType` annotation names another predicate (`cosign attest --new-bundle-format`).
+ * - Notary v2 (`application/vnd.cncf.notary.signature`): recognised as a signature; shown as signed, not verified.
  * - Attestations (`.att` tags, in-toto DSSE layers) and SBOMs (`.sbom`) are accessories but not signatures.
  */
 import { createHash, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { accessoryTagSubject } from '../../oci/accessories.js';
+import { BUNDLE_PREDICATE_ANNOTATION, COSIGN_SIGN_PREDICATE } from './bundle.js';
 
 export const SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
@@ -36,6 +39,7 @@ export interface ManifestLike {
   config?: Descriptor;
   layers?: Descriptor[];
   subject?: Descriptor;
+  annotations?: Record<string, string>;
 }
 
 /** One simple-signing signature in a signature manifest: the payload's digest and the base64 signature. */
@@ -50,7 +54,10 @@ export function accessoryKind(m: ManifestLike, tags: readonly string[] = []): Ac
   const type = m.artifactType ?? m.config?.mediaType ?? '';
   const layerTypes = (m.layers ?? []).map((l) => l.mediaType ?? '');
   if (type === COSIGN_SIG_ARTIFACT || layerTypes.includes(SIMPLESIGNING)) return 'cosign';
-  if (type.startsWith(SIGSTORE_BUNDLE_PREFIX) || layerTypes.some((t) => t.startsWith(SIGSTORE_BUNDLE_PREFIX))) return 'sigstore-bundle';
+  if (type.startsWith(SIGSTORE_BUNDLE_PREFIX) || layerTypes.some((t) => t.startsWith(SIGSTORE_BUNDLE_PREFIX))) {
+    const predicate = m.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
+    return predicate !== undefined && predicate !== COSIGN_SIGN_PREDICATE ? 'attestation' : 'sigstore-bundle';
+  }
   if (type === NOTARY_SIGNATURE) return 'notation';
   const tagged = tags.map((t) => accessoryTagSubject(t)?.kind).find(Boolean);
   if (tagged === 'att' || layerTypes.includes(DSSE_ENVELOPE) || type.includes('in-toto')) return 'attestation';

@@ -2,11 +2,12 @@
  * Image trust: a registry's (and the global) public keys, each artifact's signatures and whether one of those keys
  * verifies them (the console's Authentication column), and the pull policy "only verified images can be pulled".
  *
- * Statuses: `verified` (a registered key verifies a cosign signature of exactly this digest), `invalid` (a signature
- * is there but broken: tampered payload, signs another digest), `unverified` (signed, but no registered key verifies
- * it; also Sigstore bundles and Notary signatures, which ncr recognises but does not verify), `unsigned`.
+ * Statuses: `verified` (a registered key verifies a cosign signature or Sigstore bundle of exactly this digest),
+ * `invalid` (a signature is there but broken: tampered payload, signs another digest), `unverified` (signed, but no
+ * registered key verifies it; also keyless bundles and Notary signatures, which ncr recognises but does not verify),
+ * `unsigned`.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomUUID, type KeyObject } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { NcrError } from '../../oci/errors.js';
 import { parseManifest } from '../../oci/manifest.js';
@@ -17,7 +18,8 @@ import type { PullGuard, Registry } from '../registry/ports.js';
 import type { UnitOfWork } from '../uow.js';
 import { parsePublicKey } from './cosign-key.js';
 import type { TrustKey, TrustStore } from './ports.js';
-import { accessoryKind, checkSimpleSignature, isSignature, simpleSignatures, type AccessoryKind } from './signatures.js';
+import { checkBundle, isSignatureBundle, parseBundle } from './bundle.js';
+import { accessoryKind, checkSimpleSignature, isSignature, SIGSTORE_BUNDLE_PREFIX, simpleSignatures, type AccessoryKind, type ManifestLike, type SignatureCheck } from './signatures.js';
 
 export type TrustStatus = 'verified' | 'invalid' | 'unverified' | 'unsigned';
 
@@ -49,6 +51,8 @@ export interface SubjectReads {
 }
 
 const MAX_PAYLOAD = 64 * 1024;
+/** a bundle with a certificate chain and log entries is a few KiB */
+const MAX_BUNDLE = 1024 * 1024;
 const RANK: Record<TrustStatus, number> = { verified: 3, invalid: 2, unverified: 1, unsigned: 0 };
 
 export class TrustService {
@@ -180,6 +184,12 @@ export class TrustService {
         view.attestations.push({ digest: acc.digest, kind, at: acc.pushedAt });
         continue;
       }
+      if (kind === 'sigstore-bundle') {
+        const b = await this.bundleCheck(repoName, digest, m as ManifestLike, parsedKeys);
+        if (b === 'attestation') view.attestations.push({ digest: acc.digest, kind: 'attestation', at: acc.pushedAt });
+        else view.signatures.push({ digest: acc.digest, kind, status: b.status, keyName: b.status === 'verified' ? parsedKeys.find((k) => k.id === b.keyId)!.name : null, reason: 'reason' in b ? b.reason : null, signedAt: acc.pushedAt });
+        continue;
+      }
       if (kind !== 'cosign') {
         view.signatures.push({ digest: acc.digest, kind, status: 'unverified', keyName: null, reason: `${kind} signatures are recognised but not verified by ncr`, signedAt: acc.pushedAt });
         continue;
@@ -203,6 +213,21 @@ export class TrustService {
     view.keys = [...new Set(view.signatures.filter((s) => s.keyName).map((s) => s.keyName!))];
     this.cache.set(key, view);
     return view;
+  }
+
+  /** A Sigstore bundle referrer: its bundle layer read, parsed and checked; 'attestation' when it is not a signature. */
+  private async bundleCheck(repoName: string, digest: string, m: ManifestLike, keys: { id: string; key: KeyObject }[]): Promise<SignatureCheck | 'attestation'> {
+    const layer = (m.layers ?? []).find((l) => l.mediaType?.startsWith(SIGSTORE_BUNDLE_PREFIX));
+    if (!layer) return { status: 'invalid', reason: 'the bundle manifest has no bundle layer' };
+    let parsed;
+    try {
+      parsed = parseBundle(await this.reads.bytes(repoName, layer.digest, MAX_BUNDLE));
+    } catch (err) {
+      return { status: 'invalid', reason: `its bundle cannot be read: ${(err as Error).message}` };
+    }
+    if (!isSignatureBundle(parsed)) return 'attestation';
+    const subjectBytes = parsed.content === 'message' ? (await this.reads.manifest(repoName, digest))?.content : undefined;
+    return checkBundle(parsed, digest, subjectBytes, keys);
   }
 
   /** Whether the manifest is itself an accessory (a signature, attestation or SBOM), which the pull policy lets through. */

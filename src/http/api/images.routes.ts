@@ -172,16 +172,23 @@ export function imageRoutes(app: FastifyInstance, deps: ApiDeps) {
     {
       schema: {
         tags: ['tags'],
-        summary: 'List and search tags (optionally of one artifact)',
+        summary: "List and search tags (optionally of one artifact); cosign's accessory tags (sha256-<hex>.sig, .att, .sbom) only with accessories=true or a digest",
         params: ImageParams,
-        querystring: Type.Composite([PageQuery, Type.Object({ digest: Type.Optional(Type.String()) })]),
+        querystring: Type.Composite([
+          PageQuery,
+          Type.Object({
+            digest: Type.Optional(Type.String()),
+            accessories: Type.Optional(Type.Boolean({ default: false, description: "also list cosign's signature, attestation and SBOM tags (always listed with digest)" })),
+          }),
+        ]),
         response: withErrors({ 200: Paged(TagOut) }),
       },
     },
     async (req) => {
       await authorize(deps, req, 'tag:view', target(req));
       const q = pageOf(req.query);
-      const page = await deps.registries.tags(await repoOf(req), { ...q, digest: (req.query as { digest?: string }).digest || undefined });
+      const { digest, accessories } = req.query as { digest?: string; accessories?: boolean };
+      const page = await deps.registries.tags(await repoOf(req), { ...q, digest: digest || undefined, withoutAccessories: !digest && !accessories });
       return { ...page, items: page.items.map((t) => ({ name: t.name, digest: t.digest, pushedAt: iso(t.pushedAt)!, pulledAt: iso(t.pulledAt) })) };
     },
   );

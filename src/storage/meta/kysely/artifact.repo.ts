@@ -1,14 +1,13 @@
 import type { Page, PageRequest } from '../../../domain/pagination.js';
 import { offsetOf } from '../../../domain/pagination.js';
 import type { Artifact, ArtifactStore, BlobStoreMeta, NewArtifact, Tag, TagStore } from '../../../domain/registry/ports.js';
-import type { ExpressionBuilder } from 'kysely';
-import type { ArtifactsTable, Database } from './schema.js';
+import type { ArtifactsTable } from './schema.js';
 import { NcrError } from '../../../oci/errors.js';
 import { blobLockKey } from './gc.repo.js';
 import { GroupCommit } from './group-commit.js';
 import type { Dialect } from './migrations.js';
 import { advisoryLocks } from './uow.js';
-import { containsLike, withTx, type Db } from './util.js';
+import { accessoryTag, containsLike, withTx, type Db } from './util.js';
 
 type ArtifactRow = Omit<ArtifactsTable, 'content'>;
 const ARTIFACT_COLUMNS = [
@@ -134,7 +133,6 @@ export class KyselyArtifactStore implements ArtifactStore {
     let base = this.db.selectFrom('artifacts').where('repository_id', '=', q.repositoryId);
     if (q.withoutAccessories) {
       // not a referrer of an artifact that is there, and not carrying only cosign-style accessory tags
-      const accessoryTag = (eb: ExpressionBuilder<Database, 'tags'>) => eb.or([eb('tags.name', 'like', 'sha256-%.sig'), eb('tags.name', 'like', 'sha256-%.att'), eb('tags.name', 'like', 'sha256-%.sbom')]);
       base = base
         .where((eb) =>
           eb.not(
@@ -246,9 +244,10 @@ export class KyselyTagStore implements TagStore {
     return (await query.execute()).map((r) => r.name);
   }
 
-  async list(q: { repositoryId: string; digest?: string; search?: string } & PageRequest): Promise<Page<Tag>> {
+  async list(q: { repositoryId: string; digest?: string; search?: string; withoutAccessories?: boolean } & PageRequest): Promise<Page<Tag>> {
     let base = this.db.selectFrom('tags').where('repository_id', '=', q.repositoryId);
     if (q.digest) base = base.where('digest', '=', q.digest);
+    if (q.withoutAccessories) base = base.where((eb) => eb.not(accessoryTag(eb)));
     if (q.search) base = base.where(containsLike('name', q.search));
     const [rows, total] = await Promise.all([
       base.selectAll().orderBy('name').limit(q.perPage).offset(offsetOf(q)).execute(),

@@ -4,7 +4,7 @@ import { offsetOf } from '../../../domain/pagination.js';
 import type { Registry, RegistryStats, RegistryStore, Repository, RepositoryStore, RepositorySummary } from '../../../domain/registry/ports.js';
 import { randomUUID } from 'node:crypto';
 import type { Database } from './schema.js';
-import { conflict, containsLike, type Db, isUniqueViolation } from './util.js';
+import { accessoryTag, conflict, containsLike, type Db, isUniqueViolation } from './util.js';
 
 /**
  * The repository holds at least one artifact, which is what makes it an image: one whose artifacts were all deleted,
@@ -119,7 +119,8 @@ export class KyselyRepositoryStore implements RepositoryStore {
         .selectAll('repositories')
         .select((eb) => [
           eb.selectFrom('artifacts').whereRef('artifacts.repository_id', '=', 'repositories.id').select((e2) => e2.fn.countAll<number>().as('n')).as('artifact_count'),
-          eb.selectFrom('tags').whereRef('tags.repository_id', '=', 'repositories.id').select((e2) => e2.fn.countAll<number>().as('n')).as('tag_count'),
+          // the tag list's count: without cosign's accessory tags, as the tag list shows them
+          eb.selectFrom('tags').whereRef('tags.repository_id', '=', 'repositories.id').where((e2) => e2.not(accessoryTag(e2))).select((e2) => e2.fn.countAll<number>().as('n')).as('tag_count'),
           eb.selectFrom('artifacts').whereRef('artifacts.repository_id', '=', 'repositories.id').select((e2) => e2.fn.max('artifacts.pulled_at').as('m')).as('pulled_at'),
         ])
         .orderBy('name')

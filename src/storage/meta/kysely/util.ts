@@ -1,6 +1,9 @@
-import { type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import { NcrError } from '../../../oci/errors.js';
 import type { Database } from './schema.js';
+
+/** cosign-style accessory tags: `sha256-<hex>.sig` / `.att` / `.sbom` (oci/accessories.ts) */
+export const accessoryTag = (eb: ExpressionBuilder<Database, 'tags'>) => eb.or([eb('tags.name', 'like', 'sha256-%.sig'), eb('tags.name', 'like', 'sha256-%.att'), eb('tags.name', 'like', 'sha256-%.sbom')]);
 
 /** `%q%` with LIKE wildcards in q escaped (used with ESCAPE '\'). */
 export function likePattern(q: string): string {
