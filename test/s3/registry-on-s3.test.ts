@@ -1,7 +1,9 @@
 /**
  * The whole registry on S3 (s3rver on loopback, test/helpers/s3.ts): pushes (monolithic, and chunked in 1 KiB PATCHes),
  * pulls, presigned redirects, deletes and GC, readiness; then two nodes on one PostgreSQL database and one bucket with
- * no shared data directory: the chunks of one upload go to both nodes in turn, and what one node pushed the other serves.
+ * no shared data directory: the chunks of one upload go to both nodes in turn, and what one node pushed the other
+ * serves; a token one node issued pushes through the other; GC on one node while the other pushes leaves every image
+ * whole on both; a cleanup schedule fires once per firing across the two.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -10,9 +12,12 @@ import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config, DeepPartial } from '../../src/config/index.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { imageManifest, OCI_MANIFEST, pullProblems, untilEnded } from '../gc/gc-helpers.js';
 import { OciClient, sha256 } from '../helpers/oci-client.js';
 import { startS3, type TestS3 } from '../helpers/s3.js';
-import { createPgDatabase, startServer, type TestServer } from '../helpers/server.js';
+import { apiCaller, createPgDatabase, startServer, type TestServer } from '../helpers/server.js';
+import { MT_MANIFEST, pushWith, tokenFrom } from '../multinode/helpers.js';
 
 let s3: TestS3;
 beforeAll(async () => {
@@ -212,13 +217,19 @@ describe('two nodes on one PostgreSQL database and one bucket, no shared data di
   /** the first admin, the same on both nodes (one database) */
   const admin = { accessKey: 'AKS3' + randomBytes(6).toString('hex').toUpperCase(), secretKey: randomBytes(24).toString('base64url'), password: 'admin-' + randomBytes(8).toString('hex') };
 
+  /** real time, which the cron test moves forward (both nodes read this one clock) */
+  const clock: Clock & { offsetMs: number } = { offsetMs: 0, now: () => Date.now() + clock.offsetMs };
+  /** the node's api, as the shared admin */
+  const asAdmin = (s: TestServer): TestServer => ({ ...s, admin, api: apiCaller(s.url, admin) });
+
   beforeAll(async () => {
     pg = await createPgDatabase();
     const bucket = await s3.newBucket();
     dirs.push(await mkdtemp(join(tmpdir(), 'ncr-s3-node-a-')), await mkdtemp(join(tmpdir(), 'ncr-s3-node-b-')));
     const config: DeepPartial<Config> = { ...s3Config(bucket), auth: { admin, signingKey: { encryptionKey: randomBytes(32).toString('base64url') } } };
-    a = await startServer({ db: 'postgres', pgUrl: pg.url, dataDir: dirs[0], config });
-    b = await startServer({ db: 'postgres', pgUrl: pg.url, dataDir: dirs[1], config });
+    a = asAdmin(await startServer({ db: 'postgres', pgUrl: pg.url, dataDir: dirs[0], config, adapters: { clock } }));
+    // B's runner looks for due jobs only when the test asks (runDue) or B itself enqueues: GC started on A runs on A
+    b = asAdmin(await startServer({ db: 'postgres', pgUrl: pg.url, dataDir: dirs[1], config: { ...config, jobs: { pollIntervalMs: 3_600_000 } }, adapters: { clock } }));
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
@@ -258,5 +269,160 @@ describe('two nodes on one PostgreSQL database and one bucket, no shared data di
     expect(status).toBe(404);
     // nothing of it is on either node: their data directories stay empty
     for (const d of dirs) expect(await readdir(d)).toEqual([]);
+  });
+  it('a token from A (docker login and pull on A) pushes through B, and A serves the image B stored', async () => {
+    expect((await a.api('POST', '/api/v1/registries', { name: 'login' })).status).toBe(201);
+    const fromA = await tokenFrom(a, admin, 'repository:login/app:pull,push');
+    const pushed = await pushWith(b, `Bearer ${fromA}`, 'login/app', '1.0', 'token-from-a');
+    for (const s of [a, b]) {
+      const manifest = await fetch(`${s.url}/v2/login/app/manifests/1.0`, { headers: { authorization: `Bearer ${fromA}`, accept: MT_MANIFEST } });
+      expect(manifest.status).toBe(200);
+      expect(sha256(new Uint8Array(await manifest.arrayBuffer()))).toBe(pushed.digest);
+      for (const digest of pushed.blobs) {
+        const blob = await fetch(`${s.url}/v2/login/app/blobs/${digest}`, { headers: { authorization: `Bearer ${fromA}` } });
+        expect(blob.status).toBe(200);
+        expect(sha256(new Uint8Array(await blob.arrayBuffer()))).toBe(digest);
+      }
+    }
+    // a token is no key: without one, B refuses the push
+    const anonymous = await fetch(`${b.url}/v2/login/app/blobs/uploads/`, { method: 'POST' });
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('GC runs on A again and again while B pushes and deletes: every image left pulls completely from both nodes', { timeout: 180_000 }, async () => {
+    expect((await a.api('POST', '/api/v1/registries', { name: 'gcrace' })).status).toBe(201);
+    const repos = ['gcrace/a', 'gcrace/b'];
+    const shared = Array.from({ length: 6 }, (_, i) => `shared layer ${i} ${'s'.repeat(100 + i)}`);
+    const retryable = new Set(['MANIFEST_BLOB_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'BLOB_UNKNOWN']);
+    const pushed = new Map<string, string>(); // digest -> repository
+    const stats = { pushes: 0, retries: 0, deletes: 0, gcRuns: 0, blobsDeleted: 0, linksDeleted: 0, artifactsDeleted: 0 };
+    const codeOf = (text: string) => (JSON.parse(text || '{}') as { errors?: { code: string }[] }).errors?.[0]?.code;
+
+    async function pusher(p: number) {
+      const c = new OciClient(b.url, admin);
+      const mine: { repo: string; digest: string }[] = [];
+      for (let n = 0; n < 8; n++) {
+        const repo = repos[(p + n) % repos.length]!;
+        const config = `config ${p}-${n}`;
+        const layers = [...new Set([shared[(p * 3 + n) % shared.length]!, `new layer ${p}-${n} ${randomBytes(16).toString('hex')}`])];
+        const body = imageManifest(config, layers);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            for (const blob of [config, ...layers]) {
+              // HEAD first, as clients do: a blob B saw a moment ago may be gone by the time the manifest comes
+              const head = await c.req('HEAD', `/v2/${repo}/blobs/${sha256(blob)}`);
+              if (head.status === 200 && attempt === 0) continue;
+              const res = await c.req('POST', `/v2/${repo}/blobs/uploads/?digest=${sha256(blob)}`, { body: blob, headers: { 'content-type': 'application/octet-stream' } });
+              if (res.status !== 201) {
+                const text = await res.text();
+                throw Object.assign(new Error(`blob push ${res.status}: ${text}`), { code: codeOf(text) });
+              }
+            }
+            const res = await c.pushManifest(repo, `p${p}-${n % 3}`, body);
+            if (res.status !== 201) {
+              const text = await res.text();
+              throw Object.assign(new Error(`manifest push ${res.status}: ${text}`), { code: codeOf(text) });
+            }
+            break;
+          } catch (err) {
+            const code = (err as { code?: string }).code;
+            if (!code || !retryable.has(code) || attempt >= 10) throw err;
+            stats.retries++;
+          }
+        }
+        stats.pushes++;
+        pushed.set(sha256(body), repo);
+        mine.push({ repo, digest: sha256(body) });
+        // every third image, an earlier one goes: garbage for the next run
+        if (n % 3 === 2) {
+          const victim = mine.shift()!;
+          expect([202, 404]).toContain((await c.req('DELETE', `/v2/${victim.repo}/manifests/${victim.digest}`)).status);
+          stats.deletes++;
+        }
+      }
+    }
+
+    async function gcOnA(deleteUntagged: boolean) {
+      const started = await a.api('POST', '/api/v1/gc/run', { deleteUntagged });
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      const run = await untilEnded(a, started.body.id);
+      expect(run.status, JSON.stringify(run)).toBe('succeeded');
+      expect(run.counts.failed ?? 0, JSON.stringify(run)).toBe(0);
+      // and it was A that ran it
+      const job = await a.app.jobs.queue.get((await a.app.executions.get(run.id)).jobId!);
+      expect(job.lockedBy).toBe(a.app.jobs.runner.owner);
+      stats.gcRuns++;
+      stats.blobsDeleted += run.counts.blobsDeleted ?? 0;
+      stats.linksDeleted += run.counts.linksDeleted ?? 0;
+      stats.artifactsDeleted += run.counts.artifactsDeleted ?? 0;
+    }
+
+    let pushing = true;
+    const collector = (async () => {
+      for (let i = 0; pushing; i++) await gcOnA(i % 2 === 1);
+    })();
+    collector.catch(() => undefined);
+    try {
+      await Promise.all([0, 1, 2].map((p) => pusher(p)));
+    } finally {
+      pushing = false;
+      await collector;
+    }
+    await gcOnA(false);
+
+    const problems: string[] = [];
+    let present = 0;
+    for (const s of [a, b]) {
+      const c = new OciClient(s.url, admin);
+      for (const [digest, repo] of pushed) {
+        const head = await c.req('HEAD', `/v2/${repo}/manifests/${digest}`, { headers: { accept: OCI_MANIFEST } });
+        if (head.status === 404) continue; // deleted by its pusher, or by GC as untagged
+        present++;
+        problems.push(...(await pullProblems(c, repo, digest)).map((p) => `${s === a ? 'A' : 'B'}: ${p}`));
+      }
+      for (const repo of repos) {
+        const tags = (await (await c.req('GET', `/v2/${repo}/tags/list`)).json()) as { tags: string[] };
+        for (const tag of tags.tags) problems.push(...(await pullProblems(c, repo, tag)).map((p) => `${s === a ? 'A' : 'B'}: ${p}`));
+      }
+    }
+    console.log(`s3 two nodes, GC on A while B pushes: ${JSON.stringify({ ...stats, present })}`);
+    expect(problems).toEqual([]);
+    expect(stats.pushes).toBe(24);
+    expect(present).toBeGreaterThan(0);
+    // a race, not GC before or after the pushes: it ran meanwhile, and took what the deletes left
+    expect(stats.gcRuns).toBeGreaterThanOrEqual(3);
+    expect(stats.blobsDeleted).toBeGreaterThan(0);
+    expect(stats.linksDeleted).toBeGreaterThan(0);
+    for (const d of dirs) expect(await readdir(d)).toEqual([]);
+  });
+
+  it("a registry's cleanup schedule fires once per firing across the two nodes", async () => {
+    expect((await a.api('POST', '/api/v1/registries', { name: 'tidy' })).status).toBe(201);
+    const ca = new OciClient(a.url, admin);
+    for (const tag of ['v1', 'v2', 'v3']) await ca.pushImage('tidy/app', tag, `tidy-${tag}-${randomBytes(4).toString('hex')}`);
+    expect((await b.api('POST', '/api/v1/registries/tidy/cleanup-policies', { rule: { keep: 'nothing' } })).status).toBe(201);
+    const set = await a.api('PUT', '/api/v1/registries/tidy/cleanup/schedule', { cron: '*/30 * * * *' });
+    expect(set.status).toBe(200);
+    // both nodes work the queue at once, several times over (A's own runner loop too)
+    const rounds = async () => {
+      for (let i = 0; i < 4; i++) await Promise.all([a.app.jobs.runner.runDue(), b.app.jobs.runner.runDue()]);
+    };
+    const scheduled = async () => (await a.api('GET', '/api/v1/registries/tidy/cleanup/executions')).body.items.filter((e: { trigger: string }) => e.trigger === 'schedule');
+    await rounds();
+    expect(await scheduled()).toHaveLength(0);
+    // to just after the next firing, then the one after (basic auth from here on: earlier tokens have expired)
+    clock.offsetMs += Date.parse(set.body.nextAt) - clock.now() + 1000;
+    await rounds();
+    const first = await scheduled();
+    expect(first).toHaveLength(1);
+    expect(first[0].status).toBe('succeeded');
+    expect(first[0].counts).toMatchObject({ deleted: 3 });
+    clock.offsetMs += 30 * 60_000;
+    await rounds();
+    const runs = await scheduled();
+    expect(runs).toHaveLength(2);
+    expect(runs.map((e: { status: string }) => e.status)).toEqual(['succeeded', 'succeeded']);
+    expect(runs.find((e: { id: string }) => e.id !== first[0].id).counts).toMatchObject({ deleted: 0 });
+    expect((await b.api('GET', '/api/v1/registries/tidy/cleanup/schedule')).body.nextAt).toBe(new Date(Date.parse(set.body.nextAt) + 60 * 60_000).toISOString());
   });
 });
