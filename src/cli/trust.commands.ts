@@ -1,11 +1,13 @@
 /**
  * `ncr generate-key-pair`, `ncr sign`, `ncr verify`: cosign-compatible signing without cosign (same key files, same
- * `sha256-<hex>.sig` layout, same payload), and `ncr trust ...`: a registry's keys and pull policy over /api/v1.
+ * `sha256-<hex>.sig` layout, same payload; with --new-bundle-format the Sigstore bundle referrer cosign v3 writes), and
+ * `ncr trust ...`: a registry's keys and pull policy over /api/v1.
  * The key password comes from COSIGN_PASSWORD, as with cosign.
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { bundleReferrer, checkBundle, cosignSignBundle, isSignatureBundle, parseBundle, SIGSTORE_BUNDLE_V03 } from '../domain/trust/bundle.js';
 import { generateCosignKeyPair, openCosignKey, parsePublicKey } from '../domain/trust/cosign-key.js';
 import { checkSimpleSignature, SIGNATURE_ANNOTATION, signPayload, simpleSignatures, simpleSigningPayload, SIMPLESIGNING } from '../domain/trust/signatures.js';
 import { call, conn, out, type Conn } from './client.js';
@@ -86,11 +88,24 @@ export function trustCommands(program: Command) {
     .command('sign <image>')
     .description('sign REGISTRY/IMAGE:TAG (or @DIGEST) with a cosign key; the signature is pushed as cosign does (tag sha256-<hex>.sig)')
     .requiredOption('--key <file>', 'cosign.key')
-    .action(async (image: string, o: { key: string }, cmd: Command) => {
+    .option('--new-bundle-format', 'push a Sigstore bundle as an OCI 1.1 referrer instead, as cosign v3 does by default')
+    .action(async (image: string, o: { key: string; newBundleFormat?: boolean }, cmd: Command) => {
       const c = conn(cmd);
       const ref = parseImageRef(image);
       const key = openCosignKey(await readFile(o.key, 'utf8'), password());
       const digest = await resolveDigest(c, ref);
+      if (o.newBundleFormat) {
+        const subject = await must(await v2(c, 'GET', `${ref.repo}/manifests/${digest}`, { headers: { accept: ACCEPT } }), `reading ${ref.repo}@${digest}`);
+        const subjectSize = (await subject.arrayBuffer()).byteLength;
+        const bundle = cosignSignBundle(digest, key);
+        const bundleDigest = await pushBlob(c, ref.repo, bundle);
+        const empty = await pushBlob(c, ref.repo, new TextEncoder().encode('{}'));
+        const manifest = bundleReferrer({ mediaType: subject.headers.get('content-type') ?? OCI_MANIFEST, digest, size: subjectSize }, { digest: bundleDigest, size: bundle.byteLength }, empty, new Date());
+        const at = sha256(new TextEncoder().encode(manifest));
+        await must(await v2(c, 'PUT', `${ref.repo}/manifests/${at}`, { body: manifest, headers: { 'content-type': OCI_MANIFEST } }), 'pushing the signature');
+        process.stdout.write(`Pushing signature to: ${new URL(c.url).host}/${ref.repo}@${at}\n`);
+        return;
+      }
       const payload = simpleSigningPayload(`${new URL(c.url).host}/${ref.repo}`, digest);
       const signature = signPayload(payload, key);
       const payloadDigest = await pushBlob(c, ref.repo, payload);
@@ -109,18 +124,32 @@ export function trustCommands(program: Command) {
 
   program
     .command('verify <image>')
-    .description("verify REGISTRY/IMAGE:TAG's cosign signatures with a public key (cosign.pub); exits 1 when none verifies")
+    .description("verify REGISTRY/IMAGE:TAG's cosign signatures (sha256-<hex>.sig and Sigstore bundle referrers) with a public key (cosign.pub); exits 1 when none verifies")
     .requiredOption('--key <file>', 'cosign.pub')
     .action(async (image: string, o: { key: string }, cmd: Command) => {
       const c = conn(cmd);
       const ref = parseImageRef(image);
       const { key } = parsePublicKey(await readFile(o.key, 'utf8'));
       const digest = await resolveDigest(c, ref);
-      const res = await v2(c, 'GET', `${ref.repo}/manifests/${sigTag(digest)}`, { headers: { accept: OCI_MANIFEST } });
-      if (res.status === 404) throw new Error(`no signatures found for ${ref.repo}@${digest}`);
-      const sigs = simpleSignatures((await (await must(res, 'reading the signatures')).json()) as never);
       const verified: unknown[] = [];
       const failures: string[] = [];
+      // Sigstore bundles (cosign v3): referrers of the image
+      const referrers = await v2(c, 'GET', `${ref.repo}/referrers/${digest}?artifactType=${enc(SIGSTORE_BUNDLE_V03)}`);
+      const bundles = referrers.ok ? ((await referrers.json()) as { manifests?: { digest: string }[] }).manifests ?? [] : [];
+      for (const b of bundles) {
+        const m = (await (await must(await v2(c, 'GET', `${ref.repo}/manifests/${b.digest}`, { headers: { accept: OCI_MANIFEST } }), 'reading a bundle manifest')).json()) as { layers?: { mediaType: string; digest: string }[] };
+        const layer = (m.layers ?? []).find((l) => l.mediaType === SIGSTORE_BUNDLE_V03);
+        if (!layer) continue;
+        const parsed = parseBundle(new Uint8Array(await (await must(await v2(c, 'GET', `${ref.repo}/blobs/${layer.digest}`), 'reading a bundle')).arrayBuffer()));
+        if (!isSignatureBundle(parsed)) continue;
+        const subjectBytes = parsed.content === 'message' ? new Uint8Array(await (await must(await v2(c, 'GET', `${ref.repo}/manifests/${digest}`, { headers: { accept: ACCEPT } }), 'reading the image')).arrayBuffer()) : undefined;
+        const check = checkBundle(parsed, digest, subjectBytes, [{ id: o.key, key }]);
+        if (check.status !== 'verified') failures.push(check.reason);
+        else verified.push(parsed.content === 'dsse' && parsed.bundle.content.$case === 'dsseEnvelope' ? JSON.parse(Buffer.from(parsed.bundle.content.dsseEnvelope.payload).toString('utf8')) : { messageDigest: digest });
+      }
+      const res = await v2(c, 'GET', `${ref.repo}/manifests/${sigTag(digest)}`, { headers: { accept: OCI_MANIFEST } });
+      if (res.status === 404 && bundles.length === 0) throw new Error(`no signatures found for ${ref.repo}@${digest}`);
+      const sigs = res.status === 404 ? [] : simpleSignatures((await (await must(res, 'reading the signatures')).json()) as never);
       for (const sig of sigs) {
         const payload = new Uint8Array(await (await must(await v2(c, 'GET', `${ref.repo}/blobs/${sig.payloadDigest}`), 'reading a payload')).arrayBuffer());
         const check = checkSimpleSignature(sig, payload, digest, [{ id: o.key, key }]);

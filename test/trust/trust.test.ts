@@ -6,7 +6,7 @@
  * keys, and the pull policy "only verified images" (412 naming the keys, signatures themselves still served, a
  * bundle-verified image served).
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ import { bundleManifest, dsseBundle, inTotoStatement, messageBundle } from '../h
 const REG = unique('trust');
 const OTHER = unique('trust-other');
 const SIMPLESIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json';
+/** cosign's key hint: base64 of the SHA-256 of the DER SubjectPublicKeyInfo */
+const createHashOf = (pub: KeyObject) => createHash('sha256').update(pub.export({ format: 'der', type: 'spki' })).digest('base64');
 
 describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
   let s: SharedServer & { username: string };
@@ -193,6 +195,33 @@ describe.each(DB_KINDS)('image trust (%s)', { timeout: 120_000 }, (db) => {
       await attach(img, dsseBundle(inTotoStatement(img.digest), stranger.priv, stranger.pub));
       expect(await auth(REG, 'b-stranger')).toEqual({ status: 'unverified', keys: [], signatures: 1 });
       expect((await signatures(img.digest)).signatures[0]).toMatchObject({ kind: 'sigstore-bundle', status: 'unverified', reason: 'none of the registered public keys verifies the bundle' });
+    });
+
+    it('ncr sign --new-bundle-format pushes the referrer cosign v3 pushes; the server and ncr verify check it', async () => {
+      const img = await c.pushImage(`${REG}/app`, 'b-ncr', `b-ncr-${db}`);
+      const signed = await ncr('sign', '--new-bundle-format', '--key', 'cosign.key', `${REG}/app:b-ncr`);
+      expect(signed.code, signed.stderr).toBe(0);
+      const at = /@(sha256:[0-9a-f]{64})/.exec(signed.stdout)![1]!;
+      const m = (await (await c.req('GET', `/v2/${REG}/app/manifests/${at}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })).json()) as Record<string, any>;
+      expect(m).toMatchObject({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', size: 2, digest: sha256('{}') },
+        layers: [{ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' }],
+        annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', 'dev.sigstore.bundle.predicateType': 'https://sigstore.dev/cosign/sign/v1' },
+        subject: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: img.digest, size: Buffer.byteLength(img.body) },
+      });
+      const bundle = (await (await c.req('GET', `/v2/${REG}/app/blobs/${m.layers[0].digest}`)).json()) as Record<string, any>;
+      expect(bundle.verificationMaterial.publicKey.hint).toBe(createHashOf(release.pub));
+      expect(bundle.dsseEnvelope.payloadType).toBe('application/vnd.in-toto+json');
+      expect(JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString())).toEqual({ _type: 'https://in-toto.io/Statement/v1', subject: [{ digest: { sha256: img.digest.slice(7) } }], predicateType: 'https://sigstore.dev/cosign/sign/v1', predicate: {} });
+      expect(await auth(REG, 'b-ncr')).toEqual({ status: 'verified', keys: ['release'], signatures: 1 });
+      const ok = await ncr('verify', '--key', 'cosign.pub', `${REG}/app:b-ncr`);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)[0].subject[0].digest.sha256).toBe(img.digest.slice(7));
+      const wrong = await ncr('verify', '--key', 'stranger.pub', `${REG}/app:b-ncr`);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toMatch(/no matching signatures.*none of the registered public keys verifies the bundle/);
     });
 
     it('a message-signature bundle over the manifest verifies; an attestation bundle is listed as an attestation', async () => {

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { dsseBundle, inTotoStatement, messageBundle } from '../../../test/helpers/sigstore-bundle.js';
-import { checkBundle, COSIGN_SIGN_PREDICATE, isSignatureBundle, keyHint, parseBundle } from './bundle.js';
+import { bundleReferrer, checkBundle, COSIGN_SIGN_PREDICATE, cosignSignBundle, isSignatureBundle, keyHint, parseBundle } from './bundle.js';
 
 const manifest = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}');
 const SUBJECT = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
@@ -62,5 +62,19 @@ describe('Sigstore bundles (cosign --new-bundle-format), verified offline with r
     const notInToto = dsseBundle(inTotoStatement(SUBJECT), ec.privateKey, ec.publicKey) as { dsseEnvelope: { payloadType: string } };
     notInToto.dsseEnvelope.payloadType = 'text/plain';
     expect(() => parseBundle(bytes(notInToto))).toThrow(/payload type/);
+  });
+
+  it('ncr sign --new-bundle-format: the bundle and referrer cosign writes, verifiable by the key it names', () => {
+    for (const pair of [ec, generateKeyPairSync('ed25519')]) {
+      const bundle = cosignSignBundle(SUBJECT, pair.privateKey);
+      const json = JSON.parse(Buffer.from(bundle).toString());
+      expect(json).toMatchObject({ mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json', verificationMaterial: { publicKey: { hint: keyHint(pair.publicKey) } }, dsseEnvelope: { payloadType: 'application/vnd.in-toto+json' } });
+      expect(JSON.parse(Buffer.from(json.dsseEnvelope.payload, 'base64').toString())).toEqual(JSON.parse(inTotoStatement(SUBJECT).toString().replace(',"annotations":{}', '')));
+      const p = parseBundle(bundle);
+      expect(checkBundle(p, SUBJECT, manifest, [{ id: 'k', key: pair.publicKey }])).toEqual({ status: 'verified', keyId: 'k' });
+      expect(checkBundle(p, SUBJECT, manifest, [{ id: 's', key: stranger.publicKey }]).status).toBe('unverified');
+    }
+    const referrer = JSON.parse(bundleReferrer({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: SUBJECT, size: manifest.length }, { digest: OTHER, size: 10 }, `sha256:${'e'.repeat(64)}`, new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678))));
+    expect(referrer).toMatchObject({ artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', subject: { digest: SUBJECT }, annotations: { 'org.opencontainers.image.created': '2026-01-02T03:04:05Z', 'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE } });
   });
 });

@@ -12,7 +12,7 @@
  *   Transparency-log entries and timestamps in the bundle are not checked (ncr has no Rekor or TSA keys and no network
  *   access to them), and keyless bundles (a Fulcio certificate instead of a key) are not verified.
  */
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey as createPublicKeyOf, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { bundleFromJSON, type Bundle } from '@sigstore/bundle';
 import { toSignedEntity, Verifier } from '@sigstore/verify';
 import type { SignatureCheck } from './signatures.js';
@@ -112,4 +112,40 @@ export function checkBundle(p: ParsedBundle, subject: string, subjectBytes: Uint
   }
   if (hinted.length) return { status: 'invalid', reason: 'the signature does not verify with the key the bundle names: the bundle was changed after signing' };
   return { status: 'unverified', reason: keys.length ? 'none of the registered public keys verifies the bundle' : 'no public key is registered to verify it with' };
+}
+
+/** DSSE's pre-authentication encoding: what the envelope's signature signs. */
+function preAuthEncoding(payloadType: string, payload: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`DSSEv1 ${Buffer.byteLength(payloadType)} ${payloadType} ${payload.length} `), payload]);
+}
+
+/**
+ * The bundle `cosign sign --new-bundle-format --key` makes for `digest` (`alg:hex`): a DSSE envelope around an in-toto
+ * statement with cosign's sign predicate, signed with `privateKey`, the public key named by its hint; no log entry.
+ */
+export function cosignSignBundle(digest: string, privateKey: KeyObject): Uint8Array {
+  const [alg, hex] = digest.split(':');
+  const statement = Buffer.from(JSON.stringify({ _type: 'https://in-toto.io/Statement/v1', subject: [{ digest: { [alg!]: hex } }], predicateType: COSIGN_SIGN_PREDICATE, predicate: {} }));
+  const sig = cryptoSign(privateKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, statement), privateKey);
+  const publicKey = createPublicKeyOf(privateKey);
+  return new TextEncoder().encode(
+    JSON.stringify({
+      mediaType: SIGSTORE_BUNDLE_V03,
+      verificationMaterial: { publicKey: { hint: keyHint(publicKey) } },
+      dsseEnvelope: { payload: statement.toString('base64'), payloadType: IN_TOTO_PAYLOAD_TYPE, signatures: [{ sig: sig.toString('base64') }] },
+    }),
+  );
+}
+
+/** The OCI 1.1 referrer cosign writes for a bundle blob of `subject` (empty config, the one layer, cosign's annotations). */
+export function bundleReferrer(subject: { mediaType: string; digest: string; size: number }, bundle: { digest: string; size: number }, emptyConfigDigest: string, createdAt: Date): string {
+  return JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.empty.v1+json', size: 2, digest: emptyConfigDigest, artifactType: SIGSTORE_BUNDLE_V03 },
+    layers: [{ mediaType: SIGSTORE_BUNDLE_V03, size: bundle.size, digest: bundle.digest }],
+    annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope', [BUNDLE_PREDICATE_ANNOTATION]: COSIGN_SIGN_PREDICATE, 'org.opencontainers.image.created': createdAt.toISOString().replace(/\.\d+Z$/, 'Z') },
+    subject,
+    artifactType: SIGSTORE_BUNDLE_V03,
+  });
 }
