@@ -137,7 +137,7 @@ export async function cacheBench(cfg: BenchConfig): Promise<string> {
 }
 
 /** The OSV records the debootstrap end-to-end test imports (real advisories for bookworm minbase's packages). */
-const OSV_RECORDS = new URL('../test/fixtures/vulndb/debian-bookworm/', import.meta.url).pathname;
+const OSV_RECORDS = new URL('../test/fixtures/osv-debian-bookworm/', import.meta.url).pathname;
 
 export async function scanBench(cfg: BenchConfig): Promise<string> {
   const shared = cfg.quick ? 2 : 5;

@@ -25,7 +25,8 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { type BrowserSession, ensureConsoleBuilt, openBrowser } from './browser.js';
 
 const SKIP = process.env.NCR_SKIP_BROWSER === '1' || process.env.NCR_SKIP_REAL_CLIENTS === '1';
-const OSV_DIR = join(FIXTURES, 'debian-bookworm');
+// not under FIXTURES: tests that import that whole directory must not get these
+const OSV_DIR = join(FIXTURES, '..', 'osv-debian-bookworm');
 
 interface Expected {
   package: string;
