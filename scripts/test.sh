@@ -26,6 +26,9 @@ declare -A PKG_FOR_TOOL=(
   # talk to (test/outbound/distribution.test.ts)
   [docker-registry]=docker-registry
   [htpasswd]=apache2-utils
+  # a real Debian bookworm minbase for the scanner's end-to-end test (test/browser/scanning-debootstrap.test.ts),
+  # built once from Debian's mirror and cached in /var/cache/ncr-test
+  [debootstrap]=debootstrap
 )
 
 missing_pkgs=()

@@ -21,6 +21,8 @@ import { PolicyService, type PolicyStores } from './domain/policies/policy.servi
 import { ProtectionGuard } from './domain/policies/protection.js';
 import { TrustService } from './domain/trust/trust.service.js';
 import { Scanner } from './domain/scanning/scanner.js';
+import { SCANNER_SUBJECT } from './domain/scanning/ports.js';
+import { HarborScanner } from './outbound/harbor-scanner.js';
 import { ScanService, type ScanStores } from './domain/scanning/service.js';
 import { BlobService } from './domain/registry/blob.service.js';
 import { ManifestService, PULL_THROUGH_ACTOR } from './domain/registry/manifest.service.js';
@@ -266,7 +268,19 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     scanStore,
     readRpmDbSqlite,
   );
-  const scans = new ScanService(scanStore, uowOf(scanStores), queue, scanner, (name) => registries.get(name), async (r, d) => (await manifestOf(r, d)) !== undefined, clock);
+  // an external scanner (Harbor's Pluggable Scanner API) when configured: it pulls with a short-lived token for that
+  // one repository, from the public address (or the one ncr listens on)
+  const adapter = config.scanning.adapter;
+  const external = adapter.url
+    ? new HarborScanner({
+        url: adapter.url,
+        authorization: adapter.authorization,
+        timeoutMs: adapter.timeoutSeconds * 1000,
+        registryUrl: () => adapter.registryUrl ?? config.server.publicUrl ?? `${config.server.tls.cert ? 'https' : 'http'}://${registryHost()}`,
+        pullAuthorization: async (repository) => `Bearer ${(await tokens.issueAccess('ncr', { userId: SCANNER_SUBJECT, access: [{ type: 'repository', name: repository, actions: ['pull'] }] })).token}`,
+      })
+    : undefined;
+  const scans = new ScanService(scanStore, uowOf(scanStores), queue, scanner, (name) => registries.get(name), async (r, d) => (await manifestOf(r, d)) !== undefined, clock, external);
   pullGuards.push(scans.pullGuard);
   outbox.subscribe('scanning', (e) => scans.onEvent(e.event), { types: ['ArtifactPushed', 'ArtifactDeleted', 'ImageDeleted', 'RegistryDeleted'], maxAttempts: 10, backoffMs: 1000 });
   outbox.on(() => scans.forgetSettings(), ['ScanSettingsChanged', 'CveAllowlistChanged', 'RegistryDeleted']);

@@ -132,6 +132,18 @@ export const ConfigSchema = Type.Object(
         Type.String({ maxLength: 255, description: 'an image cache registry that answers registry-mirror requests (/v2/library/nginx/...) naming no local registry', defaultText: 'none (no mirror mode)' }),
       ),
     }),
+    scanning: group('vulnerability scanning (docs/scanning.md)', {
+      adapter: group("an external scanner through Harbor's Pluggable Scanner API v1.1, instead of the built-in one", {
+        url: Type.Optional(
+          Type.String({ maxLength: 500, description: "the scanner adapter's API base, e.g. http://trivy-adapter:8080/api/v1: scans go to it instead of the built-in scanner", defaultText: 'none (the built-in scanner)' }),
+        ),
+        authorization: Type.Optional(Type.String({ maxLength: 4096, description: 'the Authorization header value ncr sends to the adapter', defaultText: 'none', sensitive: true })),
+        registryUrl: Type.Optional(
+          Type.String({ maxLength: 500, description: "the address the adapter pulls images from (ncr's /v2)", defaultText: 'server.publicUrl, else the address ncr listens on' }),
+        ),
+        timeoutSeconds: seconds(5, 86_400, 600, 'a scan the adapter has not reported on after this long fails'),
+      }),
+    }),
     webhooks: group('webhook deliveries', {
       allowPrivateNetworks: Type.Boolean({ default: false, description: 'let webhooks reach loopback, link-local and private addresses (refused by default: SSRF)' }),
       timeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 3000, description: 'a delivery attempt gets no longer than this for its whole request and response' }),

@@ -189,4 +189,16 @@ describe.each(DB_KINDS)('vulnerability scanning (%s)', { timeout: 120_000 }, (db
     expect(o.message).toContain(`layer ${ld}`);
     expect((await s.api('GET', `/api/v1/registries/${REG}/images/broken/artifacts/${digest}/scan/report`)).status).toBe(404);
   });
+
+  it('the OpenAPI document describes what the vulndb and report routes answer', async () => {
+    const spec = (await (await fetch(`${s.url}/api/v1/openapi.json`)).json()) as any;
+    const ok = (path: string, method: string) => spec.paths[path][method].responses['200'].content['application/json'].schema;
+    expect(Object.keys(ok('/api/v1/vulndb/import', 'post').properties).sort()).toEqual(['read', 'skipped', 'source', 'unchanged', 'written']);
+    expect(spec.paths['/api/v1/vulndb/import'].post.responses['413']).toBeDefined();
+    expect(ok('/api/v1/vulndb', 'get').properties.sources.items.properties).toHaveProperty('ageSeconds');
+    const report = ok('/api/v1/registries/{registry}/images/{image}/artifacts/{digest}/scan/report', 'get').properties[MIME];
+    expect(report.properties.vulnerabilities.items.required).toEqual(expect.arrayContaining(['id', 'package', 'version', 'fix_version', 'severity', 'vendor_attributes']));
+    expect(JSON.stringify(report.properties.vulnerabilities.items.properties.severity)).toContain('"Critical"');
+    expect(ok('/api/v1/registries/{registry}/images/{image}/scans', 'get').properties.items.items.properties).toHaveProperty('digest');
+  });
 });

@@ -27,6 +27,9 @@ export interface IdentityOptions {
 }
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,62}$/;
 
+/** Token subjects of ncr's own services (e.g. `service:scanner`): valid only with the scopes their token carries, on /v2. */
+export const SERVICE_SUBJECT_PREFIX = 'service:';
+
 export interface Principal {
   userId: string;
   username: string;
@@ -225,6 +228,8 @@ export class IdentityService {
 
   /** The current principal of a user id (role may have changed since a token was issued); undefined when gone. */
   async principalOf(userId: string, accessKeyId?: string): Promise<Principal | undefined> {
+    // ncr's own services (the external scanner's pull token): no user behind them, only what their token grants
+    if (userId.startsWith(SERVICE_SUBJECT_PREFIX)) return { userId, username: userId, role: 'viewer' };
     const cacheKey = `${userId}\0${accessKeyId ?? ''}`;
     const hit = this.principals.get(cacheKey);
     if (hit) return hit;

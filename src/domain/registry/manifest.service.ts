@@ -153,7 +153,7 @@ export class ManifestService {
   /** GET: resolves and records the pull (batched). */
   async pull(repoName: string, reference: string, accept: string | string[] | undefined, actor: Actor): Promise<StoredManifest> {
     const m = await this.resolve(repoName, reference, accept);
-    for (const g of this.pullGuards) await g.check(repoName, m.digest);
+    for (const g of this.pullGuards) await g.check(repoName, m.digest, actor);
     this.pulls.record({ repositoryId: m.repositoryId, repository: repoName, digest: m.digest, tag: m.tag, at: this.clock.now(), actor });
     return m;
   }

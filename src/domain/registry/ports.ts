@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Page, PageRequest } from '../pagination.js';
+import type { Actor } from '../events.js';
 
 /** A registry's purpose (the guide's "purpose of use"): a standard one takes pushes, an image cache only pulls. */
 export type RegistryKind = 'standard' | 'cache';
@@ -174,8 +175,8 @@ export interface ChangeGuard {
 
 /** A capability's veto over serving a manifest (image trust: only verified images; later scanning: vulnerable ones). */
 export interface PullGuard {
-  /** Throws NcrError PULL_REFUSED, saying what the image lacks, when `repository@digest` may not be pulled. */
-  check(repository: string, digest: string): Promise<void>;
+  /** Throws NcrError PULL_REFUSED, saying what the image lacks, when `repository@digest` may not be pulled (by `actor`). */
+  check(repository: string, digest: string, actor?: Actor): Promise<void>;
 }
 
 /**

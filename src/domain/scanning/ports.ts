@@ -94,6 +94,18 @@ export interface ScanStore {
   putSource(source: AdvisorySource, importedAt: number): Promise<void>;
 }
 
+/** The subject of the short-lived pull tokens ncr hands an external scanner (prevent pull does not apply to it). */
+export const SCANNER_SUBJECT = 'service:scanner';
+
+/**
+ * A scanner outside ncr (Harbor's Pluggable Scanner API v1.1): it pulls the image from ncr itself and reports its
+ * vulnerabilities. Implemented by outbound/harbor-scanner.ts.
+ */
+export interface ExternalScanner {
+  /** The image's findings. NcrError UNAVAILABLE when the scanner cannot be reached, fails or takes too long; aborts with the signal. */
+  scan(a: { repository: string; digest: string; mediaType: string }, signal: AbortSignal): Promise<{ scanner: { name: string; vendor: string; version: string }; findings: Finding[] }>;
+}
+
 /** What scanning reads of the registry core (wired in app.ts). */
 export interface ImageReads {
   /** The stored manifest, or undefined. */

@@ -34,8 +34,8 @@ export class Scanner {
     }
   }
 
-  /** The OS and packages of an image manifest. VALIDATION_FAILED for an index or an artifact that is not an image. */
-  async inventory(repository: string, digest: string, signal?: AbortSignal): Promise<Inventory> {
+  /** The parsed image manifest and its media type. VALIDATION_FAILED for an index or an artifact that is not an image. */
+  async image(repository: string, digest: string) {
     const stored = await this.reads.manifest(repository, digest);
     if (!stored) throw new NcrError('NOT_FOUND', `${repository}@${digest} does not exist`);
     const m = parseManifest(stored.content, stored.mediaType);
@@ -43,6 +43,12 @@ export class Scanner {
     if (m.config?.mediaType !== OCI_IMAGE_CONFIG && m.config?.mediaType !== DOCKER_IMAGE_CONFIG) {
       throw new NcrError('VALIDATION_FAILED', `${repository}@${digest} is not a container image (config ${m.config?.mediaType}): there is nothing to scan`);
     }
+    return { manifest: m, mediaType: stored.mediaType };
+  }
+
+  /** The OS and packages of an image manifest. VALIDATION_FAILED for an index or an artifact that is not an image. */
+  async inventory(repository: string, digest: string, signal?: AbortSignal): Promise<Inventory> {
+    const { manifest: m } = await this.image(repository, digest);
     const indexes: LayerIndex[] = [];
     for (const layer of m.layers) {
       signal?.throwIfAborted();

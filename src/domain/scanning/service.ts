@@ -16,7 +16,7 @@ import type { PullGuard, Registry } from '../registry/ports.js';
 import type { UnitOfWork } from '../uow.js';
 import type { Advisory, AdvisorySource } from './advisories.js';
 import { SEVERITIES, severityRank } from './cvss.js';
-import { DEFAULT_SETTINGS, type Finding, type ScanReport, type ScanSettings, type ScanStore, type VulnDbSource } from './ports.js';
+import { DEFAULT_SETTINGS, SCANNER_SUBJECT, type ExternalScanner, type Finding, type ScanReport, type ScanSettings, type ScanStore, type VulnDbSource } from './ports.js';
 import { overviewOf, type ScanOverview } from './report.js';
 import type { Scanner } from './scanner.js';
 
@@ -50,6 +50,8 @@ export class ScanService {
     private readonly registry: (name: string) => Promise<Registry>,
     private readonly artifactExists: (repository: string, digest: string) => Promise<boolean>,
     private readonly clock: Clock,
+    /** scans go to it instead of the built-in scanner (config scanning.adapter) */
+    private readonly external?: ExternalScanner,
   ) {}
 
   // --- scans -------------------------------------------------------------------------------------------------------
@@ -114,9 +116,17 @@ export class ScanService {
     if (!cur || cur.status !== 'Scanning' || cur.jobId !== jobId) return { status: 'skipped: not this scan' };
     let result: Pick<ScanReport, 'status' | 'message' | 'inventory' | 'findings' | 'dbStamp'>;
     try {
-      const inventory = await this.scanner.inventory(p.repository, p.digest, signal);
-      const findings = await this.scanner.match(inventory);
-      result = { status: 'Success', message: null, inventory, findings, dbStamp: await this.dbStamp() };
+      if (this.external) {
+        // the adapter pulls the image itself; there is no package list to keep, so no rematch after an import
+        const { mediaType } = await this.scanner.image(p.repository, p.digest);
+        const { findings } = await this.external.scan({ repository: p.repository, digest: p.digest, mediaType }, signal);
+        findings.sort((x, y) => severityRank(y.severity) - severityRank(x.severity) || x.package.localeCompare(y.package) || x.id.localeCompare(y.id));
+        result = { status: 'Success', message: null, inventory: null, findings, dbStamp: null };
+      } else {
+        const inventory = await this.scanner.inventory(p.repository, p.digest, signal);
+        const findings = await this.scanner.match(inventory);
+        result = { status: 'Success', message: null, inventory, findings, dbStamp: await this.dbStamp() };
+      }
     } catch (err) {
       if (signal.aborted) return { status: 'stopped' };
       if (!(err instanceof NcrError)) throw err; // unexpected (database, storage): retried by the queue
@@ -232,7 +242,9 @@ export class ScanService {
   // --- prevent pull ------------------------------------------------------------------------------------------------
 
   readonly pullGuard: PullGuard = {
-    check: async (repository, digest) => {
+    check: async (repository, digest, actor) => {
+      // the external scanner pulls what it scans, vulnerable or not
+      if (actor?.userId === SCANNER_SUBJECT) return;
       const registry = repository.slice(0, repository.indexOf('/'));
       const s = await this.registrySettings(registry);
       if (!s.preventSeverity) return;

@@ -8,7 +8,7 @@ import type { TrustService } from '../../domain/trust/trust.service.js';
 import type { PolicyService } from '../../domain/policies/policy.service.js';
 import type { ReplicationService } from '../../domain/replication/replication.service.js';
 import type { FastifyRequest } from 'fastify';
-import type { IdentityService, Principal } from '../../domain/auth/identity.service.js';
+import { SERVICE_SUBJECT_PREFIX, type IdentityService, type Principal } from '../../domain/auth/identity.service.js';
 import type { SessionService } from '../../domain/auth/session.service.js';
 import { type Action, require, type Resource } from '../../domain/auth/permissions.js';
 import type { Actor } from '../../domain/events.js';
@@ -97,6 +97,9 @@ export async function requireUser(deps: ApiDeps, req: FastifyRequest): Promise<P
     if (isNcrError(err) && err.code === 'UNAUTHORIZED') throw new NcrError('UNAUTHORIZED', err.message, { headers: { 'WWW-Authenticate': 'Basic realm="ncr"' } });
     throw err;
   });
+  if (caller?.principal.userId.startsWith(SERVICE_SUBJECT_PREFIX)) {
+    throw new NcrError('UNAUTHORIZED', "this token is one of ncr's own services' (a scanner's pull token): it works only on /v2, for what it grants", { headers: { 'WWW-Authenticate': 'Basic realm="ncr"' } });
+  }
   if (!caller) {
     throw new NcrError('UNAUTHORIZED', 'log in: send Basic auth with your access key (username) and secret key (password)', {
       headers: { 'WWW-Authenticate': 'Basic realm="ncr"' },

@@ -11,7 +11,7 @@ import { HARBOR_REPORT_MIME, harborReport, type ScanOverview } from '../../domai
 import type { ScanCycle } from '../../domain/scanning/service.js';
 import type { ScanSettings } from '../../domain/scanning/ports.js';
 import { SEVERITIES } from '../../domain/scanning/cvss.js';
-import { actor, type ApiDeps, authorize, iso, withErrors } from './common.js';
+import { actor, type ApiDeps, authorize, ErrorResponse, iso, withErrors } from './common.js';
 
 const ArtifactParams = Type.Object({ registry: Type.String(), image: Type.String(), digest: Type.String() });
 const ImageParams = Type.Object({ registry: Type.String(), image: Type.String() });
@@ -58,6 +58,57 @@ const ScheduleBody = Type.Object(
 );
 const ScheduleOut = Type.Object({ cycle: Type.String(), cron: Nullable(Type.String()), nextAt: Nullable(Type.String({ format: 'date-time' })) });
 
+const VulnDbOut = Type.Object({
+  stamp: Nullable(Type.String({ description: 'identifies the data scans were matched against (changes with every import)' })),
+  sources: Type.Array(
+    Type.Object({
+      source: Type.String({ description: 'osv or debian (the Debian security tracker)' }),
+      advisories: Type.Integer({ description: 'advisories stored from this source' }),
+      importedAt: Type.String({ format: 'date-time', description: 'the last import' }),
+      ageSeconds: Type.Integer({ description: 'seconds since the last import' }),
+    }),
+  ),
+});
+const ImportOut = Type.Object({
+  source: Type.String({ description: 'osv or debian, told by the content' }),
+  read: Type.Integer({ description: 'advisories in the file' }),
+  written: Type.Integer({ description: 'new or changed advisories stored' }),
+  unchanged: Type.Integer({ description: 'advisories already stored as they are' }),
+  skipped: Type.Integer({ description: 'records ncr cannot match (no affected package, withdrawn, GIT ranges only)' }),
+});
+const ScannerOut = Type.Object({ name: Type.String(), vendor: Type.String(), version: Type.String() });
+const VulnerabilityOut = Type.Object({
+  id: Type.String({ description: 'the CVE ID when there is one, else the advisory ID' }),
+  package: Type.String(),
+  version: Type.String({ description: 'the installed version' }),
+  fix_version: Type.String({ description: 'empty when no fixed version is known (not fixable)' }),
+  severity: SeverityName,
+  description: Type.String(),
+  links: Type.Array(Type.String()),
+  preferred_cvss: Type.Optional(Type.Object({ score_v3: Type.Number(), vector_v3: Nullable(Type.String()) })),
+  cwe_ids: Type.Array(Type.String()),
+  vendor_attributes: Type.Object({
+    ecosystem: Type.String({ description: 'e.g. Debian:12, npm, PyPI (the scanner name for an external scanner)' }),
+    path: Type.String({ description: 'where the package was found in the image' }),
+    aliases: Type.Array(Type.String()),
+    allowlisted: Type.Boolean({ description: "the registry's CVE allow list (or the common one) covers it" }),
+  }),
+});
+const ReportOut = Type.Object(
+  {
+    [HARBOR_REPORT_MIME]: Type.Object({
+      generated_at: Type.String({ format: 'date-time' }),
+      artifact: Type.Object({ repository: Type.String(), digest: Type.String(), mime_type: Type.String() }),
+      scanner: ScannerOut,
+      severity: SeverityName,
+      vulnerabilities: Type.Array(VulnerabilityOut),
+    }),
+  },
+  { description: `Harbor's vulnerabilities addition: the report keyed by its mime type (${HARBOR_REPORT_MIME})` },
+);
+const ScansOut = Type.Object({ items: Type.Array(Type.Composite([Type.Object({ digest: Type.String() }), OverviewOut])) });
+const AllowlistOut = Type.Object({ allowlist: Type.Array(Type.String()), expiresAt: Nullable(Type.String({ format: 'date-time' })) });
+
 const overviewView = (o: ScanOverview) => ({ ...o, startedAt: iso(o.startedAt) ?? null, endedAt: iso(o.endedAt) ?? null });
 const settingsView = (s: ScanSettings) => ({ ...s, allowlistExpiresAt: iso(s.allowlistExpiresAt) ?? null });
 const epoch = (s: string | null | undefined): number | null => {
@@ -99,7 +150,7 @@ export function scanningRoutes(app: FastifyInstance, deps: ApiDeps) {
   });
   app.get(
     '/registries/:registry/images/:image/artifacts/:digest/scan/report',
-    { schema: { tags: ['scanning'], summary: `The last successful scan's report, keyed by its mime type (${HARBOR_REPORT_MIME}), as Harbor's vulnerabilities addition`, params: ArtifactParams } },
+    { schema: { tags: ['scanning'], summary: `The last successful scan's report, keyed by its mime type (${HARBOR_REPORT_MIME}), as Harbor's vulnerabilities addition`, params: ArtifactParams, response: withErrors({ 200: ReportOut }) } },
     async (req) => {
       const { registry, image } = req.params as P;
       const p = await authorize(deps, req, 'scan:view', { registry, repository: `${registry}/${image}` });
@@ -112,7 +163,7 @@ export function scanningRoutes(app: FastifyInstance, deps: ApiDeps) {
   );
   app.get(
     '/registries/:registry/images/:image/scans',
-    { schema: { tags: ['scanning'], summary: "The scan status of the image's artifacts (the Vulnerability column); artifacts not listed are Not Scanned", params: ImageParams, querystring: Type.Object({ digest: Type.Optional(Type.Array(Type.String(), { maxItems: 500 })) }) } },
+    { schema: { tags: ['scanning'], summary: "The scan status of the image's artifacts (the Vulnerability column); artifacts not listed are Not Scanned", params: ImageParams, querystring: Type.Object({ digest: Type.Optional(Type.Array(Type.String(), { maxItems: 500 })) }), response: withErrors({ 200: ScansOut }) } },
     async (req) => {
       const { registry, image } = req.params as P;
       await authorize(deps, req, 'scan:view', { registry, repository: `${registry}/${image}` });
@@ -137,12 +188,12 @@ export function scanningRoutes(app: FastifyInstance, deps: ApiDeps) {
     return settingsView(await scans.setSettings(registry, patch, actor(req, p)));
   });
 
-  app.get('/scan/allowlist', { schema: { tags: ['scanning'], summary: 'The common CVE allow list (used by every registry without its own)', response: withErrors({ 200: Type.Object({ allowlist: Type.Array(Type.String()), expiresAt: Nullable(Type.String({ format: 'date-time' })) }) }) } }, async (req) => {
+  app.get('/scan/allowlist', { schema: { tags: ['scanning'], summary: 'The common CVE allow list (used by every registry without its own)', response: withErrors({ 200: AllowlistOut }) } }, async (req) => {
     const p = await authorize(deps, req, 'scan:view');
     const a = await scans.commonAllowlist(actor(req, p));
     return { allowlist: a.allowlist, expiresAt: iso(a.expiresAt) ?? null };
   });
-  app.put('/scan/allowlist', { schema: { tags: ['scanning'], summary: 'Set the common CVE allow list (admins)', body: AllowlistBody } }, async (req) => {
+  app.put('/scan/allowlist', { schema: { tags: ['scanning'], summary: 'Set the common CVE allow list (admins)', body: AllowlistBody, response: withErrors({ 200: AllowlistOut }) } }, async (req) => {
     const p = await authorize(deps, req, 'scan:global');
     const b = req.body as { allowlist: string | string[]; expiresAt?: string | null };
     const a = await scans.setCommonAllowlist({ allowlist: b.allowlist, expiresAt: epoch(b.expiresAt) }, actor(req, p));
@@ -160,7 +211,7 @@ export function scanningRoutes(app: FastifyInstance, deps: ApiDeps) {
     return { ...s, nextAt: iso(s.nextAt) ?? null };
   });
 
-  app.get('/vulndb', { schema: { tags: ['scanning'], summary: 'The imported vulnerability data: advisories per source and their age' } }, async (req) => {
+  app.get('/vulndb', { schema: { tags: ['scanning'], summary: 'The imported vulnerability data: advisories per source and their age', response: withErrors({ 200: VulnDbOut }) } }, async (req) => {
     const p = await authorize(deps, req, 'scan:view');
     const v = await scans.vulnDb(actor(req, p));
     return { stamp: v.stamp, sources: v.sources.map((s) => ({ ...s, importedAt: iso(s.importedAt) })) };
@@ -173,7 +224,7 @@ export function scanningRoutes(app: FastifyInstance, deps: ApiDeps) {
       '/vulndb/import',
       {
         bodyLimit: 1024 * 1024 * 1024,
-        schema: { tags: ['scanning'], summary: "Import vulnerability data (admins): the request body is an OSV record, an array of them, an OSV all.zip, or the Debian security tracker's JSON; only new or changed advisories are written", querystring: Type.Object({ name: Type.Optional(Type.String({ maxLength: 255 })) }) },
+        schema: { tags: ['scanning'], summary: "Import vulnerability data (admins): the request body is an OSV record, an array of them, an OSV all.zip, or the Debian security tracker's JSON; only new or changed advisories are written", querystring: Type.Object({ name: Type.Optional(Type.String({ maxLength: 255 })) }), response: withErrors({ 200: ImportOut, 413: ErrorResponse }) },
       },
       async (req) => {
         const p = await authorize(deps, req, 'scan:global');
