@@ -15,6 +15,7 @@ import { stats, type Stats } from './load.js';
 import { Machine, micro, type LimitId, type Micro } from './machine.js';
 import { printReport, writeResults, type Results, type RunInfo, type ScaleResults, type ScenarioResult } from './report.js';
 import { cacheBench, webhookBench } from './capabilities.js';
+import { replicationBench } from './cap-replication.js';
 import { gcBench, gcLine } from './gc.js';
 import { catalogPages, peakRss, tagPages } from './scale.js';
 import { s3Bench, s3Report } from './s3.js';
@@ -206,6 +207,17 @@ async function main(): Promise<void> {
     } catch (err) {
       gcLines.push(`cap-cache failed: ${(err as Error).message}`);
       log(`cap-cache failed: ${(err as Error).message}`);
+    }
+  }
+
+  if (selected(cfg, 'cap-replication')) {
+    try {
+      const line = await replicationBench(cfg, log);
+      gcLines.push(line);
+      log(line);
+    } catch (err) {
+      gcLines.push(`cap-replication failed: ${(err as Error).message}`);
+      log(`cap-replication failed: ${(err as Error).message}`);
     }
   }
 
