@@ -54,6 +54,8 @@ export interface BenchConfig {
   root: string;
   /** the checkout whose bin/ncr.js is benchmarked: this one, or BENCH_NCR_DIR (e.g. a build of another commit) */
   ncrDir: string;
+  /** `ncr serve --workers N` for every ncr the benchmark starts (BENCH_NCR_WORKERS; 1 = no cluster) */
+  ncrWorkers: number;
   peerBin: string;
 }
 
@@ -122,6 +124,7 @@ export function loadBenchConfig(): BenchConfig {
     tmp,
     root,
     ncrDir: resolve(process.env.BENCH_NCR_DIR || root),
+    ncrWorkers: Math.max(1, Math.floor(num('BENCH_NCR_WORKERS', 1))),
     peerBin: process.env.BENCH_PEER_BIN ?? 'docker-registry',
   };
 }

@@ -16,6 +16,7 @@ import { Machine, micro, type LimitId, type Micro } from './machine.js';
 import { printReport, writeResults, type Results, type RunInfo, type ScaleResults, type ScenarioResult } from './report.js';
 import { cacheBench, webhookBench } from './capabilities.js';
 import { replicationBench } from './cap-replication.js';
+import { workersBench } from './workers.js';
 import { gcBench, gcLine } from './gc.js';
 import { catalogPages, peakRss, tagPages } from './scale.js';
 import { s3Bench, s3Report } from './s3.js';
@@ -49,7 +50,7 @@ function runInfo(cfg: BenchConfig): Omit<RunInfo, 'seconds' | 'transport'> {
     machine: [`machine: ${sh('nproc', [])} cores (nproc), CPU ${model}, memory ${mem[1] ?? '?'} total / ${mem[6] ?? '?'} available (free -h), Linux ${sh('uname', ['-r'])}`],
     versions: [
       `peer: ${sh(cfg.peerBin, ['--version']).split('\n')[0]} (Debian docker-registry, filesystem storage, inmemory blob descriptor cache, no auth)`,
-      `ncr: commit ${commit}${dirty}${where}, SQLite, Node ${process.version}`,
+      `ncr: commit ${commit}${dirty}${where}, SQLite, Node ${process.version}${cfg.ncrWorkers > 1 ? `, serve --workers ${cfg.ncrWorkers}` : ''}`,
     ],
   };
 }
@@ -230,6 +231,17 @@ async function main(): Promise<void> {
     } catch (err) {
       gcLines.push(`cap-replication failed: ${(err as Error).message}`);
       log(`cap-replication failed: ${(err as Error).message}`);
+    }
+  }
+
+  if (selected(cfg, 'cap-workers')) {
+    try {
+      const line = await workersBench(cfg, log);
+      gcLines.push(line);
+      log(line);
+    } catch (err) {
+      gcLines.push(`cap-workers failed: ${(err as Error).message}`);
+      log(`cap-workers failed: ${(err as Error).message}`);
     }
   }
 
