@@ -95,6 +95,7 @@ export function runPrimary(n: number, onListening: (url: string) => void, log: (
       ready = true;
       onListening(url);
     } catch (err) {
+      if (stopping) return; // a signal during start-up: the workers were told to stop
       log(`${(err as Error).message}; stopping`);
       stop('SIGTERM', 1);
     }

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +179,34 @@ describe.each(DB_KINDS)('ncr serve --workers 2 (%s)', (db: DbKind) => {
     } finally {
       if (s && s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
       await pg?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('ncr serve --workers 2 that cannot start', () => {
+  it('stops with code 1 and says why when the first worker cannot listen', { timeout: 120_000 }, async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const dataDir = await mkdtemp(join(tmpdir(), 'ncr-workers-'));
+    try {
+      const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NCR_')));
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), 'serve', '--workers', '2'], {
+        cwd: ROOT,
+        env: { ...base, NCR_SERVER_HOST: '127.0.0.1', NCR_SERVER_PORT: String(port), NCR_SERVER_LOG_LEVEL: 'warn', NCR_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      expect(code, out).toBe(1);
+      expect(out).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect(out).toMatch(/worker 1 \(pid \d+\) exited before listening \(code 1\); stopping/);
+      expect(out).not.toContain('listening on http');
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
       await rm(dataDir, { recursive: true, force: true });
     }
   });
