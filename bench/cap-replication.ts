@@ -93,11 +93,19 @@ export async function replicationBench(cfg: BenchConfig, log: (m: string) => voi
       const started = await api(a.url, 'POST', `/registries/${REGISTRY}/replications/${rule}/run`);
       const done = await until(`replication run ${started.id}`, async () => {
         const page = await api(a.url, 'GET', `/registries/${REGISTRY}/replications/${rule}/executions?perPage=100`);
-        const e = (page.items as { id: string; status: string; message?: string; counts: Record<string, number> }[]).find((x) => x.id === started.id);
+        const e = (page.items as { id: string; status: string; message?: string; counts: Record<string, number>; createdAt: string; startedAt: string | null }[]).find(
+          (x) => x.id === started.id,
+        );
         return e && e.status !== 'queued' && e.status !== 'running' ? e : undefined;
       });
       const rs = (performance.now() - t0) / 1000;
       if (done.status !== 'succeeded' || done.counts.copied !== images.length) throw new Error(`replication run ended ${done.status} (${done.message ?? ''}), counts ${JSON.stringify(done.counts)}`);
+      // where the run's time went: waiting for its job, the big image, the small ones (each task's own duration)
+      const tasks = (await api(a.url, 'GET', `/registries/${REGISTRY}/replications/${rule}/executions/${started.id}/tasks?perPage=100`)).items as { subject: string; detail: { durationMs?: number } }[];
+      const big = tasks.filter((t) => t.subject.startsWith(`${REGISTRY}/rep-big@`)).reduce((n, t) => n + (t.detail.durationMs ?? 0), 0);
+      const small = tasks.filter((t) => !t.subject.startsWith(`${REGISTRY}/rep-big@`)).reduce((n, t) => n + (t.detail.durationMs ?? 0), 0);
+      const queued = done.startedAt ? (Date.parse(done.startedAt) - Date.parse(done.createdAt)) / 1000 : NaN;
+      const breakdown = `queued ${queued.toFixed(2)} s, ${count} small images ${(small / 1000).toFixed(2)} s, the big one ${(big / 1000).toFixed(2)} s`;
       await api(a.url, 'DELETE', `/registries/${REGISTRY}/replications/${rule}`);
       repl.push(total / 1e6 / rs);
 
@@ -115,7 +123,7 @@ export async function replicationBench(cfg: BenchConfig, log: (m: string) => voi
       }
       const ss = (performance.now() - t1) / 1000;
       skopeo.push(total / 1e6 / ss);
-      log(`cap-replication round ${round}/${rounds}: replication run ${rs.toFixed(2)} s (${repl.at(-1)!.toFixed(0)} MB/s), skopeo copy ${ss.toFixed(2)} s (${skopeo.at(-1)!.toFixed(0)} MB/s)`);
+      log(`cap-replication round ${round}/${rounds}: replication run ${rs.toFixed(2)} s (${repl.at(-1)!.toFixed(0)} MB/s; ${breakdown}), skopeo copy ${ss.toFixed(2)} s (${skopeo.at(-1)!.toFixed(0)} MB/s)`);
     }
     // the copies are whole: the last round's images on B have the same manifest digests as on A
     const cb = b.client();
