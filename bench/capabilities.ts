@@ -25,7 +25,7 @@ import { debianBaseLayer, imageOn } from './scan-image.js';
 
 const auth = 'Basic ' + Buffer.from(`${ADMIN.user}:${ADMIN.pass}`).toString('base64');
 
-async function api(url: string, method: string, path: string, body?: unknown): Promise<any> {
+export async function api(url: string, method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${url}/api/v1${path}`, { method, headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);

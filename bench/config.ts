@@ -23,7 +23,7 @@ export interface BenchConfig {
   manifestPushConcurrency: number;
   listConcurrency: number;
   /** the load patterns beyond a hot set (scenarios-load.ts) */
-  load: { distinctSmall: number; distinctMany: number; distinctLarge: number; spreadRepos: number; digestManifests: number; mixedOps: number; burstImages: number };
+  load: { distinctSmall: number; distinctMany: number; distinctLarge: number; spreadRepos: number; digestManifests: number; mixedOps: number; burstImages: number; coldBlobs: number };
   /** tags in the tags/list scenario, repositories in the catalog scenario (one page each) */
   listSize: number;
   scale: {
@@ -54,6 +54,8 @@ export interface BenchConfig {
   root: string;
   /** the checkout whose bin/ncr.js is benchmarked: this one, or BENCH_NCR_DIR (e.g. a build of another commit) */
   ncrDir: string;
+  /** `ncr serve --workers N` for every ncr the benchmark starts (BENCH_NCR_WORKERS; 1 = no cluster) */
+  ncrWorkers: number;
   peerBin: string;
 }
 
@@ -101,6 +103,7 @@ export function loadBenchConfig(): BenchConfig {
       digestManifests: num('BENCH_DIGEST_MANIFESTS', q(10_000, 500)),
       mixedOps: num('BENCH_MIXED_OPS', q(400, 64)),
       burstImages: num('BENCH_BURST_IMAGES', q(300, 48)),
+      coldBlobs: num('BENCH_COLD_BLOBS', q(100, 40)),
     },
     scale: {
       enabled: flag('BENCH_SCALE', true),
@@ -121,6 +124,7 @@ export function loadBenchConfig(): BenchConfig {
     tmp,
     root,
     ncrDir: resolve(process.env.BENCH_NCR_DIR || root),
+    ncrWorkers: Math.max(1, Math.floor(num('BENCH_NCR_WORKERS', 1))),
     peerBin: process.env.BENCH_PEER_BIN ?? 'docker-registry',
   };
 }

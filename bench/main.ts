@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +16,8 @@ import { Machine, micro, type LimitId, type Micro } from './machine.js';
 import { readRecord } from './record.js';
 import { printReport, writeResults, type Results, type RunInfo, type ScaleResults, type ScenarioResult } from './report.js';
 import { cacheBench, scanBench, webhookBench } from './capabilities.js';
+import { replicationBench } from './cap-replication.js';
+import { workersBench } from './workers.js';
 import { gcBench, gcLine } from './gc.js';
 import { catalogPages, peakRss, tagPages } from './scale.js';
 import { s3Bench, s3Report } from './s3.js';
@@ -49,7 +51,7 @@ function runInfo(cfg: BenchConfig): Omit<RunInfo, 'seconds' | 'transport'> {
     machine: [`machine: ${sh('nproc', [])} cores (nproc), CPU ${model}, memory ${mem[1] ?? '?'} total / ${mem[6] ?? '?'} available (free -h), Linux ${sh('uname', ['-r'])}`],
     versions: [
       `peer: ${sh(cfg.peerBin, ['--version']).split('\n')[0]} (Debian docker-registry, filesystem storage, inmemory blob descriptor cache, no auth)`,
-      `ncr: commit ${commit}${dirty}${where}, SQLite, Node ${process.version}`,
+      `ncr: commit ${commit}${dirty}${where}, SQLite, Node ${process.version}${cfg.ncrWorkers > 1 ? `, serve --workers ${cfg.ncrWorkers}` : ''}`,
     ],
   };
 }
@@ -68,6 +70,19 @@ async function main(): Promise<void> {
     const servers: Record<Kind, Server> = { peer: await startPeer(cfg, join(cfg.tmp, 'peer')), ncr: await startNcr(cfg, join(cfg.tmp, 'ncr')) };
     log(`peer at ${servers.peer.url} (pid ${servers.peer.pid}), ncr at ${servers.ncr.url} (pid ${servers.ncr.pid})`);
     const targets: Record<Kind, Target> = { peer: { kind: 'peer', client: servers.peer.client() }, ncr: { kind: 'ncr', client: servers.ncr.client() } };
+    // CPU seconds of a restarted server once it listened: a scenario's CPU figure leaves its start-up out
+    const cpuAtStart = new Map<Kind, number>();
+    for (const k of KINDS) {
+      targets[k].restart = async () => {
+        await servers[k].stop();
+        servers[k] = k === 'peer' ? await startPeer(cfg, join(cfg.tmp, 'peer')) : await startNcr(cfg, join(cfg.tmp, 'ncr'), { createRegistry: false });
+        targets[k].client = servers[k].client();
+        const note = await dropPageCache();
+        cpuAtStart.set(k, await cpuSecondsOf(servers[k].pid));
+        log(`restarted ${k}: ${servers[k].url} (pid ${servers[k].pid}); page cache ${note}`);
+        return note;
+      };
+    }
     const machine = new Machine(cfg);
     await machine.start();
     const broken = new Set<string>();
@@ -94,9 +109,11 @@ async function main(): Promise<void> {
           if (broken.has(`${r.scenario.id}/${k}`)) continue;
           try {
             flushDisk();
-            const cpu0 = await cpuSecondsOf(servers[k].pid);
+            const pid = servers[k].pid;
+            const cpu0 = await cpuSecondsOf(pid);
             const st = stats(await r.scenario.run(targets[k], round));
-            const cpu = (await cpuSecondsOf(servers[k].pid)) - cpu0;
+            // a scenario that restarted the server: the new process's CPU time since it listened
+            const cpu = (await cpuSecondsOf(servers[k].pid)) - (servers[k].pid === pid ? cpu0 : (cpuAtStart.get(k) ?? 0));
             r.runs[k].push(st);
             line.push(`${k} ${fmt(r.scenario.headline, st)} cpu ${cpu.toFixed(2)} s`);
           } catch (err) {
@@ -187,39 +204,23 @@ async function main(): Promise<void> {
     }
   }
 
-  // capability scenarios (ncr only): printed after the table
-  if (selected(cfg, 'cap-webhooks')) {
+  // capability scenarios (ncr only): one line each, printed after the table; one that fails says why and the rest go on
+  const capability = async (id: string, run: () => Promise<string>) => {
+    if (!selected(cfg, id)) return;
     try {
-      const line = await webhookBench(cfg);
+      const line = await run();
       gcLines.push(line);
       log(line);
     } catch (err) {
-      gcLines.push(`cap-webhooks failed: ${(err as Error).message}`);
-      log(`cap-webhooks failed: ${(err as Error).message}`);
+      gcLines.push(`${id} failed: ${(err as Error).message}`);
+      log(`${id} failed: ${(err as Error).message}`);
     }
-  }
-
-  if (selected(cfg, 'cap-cache')) {
-    try {
-      const line = await cacheBench(cfg);
-      gcLines.push(line);
-      log(line);
-    } catch (err) {
-      gcLines.push(`cap-cache failed: ${(err as Error).message}`);
-      log(`cap-cache failed: ${(err as Error).message}`);
-    }
-  }
-
-  if (selected(cfg, 'cap-scan')) {
-    try {
-      const line = await scanBench(cfg);
-      gcLines.push(line);
-      log(line);
-    } catch (err) {
-      gcLines.push(`cap-scan failed: ${(err as Error).message}`);
-      log(`cap-scan failed: ${(err as Error).message}`);
-    }
-  }
+  };
+  await capability('cap-webhooks', () => webhookBench(cfg));
+  await capability('cap-cache', () => cacheBench(cfg));
+  await capability('cap-scan', () => scanBench(cfg));
+  await capability('cap-replication', () => replicationBench(cfg, log));
+  await capability('cap-workers', () => workersBench(cfg, log));
 
   // s3-*: ncr on S3 vs the same S3 server directly; printed after the table
   let s3Text = '';
@@ -257,6 +258,22 @@ async function main(): Promise<void> {
  */
 function flushDisk(): void {
   execFileSync('sync', { stdio: 'ignore', timeout: 120_000 });
+}
+
+/**
+ * Drops the kernel's page cache (after writing dirty pages back), so that the next reads come from the disk. Needs
+ * root and a kernel that lets this container do it; says which happened.
+ */
+async function dropPageCache(): Promise<string> {
+  flushDisk();
+  const cached = async () => Number(/^Cached:\s+(\d+) kB/m.exec(await readFile('/proc/meminfo', 'utf8'))?.[1] ?? NaN) / 1024;
+  const before = await cached();
+  try {
+    await writeFile('/proc/sys/vm/drop_caches', '3');
+  } catch (err) {
+    return `not dropped (${(err as NodeJS.ErrnoException).code ?? (err as Error).message} writing /proc/sys/vm/drop_caches): blobs may be read from memory`;
+  }
+  return `dropped (echo 3 > /proc/sys/vm/drop_caches; Cached ${before.toFixed(0)} → ${(await cached()).toFixed(0)} MiB)`;
 }
 
 function fmt(headline: 'MB/s' | 'req/s', st: Stats): string {

@@ -2,7 +2,8 @@
  * The load patterns beyond a hot working set (issue "Performance: keep the lead on every load pattern"): blobs pulled
  * once each right after they were pushed (100 and 1,000 × 1 MiB, 100 × 8 MiB), pulls spread over 1,000 repositories,
  * manifest GET by digest across 10,000 manifests, pushes and pulls at once, and a burst of small image pushes (each a
- * config, a layer and a manifest: the write path with its transaction, outbox event and audit entry).
+ * config, a layer and a manifest: the write path with its transaction, outbox event and audit entry), and a pull of
+ * fresh blobs right after the server restarted (cold process caches; cold page cache when the kernel lets us drop it).
  */
 import { expectStatus } from './client.js';
 import { MiB, type BenchConfig } from './config.js';
@@ -38,6 +39,29 @@ export function loadScenarios(cfg: BenchConfig): Scenario[] {
         return runCount(conc, blobs.length, (i) => pullBlob(t.client, r, blobs[i].digest));
       },
     });
+  }
+
+  {
+    // fresh blobs pushed (untimed), then the server restarted and the page cache dropped (when the kernel lets us):
+    // the pull meets a process with nothing cached (tokens, links, the peer's blob descriptor cache) and, when the
+    // drop worked, blobs read from the disk
+    const r = repo('cold');
+    const p = { count: l.coldBlobs, size: MiB };
+    const title = `blob pull of ${p.count} distinct ${size(p.size)} blobs right after a restart of the server, each pulled once, ${conc} at once`;
+    const s: Scenario = {
+      id: 'pull-cold-restart',
+      title,
+      headline: 'MB/s',
+      limit: 'read-small',
+      async run(t) {
+        if (!t.restart) throw new Error('this target cannot be restarted');
+        const blobs = uniqueBlobs(p.count, p.size);
+        await runCount(conc, blobs.length, async (i) => (await pushBlob(t.client, r, blobs[i].parts, blobs[i].digest), 0));
+        s.title = `${title}; page cache: ${await t.restart()}`;
+        return runCount(conc, blobs.length, (i) => pullBlob(t.client, r, blobs[i].digest));
+      },
+    };
+    list.push(s);
   }
 
   {

@@ -28,7 +28,13 @@ import { REGISTRY, type Kind } from './servers.js';
 
 export interface Target {
   kind: Kind;
+  /** replaced when the server is restarted */
   client: RegistryClient;
+  /**
+   * Stops this registry's server and starts it again on the same data (a new port, `client` replaced), then drops the
+   * kernel's page cache when it may; resolves with what happened to the page cache.
+   */
+  restart?(): Promise<string>;
 }
 
 export interface Scenario {

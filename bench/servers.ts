@@ -134,9 +134,10 @@ export async function startPeer(cfg: BenchConfig, dir: string): Promise<Server> 
 
 /**
  * ncr on a free loopback port with login required and known admin keys. `dataDir` is reused when it already holds
- * a database (a restart for profiling); `nodeArgs` go before bin/ncr.js (e.g. --cpu-prof); `env` adds NCR_* settings.
+ * a database (a restart for profiling); `nodeArgs` go before bin/ncr.js (e.g. --cpu-prof); `env` adds NCR_* settings;
+ * `workers` > 1 starts it as `serve --workers N` (default BENCH_NCR_WORKERS).
  */
-export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeArgs?: string[]; createRegistry?: boolean; env?: Record<string, string> } = {}): Promise<Server> {
+export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeArgs?: string[]; createRegistry?: boolean; env?: Record<string, string>; workers?: number } = {}): Promise<Server> {
   await mkdir(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = {};
   // the developer's own NCR_* settings (a database URL, a log level) must not leak into the measurement
@@ -152,7 +153,8 @@ export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeAr
   // the scenario's own settings (the S3 scenarios' storage)
   Object.assign(env, opts.env);
   const logFile = join(dataDir, '..', `${dataDir.split('/').pop()}.log`);
-  const args = [...(opts.nodeArgs ?? []), join(cfg.ncrDir, 'bin/ncr.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir];
+  const workers = opts.workers ?? cfg.ncrWorkers;
+  const args = [...(opts.nodeArgs ?? []), join(cfg.ncrDir, 'bin/ncr.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const child = spawn(process.execPath, args, { cwd: cfg.ncrDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child, logFile);
   const url = await new Promise<string>((resolve, reject) => {
@@ -217,10 +219,16 @@ export async function memoryOf(pid: number): Promise<{ rss: number; hwm: number 
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
 }
 
-/** CPU time (user + system, all threads) the process has used so far, in seconds (from /proc/<pid>/stat). */
+/**
+ * CPU time (user + system, all threads) the process and its live children (`serve --workers N`'s workers) have used
+ * so far, in seconds (from /proc/<pid>/stat and /proc/<pid>/task/<pid>/children).
+ */
 export async function cpuSecondsOf(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
   // the fields after the command name (which may hold spaces) start after the last ')'; utime and stime are 14 and 15
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const children = (await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).split(' ').filter(Boolean).map(Number);
+  let sum = (Number(fields[11]) + Number(fields[12])) / 100;
+  for (const c of children) sum += await cpuSecondsOf(c).catch(() => 0);
+  return sum;
 }

@@ -1,7 +1,12 @@
-/** `ncr serve`: validate configuration, build the app, listen, print first-start credentials once, shut down gracefully. */
+/**
+ * `ncr serve`: validate configuration, build the app, listen, print first-start credentials once, shut down gracefully.
+ * With `--workers N` (N > 1) this process is the primary of N workers that each do the rest (cluster.ts).
+ */
+import cluster from 'node:cluster';
 import { Option, type Command } from 'commander';
 import { buildApp, type Bootstrap } from '../app.js';
-import { CONFIG_LEAVES, ConfigError, configFromPaths, loadConfig, type ConfigLeaf } from '../config/index.js';
+import { CONFIG_LEAVES, ConfigError, configFromPaths, loadConfig, type Config, type ConfigLeaf } from '../config/index.js';
+import { reportListening, runPrimary } from './cluster.js';
 
 /** One flag per configuration field (and its short alias), derived from the schema; secrets are env/file only. */
 function configOptions(): { option: Option; leaf: ConfigLeaf }[] {
@@ -39,6 +44,11 @@ export function serveCommand(program: Command) {
         }
         throw err;
       }
+      const workers = config.server.workers;
+      if (workers > 1 && cluster.isPrimary) {
+        runPrimary(workers, (url) => printListening(config, url, workers));
+        return;
+      }
       const app = await buildApp(config);
       let url: string;
       try {
@@ -51,8 +61,9 @@ export function serveCommand(program: Command) {
         process.exit(1);
       }
       const shown = config.server.publicUrl ?? url.replace('0.0.0.0', '127.0.0.1');
-      process.stdout.write(`ncr ${config.database.url?.startsWith('postgres') ? 'on PostgreSQL' : 'on SQLite'}, data in ${config.dataDir}\n`);
-      process.stdout.write(`listening on ${url}\n  web console: ${shown}/\n  API docs:    ${shown}/api/v1/docs\n`);
+      // a worker leaves the banner to the primary, which prints it once every worker listens
+      if (cluster.isWorker) reportListening(url);
+      else printListening(config, url, 1);
       if (app.bootstrap) printBootstrap(app.bootstrap, shown);
       let stopping = false;
       const stop = async (signal: string) => {
@@ -66,7 +77,16 @@ export function serveCommand(program: Command) {
       };
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
+      // a worker whose primary is gone (killed) stops too, rather than serve on unsupervised
+      if (cluster.isWorker) process.on('disconnect', () => void stop('primary gone'));
     });
+}
+
+function printListening(config: Config, url: string, workers: number) {
+  const shown = config.server.publicUrl ?? url.replace('0.0.0.0', '127.0.0.1');
+  const procs = workers > 1 ? `, ${workers} worker processes` : '';
+  process.stdout.write(`ncr ${config.database.url?.startsWith('postgres') ? 'on PostgreSQL' : 'on SQLite'}, data in ${config.dataDir}${procs}\n`);
+  process.stdout.write(`listening on ${url}\n  web console: ${shown}/\n  API docs:    ${shown}/api/v1/docs\n`);
 }
 
 /** The first-start credentials, printed once to standard output (never to the log). */

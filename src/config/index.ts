@@ -46,6 +46,7 @@ export const ConfigSchema = Type.Object(
         LOG_LEVELS.map((l) => Type.Literal(l)),
         { default: 'info', description: 'log level; debug adds one line per request' },
       ),
+      workers: Type.Integer({ minimum: 1, maximum: 64, default: 1, description: 'processes serving requests: above 1, a primary process forks this many workers that share the listening socket (node:cluster) and restarts any that dies' }),
     }),
     database: group('the metadata database', {
       url: Type.Optional(Type.String({ minLength: 1, description: 'postgres://user@host:5432/db for PostgreSQL, or sqlite:/path/file.db', defaultText: 'SQLite at DATA_DIR/ncr.db' })),
@@ -203,6 +204,7 @@ export const FLAG_ALIASES: Readonly<Record<string, string>> = {
   'server.tls.cert': '--tls-cert',
   'server.tls.key': '--tls-key',
   'server.logLevel': '--log-level',
+  'server.workers': '--workers',
 };
 
 /**

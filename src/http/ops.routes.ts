@@ -1,4 +1,5 @@
 /** /healthz (process is up), /readyz (database and storage reachable), /metrics (Prometheus). */
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
 import { routeKind } from './oci/router.js';
@@ -22,6 +23,11 @@ export function opsRoutes(app: FastifyInstance, deps: { checks: Record<string, (
   const bytesIn = new client.Counter({ name: 'ncr_http_bytes_received_total', help: 'request body bytes received', labelNames: ['route'], registers: [registry] });
   const bytesOut = new client.Counter({ name: 'ncr_http_bytes_sent_total', help: 'response body bytes sent', labelNames: ['route'], registers: [registry] });
   const uploadsInProgress = new client.Gauge({ name: 'ncr_uploads_in_progress', help: 'blob upload requests being received right now', registers: [registry] });
+  // metrics are per process: with `serve --workers N` a scrape reaches one worker, and this says which
+  new client.Gauge({ name: 'ncr_process_info', help: 'this process: its pid and its cluster worker id (0 without --workers)', labelNames: ['pid', 'worker'], registers: [registry] }).set(
+    { pid: String(process.pid), worker: String(cluster.worker?.id ?? 0) },
+    1,
+  );
 
   const routeOf = (url: string, routerPath: string | undefined) => (url.startsWith('/v2') ? `oci_${routeKind(url)}` : (routerPath ?? 'unmatched'));
 
