@@ -71,3 +71,12 @@ export async function openBrowser(viewport = { width: 1280, height: 860 }): Prom
     },
   };
 }
+
+/** Signs in on the console's sign-in page and waits for the Registries page it lands on. */
+export async function signIn(page: Page, url: string, username: string, password: string): Promise<void> {
+  await page.goto(`${url}/sign-in`);
+  await page.getByLabel('Username').fill(username);
+  await page.locator('input[name=password]').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
+}

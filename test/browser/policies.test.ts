@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../helpers/oci-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { type BrowserSession, ensureConsoleBuilt, openBrowser } from './browser.js';
+import { type BrowserSession, ensureConsoleBuilt, openBrowser, signIn } from './browser.js';
 
 const VIEWER = { username: 'vic', password: 'viewer-password-2' };
 const REG = 'shop';
@@ -58,11 +58,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
   const verdictOf = async (tag: string) => (await runRows().filter({ hasText: tag }).getAttribute('data-verdict')) ?? '';
 
   it('signs in and opens the Image Protection tab', async () => {
-    await page.goto(`${s.url}/sign-in`);
-    await page.getByLabel('Username').fill('admin');
-    await page.locator('input[name=password]').fill(s.admin.password);
-    await button('Sign in').click();
-    await page.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
+    await signIn(page, s.url, 'admin', s.admin.password);
     await page.goto(`${s.url}/registries/${REG}`);
     await page.getByRole('tab', { name: 'Image Protection' }).click();
     await page.waitForURL(new RegExp(`/registries/${REG}/protection$`));
@@ -224,11 +220,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('cleanup and protection ta
     const v = await openBrowser();
     try {
       const p = v.page;
-      await p.goto(`${s.url}/sign-in`);
-      await p.getByLabel('Username').fill(VIEWER.username);
-      await p.locator('input[name=password]').fill(VIEWER.password);
-      await p.getByRole('button', { name: 'Sign in' }).click();
-      await p.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
+      await signIn(p, s.url, VIEWER.username, VIEWER.password);
       const writes = /^(Add (Cleanup|Protection) Policy|Delete (Cleanup|Protection) Policy.*|Test Run|Run Immediately|Set cycle|Change cycle|Remove cycle|Stop)$/;
       await p.goto(`${s.url}/registries/${REG}/cleanup`);
       await p.getByRole('table', { name: 'Cleanup policies' }).getByText('Keep the most recently pushed').waitFor();

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../helpers/oci-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { type BrowserSession, ensureConsoleBuilt, openBrowser } from './browser.js';
+import { type BrowserSession, ensureConsoleBuilt, openBrowser, signIn } from './browser.js';
 
 describe('storage quota in the console (chromium)', { timeout: 120_000 }, () => {
   let s: TestServer;
@@ -24,11 +24,7 @@ describe('storage quota in the console (chromium)', { timeout: 120_000 }, () => 
     await new OciClient(s.url, s.admin).pushBlob('team/app', randomBytes(900 * 1024));
     b = await openBrowser();
     page = b.page;
-    await page.goto(s.url + '/sign-in');
-    await page.getByLabel('Username').fill('admin');
-    await page.locator('input[name=password]').fill(s.admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
+    await signIn(page, s.url, 'admin', s.admin.password);
   }, 300_000);
 
   afterAll(async () => {

@@ -8,18 +8,11 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OciClient } from '../helpers/oci-client.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
-import { type BrowserSession, ensureConsoleBuilt, openBrowser } from './browser.js';
+import { type BrowserSession, ensureConsoleBuilt, openBrowser, signIn } from './browser.js';
 
 const VIEWER = { username: 'vera', password: 'viewer-password-1' };
 const ACCEPT = 'application/vnd.oci.image.manifest.v1+json';
 
-async function signIn(page: Page, url: string, username: string, password: string) {
-  await page.goto(`${url}/sign-in`);
-  await page.getByLabel('Username').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
-}
 
 describe.skipIf(process.env.NCR_SKIP_BROWSER === '1').each(DB_KINDS)('Replication tab in chromium (%s)', { timeout: 120_000 }, (db) => {
   let a: TestServer;

@@ -22,7 +22,7 @@ import { debianRootfs, dpkgLessThan, installedPackages, type DebianRootfs } from
 import { FIXTURES } from '../helpers/scan-images.js';
 import { storedZip } from '../helpers/scan-layers.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { type BrowserSession, ensureConsoleBuilt, openBrowser } from './browser.js';
+import { type BrowserSession, ensureConsoleBuilt, openBrowser, signIn } from './browser.js';
 
 const SKIP = process.env.NCR_SKIP_BROWSER === '1' || process.env.NCR_SKIP_REAL_CLIENTS === '1';
 // not under FIXTURES: tests that import that whole directory must not get these
@@ -145,11 +145,7 @@ describe.skipIf(SKIP)('a Debian bookworm minbase from debootstrap: OSV import, p
 
     b = await openBrowser();
     page = b.page;
-    await page.goto(s.url + '/sign-in');
-    await page.getByLabel('Username').fill('admin');
-    await page.locator('input[name=password]').fill(s.admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
+    await signIn(page, s.url, 'admin', s.admin.password);
   }, 20 * 60_000);
 
   afterAll(async () => {

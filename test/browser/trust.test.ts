@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli-inprocess.js';
 import { OciClient } from '../helpers/oci-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { type BrowserSession, ensureConsoleBuilt, openBrowser } from './browser.js';
+import { type BrowserSession, ensureConsoleBuilt, openBrowser, signIn } from './browser.js';
 
 describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('image trust in the console (chromium)', { timeout: 120_000 }, () => {
   let s: TestServer;
@@ -36,11 +36,7 @@ describe.skipIf(process.env.NCR_SKIP_BROWSER === '1')('image trust in the consol
     expect(sign.code, sign.stderr).toBe(0);
     b = await openBrowser();
     page = b.page;
-    await page.goto(s.url + '/sign-in');
-    await page.getByLabel('Username').fill('admin');
-    await page.locator('input[name=password]').fill(s.admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
+    await signIn(page, s.url, 'admin', s.admin.password);
   }, 300_000);
 
   afterAll(async () => {

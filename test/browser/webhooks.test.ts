@@ -13,17 +13,10 @@ import { skopeo } from '../helpers/clients.js';
 import { buildImage } from '../helpers/oci-image.js';
 import { DB_KINDS, startServer, type TestServer } from '../helpers/server.js';
 import { Receiver } from '../webhooks/receiver.js';
-import { type BrowserSession, ensureConsoleBuilt, openBrowser } from './browser.js';
+import { type BrowserSession, ensureConsoleBuilt, openBrowser, signIn } from './browser.js';
 
 const VIEWER = { username: 'wanda', password: 'viewer-password-1' };
 
-async function signIn(page: Page, url: string, username: string, password: string) {
-  await page.goto(`${url}/sign-in`);
-  await page.getByLabel('Username').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Registries', exact: true }).waitFor();
-}
 
 describe.skipIf(process.env.NCR_SKIP_BROWSER === '1').each(DB_KINDS)('Webhook tab in chromium (%s)', { timeout: 120_000 }, (db) => {
   let s: TestServer;
