@@ -20,10 +20,6 @@ import { CleanupService } from './domain/policies/cleanup.service.js';
 import { PolicyService, type PolicyStores } from './domain/policies/policy.service.js';
 import { ProtectionGuard } from './domain/policies/protection.js';
 import { TrustService } from './domain/trust/trust.service.js';
-import { Scanner } from './domain/scanning/scanner.js';
-import { SCANNER_SUBJECT } from './domain/scanning/ports.js';
-import { HarborScanner } from './outbound/harbor-scanner.js';
-import { ScanService, type ScanStores } from './domain/scanning/service.js';
 import { BlobService } from './domain/registry/blob.service.js';
 import { ManifestService, PULL_THROUGH_ACTOR } from './domain/registry/manifest.service.js';
 import type { CacheStores } from './domain/cache/ports.js';
@@ -53,7 +49,6 @@ import { maintenanceJobs, maintenanceSchedules } from './jobs/maintenance.job.js
 import { replicationJobs } from './jobs/replication.job.js';
 import { JobRunner } from './jobs/runner.js';
 import { uploadPurgeJob } from './jobs/upload-purge.job.js';
-import { scanJobs } from './jobs/scan.job.js';
 import { webhookDeliveryJob } from './jobs/webhook-delivery.job.js';
 import { WEBHOOK_PURGE_SCHEDULE, webhookPurgeJob } from './jobs/webhook-purge.job.js';
 import { GuardedHttpClient } from './outbound/http-client.js';
@@ -70,8 +65,6 @@ import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.
 import { KyselyOutboxStore } from './storage/meta/kysely/outbox.repo.js';
 import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
 import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
-import { KyselyScanStore } from './storage/meta/kysely/scanning.repo.js';
-import { readRpmDbSqlite } from './storage/rpm/rpmdb-sqlite.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
@@ -83,6 +76,8 @@ import { KyselyReplicationStore } from './storage/meta/kysely/replication.repo.j
 import { KyselyCacheStore } from './storage/meta/kysely/cache.repo.js';
 import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
+import type { ScanService } from './domain/scanning/service.js';
+import { wireScanning } from './wiring/scanning.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -240,70 +235,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   outbox.on(() => trust.forget(), ['ArtifactPushed', 'ArtifactDeleted', 'TagCreated', 'TagMoved', 'TagDeleted']);
 
   // --- vulnerability scanning: scans as jobs, auto scan on push, the schedule, allow lists, prevent pull ------------
-  const scanStores = (db: Db): ScanStores => ({ scan: new KyselyScanStore(db), jobs: new KyselyJobStore(db, meta.dialect), schedules: new KyselyScheduleStore(db) });
-  const scanStore = scanStores(meta.db).scan;
-  const manifestOf = async (repoName: string, digest: string) => {
-    const repo = await stores.repositories.getByName(repoName);
-    return repo ? stores.artifacts.content(repo.id, digest) : undefined;
-  };
-  const scanner = new Scanner(
-    {
-      manifest: manifestOf,
-      // chunks may be lent from the blob store's pool: copied, then given back
-      blob: (repoName, digest) => ({
-        async *[Symbol.asyncIterator]() {
-          const body = await blobs.open(repoName, digest);
-          try {
-            for await (const chunk of body.stream as AsyncIterable<Buffer>) {
-              const copy = Buffer.from(chunk);
-              body.release(chunk);
-              yield copy;
-            }
-          } finally {
-            body.stream.destroy();
-          }
-        },
-      }),
-    },
-    scanStore,
-    readRpmDbSqlite,
-  );
-  // an external scanner (Harbor's Pluggable Scanner API) when configured: it pulls with a short-lived token for that
-  // one repository, from the public address (or the one ncr listens on)
-  const adapter = config.scanning.adapter;
-  const external = adapter.url
-    ? new HarborScanner({
-        url: adapter.url,
-        authorization: adapter.authorization,
-        timeoutMs: adapter.timeoutSeconds * 1000,
-        registryUrl: () => adapter.registryUrl ?? config.server.publicUrl ?? `${config.server.tls.cert ? 'https' : 'http'}://${registryHost()}`,
-        pullAuthorization: async (repository) => `Bearer ${(await tokens.issueAccess('ncr', { userId: SCANNER_SUBJECT, access: [{ type: 'repository', name: repository, actions: ['pull'] }] })).token}`,
-      })
-    : undefined;
-  const scans = new ScanService(scanStore, uowOf(scanStores), queue, scanner, (name) => registries.get(name), async (r, d) => (await manifestOf(r, d)) !== undefined, clock, external);
+  const scans = wireScanning({ config, meta, uowOf, stores, blobs, registries, tokens, queue, runner, outbox, clock, registryHost: () => registryHost() });
   pullGuards.push(scans.pullGuard);
-  outbox.subscribe('scanning', (e) => scans.onEvent(e.event), { types: ['ArtifactPushed', 'ArtifactDeleted', 'ImageDeleted', 'RegistryDeleted'], maxAttempts: 10, backoffMs: 1000 });
-  outbox.on(() => scans.forgetSettings(), ['ScanSettingsChanged', 'CveAllowlistChanged', 'RegistryDeleted']);
-  async function* everyArtifact(): AsyncGenerator<{ repository: string; digest: string }> {
-    for (let rp = 1; ; rp++) {
-      const regs = await stores.registries.list({ page: rp, perPage: 100 });
-      for (const reg of regs.items) {
-        for (let ip = 1; ; ip++) {
-          const repos = await stores.repositories.list({ registryId: reg.id, page: ip, perPage: 100 });
-          for (const repo of repos.items) {
-            for (let ap = 1; ; ap++) {
-              const arts = await stores.artifacts.list({ repositoryId: repo.id, withoutAccessories: true, page: ap, perPage: 100 });
-              for (const a of arts.items) if (!/index|manifest\.list/.test(a.mediaType)) yield { repository: repo.name, digest: a.digest };
-              if (ap * 100 >= arts.total) break;
-            }
-          }
-          if (ip * 100 >= repos.total) break;
-        }
-      }
-      if (rp * 100 >= regs.total) break;
-    }
-  }
-  for (const h of scanJobs({ scans, artifacts: everyArtifact, concurrency: 2 })) runner.register(h);
 
   // --- jobs: the hourly upload purge and the daily housekeeping -----------------------------------------------------
   runner.register(uploadPurgeJob(uploads, config.uploads.maxIdleSeconds * 1000));
