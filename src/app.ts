@@ -1,6 +1,7 @@
 /** Composition root: buildApp(config) wires storage, domain services and HTTP. Nothing else imports everything. */
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { auditEntryOf } from './domain/audit/audit.js';
@@ -74,6 +75,7 @@ import { QuotaGate } from './domain/registry/quota.js';
 import { KyselyEndpointStore } from './storage/meta/kysely/endpoints.repo.js';
 import { KyselyReplicationStore } from './storage/meta/kysely/replication.repo.js';
 import { KyselyCacheStore } from './storage/meta/kysely/cache.repo.js';
+import { FsFillSpools } from './storage/spool/fs-spool.js';
 import { KyselyWebhookStore } from './storage/meta/kysely/webhooks.repo.js';
 import type { Db } from './storage/meta/kysely/util.js';
 import type { ScanService } from './domain/scanning/service.js';
@@ -313,6 +315,8 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     fastify.log,
     outbox,
     async (name) => (await stores.registries.getByName(name)) !== undefined,
+    // pulls that join a fill stream it from here as it arrives (unlinked temp files: nothing stays behind)
+    new FsFillSpools(join(tmpdir(), 'ncr-cache-fills')),
   );
   endpoints.addUsage((id) => cache.usage(id));
   manifests.setPullThroughSource(cache);

@@ -1,9 +1,10 @@
 /**
  * A small HTTP proxy in front of an image cache's source registry, for tests: counts the requests it forwards (method
  * and path), can be "down" (every connection is cut at once: the source is unreachable), and can hold a blob's body
- * back for a while (so concurrent pulls overlap, or a fill outlasts its timeout).
+ * back for a while, from its start or after its first bytes (so concurrent pulls overlap, or a fill outlasts its
+ * timeout).
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface SourceProxy {
@@ -12,8 +13,10 @@ export interface SourceProxy {
   seen: string[];
   count(method: string, pathPart: string): number;
   down: boolean;
-  /** a blob GET whose path contains this waits `ms` before its body flows */
-  hold?: { pathPart: string; ms: number };
+  /** a blob GET whose path contains this waits `ms` before its body flows (or, with `afterBytes`, the rest of it) */
+  hold?: { pathPart: string; ms: number; afterBytes?: number };
+  /** when a held body last started flowing again (Date.now()) */
+  releasedAt?: number;
   close(): Promise<void>;
 }
 
@@ -48,12 +51,36 @@ export async function startProxy(target: string): Promise<SourceProxy> {
       // the status and headers go out now; only the body may be held back
       res.flushHeaders();
       const hold = proxy.hold;
-      if (hold && req.method === 'GET' && req.url?.includes(hold.pathPart)) setTimeout(() => upRes.pipe(res), hold.ms);
+      if (hold && req.method === 'GET' && req.url?.includes(hold.pathPart)) holdBody(upRes, res, hold.afterBytes ?? 0, hold.ms);
       else upRes.pipe(res);
     });
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
+  /** Sends the first `afterBytes` bytes, then nothing for `ms`, then the rest. */
+  function holdBody(upRes: IncomingMessage, res: ServerResponse, afterBytes: number, ms: number) {
+    const release = () => {
+      proxy.releasedAt = Date.now();
+      upRes.pipe(res);
+    };
+    if (afterBytes === 0) return void setTimeout(release, ms);
+    let sent = 0;
+    const onData = (chunk: Buffer) => {
+      const head = chunk.subarray(0, afterBytes - sent);
+      sent += head.length;
+      res.write(head);
+      if (sent < afterBytes) return;
+      upRes.off('data', onData);
+      upRes.pause();
+      setTimeout(() => {
+        if (head.length < chunk.length) res.write(chunk.subarray(head.length));
+        release();
+        upRes.resume();
+      }, ms);
+    };
+    upRes.on('data', onData);
+  }
+
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

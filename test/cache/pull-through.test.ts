@@ -3,8 +3,9 @@
  * htpasswd Basic auth) and another ncr (Docker token flow), each behind a counting proxy. The guide's table: a changed
  * tag brings the source's image (after the recheck window), the same one is served from the cache, an unreachable
  * source leaves the cached image served, a tag deleted at the source is not served; by digest a cached manifest is
- * served without asking. Pushes refused; concurrent pulls of a big blob make one upstream download; a multi-arch
- * index is cached with the requested child only; a fill longer than its timeout is abandoned and the next pull works.
+ * served without asking. Pushes refused; concurrent pulls of a big blob make one upstream download, and a pull joining
+ * a fill in flight streams its bytes before the fill is done; a multi-arch index is cached with the requested child
+ * only; a fill longer than its timeout is abandoned and the next pull works.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -235,6 +236,38 @@ describe.each(cases)('image cache (%s, source %s)', (db, sourceKind) => {
       await pushImage(upstream, `${src.prefix}/big2`, big, 'latest');
       const other = await ncr.getBlob(`${cache}/${src.prefix}/big2`, digest);
       expect((await readAll(other.stream)).equals(Buffer.from(big.layers[0].bytes))).toBe(true);
+      expect(proxy.count('GET', digest)).toBe(1);
+    } finally {
+      proxy.hold = undefined;
+    }
+  });
+
+  it('a pull joining a fill in flight streams the bytes as they arrive, before the fill is done, from the one download', async () => {
+    const held = await buildImage({ dir: join(dir, 'held'), layers: 1, layerSize: 3 * 1024 * 1024, seed: `held-${sourceKind}-${db}` });
+    await pushImage(upstream, `${src.prefix}/held`, held, 'latest');
+    const digest = held.layers[0].digest;
+    const repo = `${cache}/${src.prefix}/held`;
+    // the source sends the first 1 MiB, then nothing for a while (within the 2 s fill timeout), then the rest
+    proxy.hold = { pathPart: digest, ms: 800, afterBytes: 1 << 20 };
+    proxy.releasedAt = undefined;
+    try {
+      const first = ncr.getBlob(repo, digest).then(async (b) => readAll(b.stream));
+      first.catch(() => undefined);
+      for (let i = 0; proxy.count('GET', digest) === 0; i++) {
+        if (i > 1000) throw new Error(`the fill never asked the source for ${digest}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const second = await ncr.getBlob(repo, digest);
+      const chunks: Buffer[] = [];
+      let releasedAtFirstByte: number | undefined = -1;
+      for await (const chunk of second.stream as AsyncIterable<Buffer>) {
+        if (chunks.length === 0) releasedAtFirstByte = proxy.releasedAt;
+        chunks.push(chunk);
+      }
+      // its first bytes came while the source was still holding the rest back
+      expect(releasedAtFirstByte).toBeUndefined();
+      expect(proxy.releasedAt).toBeDefined();
+      for (const body of [Buffer.concat(chunks), await first]) expect(body.equals(Buffer.from(held.layers[0].bytes))).toBe(true);
       expect(proxy.count('GET', digest)).toBe(1);
     } finally {
       proxy.hold = undefined;

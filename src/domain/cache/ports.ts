@@ -58,3 +58,21 @@ export interface CacheRegistries {
   create(name: string, actor: Actor, registryAddress: string | undefined, kind: 'cache'): Promise<{ id: string; name: string; createdAt: number }>;
   delete(name: string, force: boolean, actor: Actor): Promise<void>;
 }
+
+/**
+ * Where the bytes of a fill are kept on this node as they arrive, so that pulls joining the fill late stream them from
+ * the first byte instead of waiting for the whole blob to be stored (storage/spool/fs-spool.ts: an unlinked temp file).
+ */
+export interface FillSpools {
+  /** A new, empty spool. Throws when none can be made (pulls joining that fill then wait for it to be stored). */
+  create(): Promise<FillSpool>;
+}
+
+export interface FillSpool {
+  /** Appends `chunk` after the bytes appended before; resolves once they can be read back. One append at a time. */
+  append(chunk: Buffer): Promise<void>;
+  /** Up to `length` bytes from `position`, of those already appended. */
+  read(position: number, length: number): Promise<Buffer>;
+  /** Frees the spool; reads and appends after it fail. */
+  remove(): Promise<void>;
+}

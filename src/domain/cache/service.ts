@@ -11,7 +11,8 @@
  *
  * A tag is asked about (one HEAD) at most every `tagRecheckMs` per node; a manifest or blob by digest that is cached is
  * never asked about. Blobs stream to the client while they are stored; pulls of one blob on one node share one
- * download; a download longer than `fillTimeoutMs` is abandoned and its bytes discarded. Every write goes through
+ * download, the later ones streaming it from a spool as it arrives (shared-fill.ts); a download longer than
+ * `fillTimeoutMs` is abandoned and its bytes discarded. Every write goes through
  * the core as the system (`CacheCore`), so the usual events (ArtifactPushed, TagMoved, ...) and audit entries follow.
  */
 import { PassThrough, type Readable } from 'node:stream';
@@ -23,7 +24,8 @@ import type { Actor } from '../events.js';
 import type { EventListeners } from '../outbox/dispatcher.js';
 import type { PullThroughSource } from '../registry/ports.js';
 import type { UnitOfWork } from '../uow.js';
-import type { CacheBinding, CacheCore, CacheEndpoints, CacheRegistries, CacheStore, CacheStores } from './ports.js';
+import type { CacheBinding, CacheCore, CacheEndpoints, CacheRegistries, CacheStore, CacheStores, FillSpools } from './ports.js';
+import { SharedFill } from './shared-fill.js';
 
 export interface CacheSettings {
   /** a tag is checked against the source at most this often (per node) */
@@ -54,6 +56,8 @@ export class CacheService implements PullThroughSource {
   private readonly localRegistries = new LRUCache<string, boolean>({ max: 10_000, ttl: 5_000 });
   /** blob downloads in flight, by `repository\0digest`: resolves when the blob is stored, rejects when the fill failed */
   private readonly filling = new Map<string, Promise<void>>();
+  /** the same fills, as pulls joining them see them: their spool once the download is under way (undefined: none) */
+  private readonly joining = new Map<string, Promise<SharedFill | undefined>>();
 
   constructor(
     private readonly store: CacheStore,
@@ -68,6 +72,8 @@ export class CacheService implements PullThroughSource {
     listeners?: EventListeners,
     /** whether a registry of that name exists (the core's lookup), for mirror mode */
     private readonly registryExists: (name: string) => Promise<boolean> = async () => true,
+    /** where fills keep their bytes for pulls that join them (none: those pulls wait for the fill to be stored) */
+    private readonly spools?: FillSpools,
   ) {
     listeners?.on((e) => {
       if (!('registry' in e.event)) return;
@@ -169,7 +175,10 @@ export class CacheService implements PullThroughSource {
     const key = `${repository}\0${digest}`;
     const running = this.filling.get(key);
     if (running) {
-      // another pull on this node is downloading it: wait for it to be stored, then it is read from here
+      // another pull on this node is downloading it: stream its bytes as they arrive, or (without a spool) wait for it
+      // to be stored, then it is read from here
+      const shared = await this.joining.get(key);
+      if (shared?.joinable) return { size: shared.size, stream: shared.reader() };
       await running.catch((err: unknown) => {
         throw new NcrError('UNAVAILABLE', `image cache ${registry}: downloading ${digest} from the source failed: pull again (${message(err)})`, { cause: err });
       });
@@ -179,6 +188,15 @@ export class CacheService implements PullThroughSource {
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     done.catch(() => undefined);
     this.filling.set(key, done);
+    let spooled!: (f: SharedFill | undefined) => void;
+    const joinable = new Promise<SharedFill | undefined>((resolve) => (spooled = resolve));
+    this.joining.set(key, joinable);
+    // whichever way this ends before the download is under way, pulls joining it wait for the outcome instead
+    const over = () => {
+      spooled(undefined);
+      if (this.joining.get(key) === joinable) this.joining.delete(key);
+    };
+    void done.then(over, over);
     let got: { stream: Readable; size: number } | undefined;
     try {
       // a layer another cached image brought in is linked, not downloaded again
@@ -202,7 +220,20 @@ export class CacheService implements PullThroughSource {
       settle.reject(new NcrError('BLOB_UNKNOWN', `the source does not have ${digest}`));
       return undefined;
     }
-    return { size: got.size, stream: this.tee(repository, digest, got, key, settle) };
+    const shared = await this.spool(got.size);
+    spooled(shared);
+    return { size: got.size, stream: this.tee(repository, digest, got, key, settle, shared) };
+  }
+
+  /** A spool for a fill's late joiners; undefined when none can be made (they then wait for the fill). */
+  private async spool(size: number): Promise<SharedFill | undefined> {
+    if (!this.spools) return undefined;
+    try {
+      return new SharedFill(await this.spools.create(), size);
+    } catch (err) {
+      this.log.warn({ err }, 'no spool for an image cache fill: pulls joining it wait for it to be stored');
+      return undefined;
+    }
   }
 
   /**
@@ -210,7 +241,14 @@ export class CacheService implements PullThroughSource {
    * goes away does not stop the fill. A fill that fails or takes too long is cut on both sides (the store discards
    * what it had).
    */
-  private tee(repository: string, digest: string, got: { stream: Readable; size: number }, key: string, settle: { resolve: () => void; reject: (err: unknown) => void }): Readable {
+  private tee(
+    repository: string,
+    digest: string,
+    got: { stream: Readable; size: number },
+    key: string,
+    settle: { resolve: () => void; reject: (err: unknown) => void },
+    shared: SharedFill | undefined,
+  ): Readable {
     const up = got.stream;
     this.upstreams.add(up);
     const toStore = new PassThrough({ highWaterMark: 1 << 20 });
@@ -221,13 +259,18 @@ export class CacheService implements PullThroughSource {
     });
     up.pipe(toStore);
     up.pipe(toClient);
+    if (shared) up.pipe(shared.sink());
     const seconds = Math.round(this.settings.fillTimeoutMs / 1000);
     const timer = setTimeout(() => up.destroy(new NcrError('UNAVAILABLE', `downloading ${digest} into image cache ${repository} took longer than ${seconds} s: abandoned; pull again`)), this.settings.fillTimeoutMs);
     this.core
       .storeBlob(repository, digest, toStore, got.size >= 0 ? got.size : undefined)
       .then(
-        () => settle.resolve(),
+        () => {
+          shared?.end();
+          settle.resolve();
+        },
         (err: unknown) => {
+          shared?.end(err);
           if (!up.destroyed) up.destroy();
           if (!toClient.destroyed) toClient.destroy(err instanceof Error ? err : new Error(String(err)));
           this.log.warn({ err, repository, digest }, 'an image cache fill failed');
