@@ -5,7 +5,8 @@
  * source leaves the cached image served, a tag deleted at the source is not served; by digest a cached manifest is
  * served without asking. Pushes refused; concurrent pulls of a big blob make one upstream download, and a pull joining
  * a fill in flight streams its bytes before the fill is done; a multi-arch index is cached with the requested child
- * only; a fill longer than its timeout is abandoned and the next pull works.
+ * only; a fill longer than its timeout (5 s here: generous for a loaded machine, a 6 MiB fill shared by five pulls) is
+ * abandoned and the next pull works.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -67,7 +68,7 @@ describe.each(cases)('image cache (%s, source %s)', (db, sourceKind) => {
   beforeAll(async () => {
     [src, s] = await Promise.all([
       startSource(sourceKind),
-      startServer({ db, adapters: { clock }, config: { endpoints: { allowPrivateNetworks: true }, cache: { tagRecheckSeconds: 60, fillTimeoutSeconds: 2 } } }),
+      startServer({ db, adapters: { clock }, config: { endpoints: { allowPrivateNetworks: true }, cache: { tagRecheckSeconds: 60, fillTimeoutSeconds: 5 } } }),
     ]);
     proxy = await startProxy(src.url);
     app = `${src.prefix}/app`;
@@ -247,7 +248,7 @@ describe.each(cases)('image cache (%s, source %s)', (db, sourceKind) => {
     await pushImage(upstream, `${src.prefix}/held`, held, 'latest');
     const digest = held.layers[0].digest;
     const repo = `${cache}/${src.prefix}/held`;
-    // the source sends the first 1 MiB, then nothing for a while (within the 2 s fill timeout), then the rest
+    // the source sends the first 1 MiB, then nothing for a while (within the 5 s fill timeout), then the rest
     proxy.hold = { pathPart: digest, ms: 800, afterBytes: 1 << 20 };
     proxy.releasedAt = undefined;
     try {
@@ -279,7 +280,7 @@ describe.each(cases)('image cache (%s, source %s)', (db, sourceKind) => {
     await pushImage(upstream, `${src.prefix}/slow`, slow, 'latest');
     const repo = `${cache}/${src.prefix}/slow`;
     const digest = slow.layers[0].digest;
-    proxy.hold = { pathPart: digest, ms: 3000 };
+    proxy.hold = { pathPart: digest, ms: 6500 };
     try {
       await expect(ncr.getBlob(repo, digest).then(async (b) => readAll(b.stream))).rejects.toThrow();
     } finally {
