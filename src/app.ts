@@ -210,13 +210,13 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
   // --- image cleanup and protection ------------------------------------------------------------------------------------
   const policyStores = (db: Db): PolicyStores => ({ policies: new KyselyPolicyStore(db), schedules: new KyselyScheduleStore(db) });
   const policyStore = new KyselyPolicyStore(meta.db);
-  const policies = new PolicyService(policyStore, scheduleStore, uowOf(policyStores), (name) => registries.get(name), clock);
+  const policies = new PolicyService(policyStore, scheduleStore, uowOf(policyStores), (name) => registries.find(name), clock);
   const cleanup = new CleanupService(policyStore, registries, manifests, executions, uowOf(() => ({})), clock);
   for (const h of cleanupJobs({ cleanup, registries, queue })) runner.register(h);
 
   // --- image trust: signing keys, signature status, the pull policy -------------------------------------------------
   const trustStores = (db: Db) => ({ trust: new KyselyTrustStore(db) });
-  const trust = new TrustService(trustStores(meta.db).trust, uowOf(trustStores), (name) => registries.get(name), {
+  const trust = new TrustService(trustStores(meta.db).trust, uowOf(trustStores), (name) => registries.find(name), {
     accessories: (repoName, digest) => manifests.accessories(repoName, digest),
     bytes: (repoName, digest, max) => blobs.bytes(repoName, digest, max),
     parents: async (repoName, digest) => {

@@ -82,7 +82,7 @@ export function wireScanning(w: ScanningWiring): ScanService {
         pullAuthorization: async (repository) => `Bearer ${(await tokens.issueAccess('ncr', { userId: SCANNER_SUBJECT, access: [{ type: 'repository', name: repository, actions: ['pull'] }] })).token}`,
       })
     : undefined;
-  const scans = new ScanService(scanStore, uowOf(scanStores), queue, scanner, (name) => registries.get(name), async (r, d) => (await manifestOf(r, d)) !== undefined, clock, external);
+  const scans = new ScanService(scanStore, uowOf(scanStores), queue, scanner, (name) => registries.find(name), async (r, d) => (await manifestOf(r, d)) !== undefined, clock, external);
   outbox.subscribe('scanning', (e) => scans.onEvent(e.event), { types: ['ArtifactPushed', 'ArtifactDeleted', 'ImageDeleted', 'RegistryDeleted'], maxAttempts: 10, backoffMs: 1000 });
   outbox.on(() => scans.forgetSettings(), ['ScanSettingsChanged', 'CveAllowlistChanged', 'RegistryDeleted']);
   async function* everyArtifact(): AsyncGenerator<{ repository: string; digest: string }> {

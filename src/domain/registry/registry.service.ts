@@ -37,6 +37,16 @@ export class RegistryService {
     return { ...page, items: page.items.map((r) => ({ ...r, ...stats.get(r.id)! })) };
   }
 
+  /**
+   * The registry itself (identity, kind, quota) without its counts: what capabilities need on every event or request.
+   * NOT_FOUND when there is none. `get` adds the image count and storage used, which cost a scan of its blobs.
+   */
+  async find(name: string): Promise<Registry> {
+    const reg = await this.stores.registries.getByName(name);
+    if (!reg) throw new NcrError('NOT_FOUND', `registry "${name}" does not exist`);
+    return reg;
+  }
+
   async get(name: string): Promise<RegistryView> {
     const reg = await this.stores.registries.getByName(name);
     if (!reg) throw new NcrError('NOT_FOUND', `registry "${name}" does not exist`);

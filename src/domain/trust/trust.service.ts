@@ -138,7 +138,9 @@ export class TrustService {
 
   /** Drops cached statuses (a signature was pushed or deleted somewhere). */
   forget(): void {
-    this.cache.clear();
+    // clear() costs the cache's whole capacity (lru-cache refills its arrays) and this runs on every push: skip it
+    // when there is nothing to forget
+    if (this.cache.size > 0) this.cache.clear();
   }
 
   /** The core's pull guard: refuses the manifest of an image without a verified signature where the policy says so. */
