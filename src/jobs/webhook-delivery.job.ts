@@ -4,7 +4,8 @@
  * failed. The lease outlasts the request timeout, so a live node keeps its job; a job
  * whose node died is run again by another once the lease has run out (at least once).
  */
-import { DELIVERY_JOB, type WebhookService } from '../domain/webhooks/service.js';
+import { DELIVERY_JOB } from '../domain/webhooks/deliveries.js';
+import type { WebhookService } from '../domain/webhooks/service.js';
 import type { JobHandler } from './runner.js';
 
 /** `deliveryIds`: an event's first attempts, sent together; `deliveryId`: one delivery's retry or redelivery. */

@@ -3,7 +3,7 @@ import type { DomainEvent } from '../events.js';
 import { eventDef, SOURCE_EVENT_TYPES, webhookTypesOf, WEBHOOK_EVENT_TYPES } from './event-types.js';
 import { validateInput } from './model.js';
 import { buildBody } from './payloads.js';
-import { signature } from './service.js';
+import { signature } from './deliveries.js';
 
 const at = Date.parse('2026-01-02T03:04:05.678Z');
 const actor = { userId: 'u1', username: 'vera' };

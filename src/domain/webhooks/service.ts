@@ -5,21 +5,20 @@
  * (one POST per attempt, every attempt recorded, retries with exponential backoff, a circuit breaker per webhook kept
  * in the database so every node sees it). Test sends a sample event now; Redeliver sends a failed delivery again.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { NcrError } from '../../oci/errors.js';
 import { requireActor } from '../auth/permissions.js';
 import type { Clock } from '../clock.js';
-import type { Actor, DomainEvent, StoredEvent } from '../events.js';
+import type { Actor, StoredEvent } from '../events.js';
 import { OutboundError, type OutboundHttp, type OutboundResponse } from '../outbound/ports.js';
 import type { Page, PageRequest } from '../pagination.js';
-import type { JobSpec } from '../queue/ports.js';
 import type { UnitOfWork } from '../uow.js';
-import { eventDef, webhookTypesOf, type WebhookEventDef } from './event-types.js';
+import { eventDef, webhookTypesOf } from './event-types.js';
 import { validateInput, type Attempt, type Delivery, type DeliveryWithHistory, type PayloadFormat, type TargetType, type Webhook, type WebhookInput } from './model.js';
+import { deliveryBatchJob, deliveryJob, newDelivery, sampleEvent, signature } from './deliveries.js';
 import { buildBody } from './payloads.js';
 import type { RegistryLookup, SecretBox, StoredWebhook, WebhookStore, WebhookStores } from './ports.js';
 
-export const DELIVERY_JOB = 'webhook-delivery';
 
 export interface WebhookSettings {
   timeoutMs: number;
@@ -375,20 +374,6 @@ export class WebhookService {
   }
 }
 
-/** `sha256=` and the hex HMAC-SHA256 of the body under the webhook's secret (as GitHub's X-Hub-Signature-256). */
-export function signature(secret: string, body: string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(body, 'utf8').digest('hex');
-}
-
-/** The delivery job: retried by the queue only when the attempt could not be recorded (or its node died). */
-function deliveryJob(deliveryId: string, runAt: number): JobSpec {
-  return { kind: DELIVERY_JOB, payload: { deliveryId }, runAt, maxAttempts: 3, backoffMs: 5_000 };
-}
-
-function deliveryBatchJob(deliveryIds: string[], runAt: number): JobSpec {
-  return { kind: DELIVERY_JOB, payload: { deliveryIds }, runAt, maxAttempts: 3, backoffMs: 5_000 };
-}
-
 /** An attempt's request, made or not. */
 interface Sent {
   at: number;
@@ -406,35 +391,6 @@ interface Outcome {
   attempt: Attempt;
   next: number | null;
   status: 'succeeded' | 'failed' | 'retrying';
-}
-
-function newDelivery(webhookId: string, eventId: string, eventType: string, built: { body: string; contentType: string }, now: number, o: { test?: boolean; redeliveryOf?: string; dedupe?: boolean }): Delivery & { dedupeKey: string | null } {
-  return {
-    id: randomUUID(),
-    webhookId,
-    eventId,
-    eventType,
-    status: 'pending',
-    payload: built.body,
-    contentType: built.contentType,
-    attempts: 0,
-    createdAt: now,
-    nextAttemptAt: o.test ? null : now,
-    lastAttemptAt: null,
-    lastStatusCode: null,
-    lastError: null,
-    test: o.test ?? false,
-    redeliveryOf: o.redeliveryOf ?? null,
-    dedupeKey: o.dedupe ? `${eventId}/${eventType}` : null,
-  };
-}
-
-function sampleEvent(def: WebhookEventDef, registry: string, actor: Actor, at: number): DomainEvent {
-  const base = { at, actor, repository: `${registry}/ncr-webhook-test`, digest: `sha256:${'0'.repeat(64)}` };
-  if (def.type === 'PULL_ARTIFACT') return { type: 'ArtifactPulled', ...base, tag: 'test' };
-  if (def.type === 'DELETE_ARTIFACT') return { type: 'ArtifactDeleted', ...base, tags: ['test'] };
-  if (def.type === 'TAG_RETENTION') return { type: 'CleanupRunFinished', at, actor, registry, executionId: 'ncr-webhook-test', dryRun: false, status: 'succeeded', counts: { artifacts: 0, kept: 0, protected: 0, deleted: 0 } };
-  return { type: 'ArtifactPushed', ...base, mediaType: 'application/vnd.oci.image.manifest.v1+json', size: 0, tag: 'test' };
 }
 
 function view(w: StoredWebhook): WebhookView {
