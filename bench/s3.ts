@@ -1,10 +1,12 @@
 /**
- * s3-*: ncr on S3 against the same S3 server used directly. One S3 server (s3rver, test/helpers/s3.ts, in its own
- * process on loopback) and one bucket; ncr (`bin/ncr.js serve`, its own process) with `storage.driver: s3`, and a
- * second ncr with presigned redirects. Per size (1 MiB, and the large size): pushes as POST + PUT with the body
- * through ncr vs PutObject straight to the bucket; pulls through ncr (streamed), through ncr with a 307 to the
- * presigned URL followed by the client, and GetObject straight from the bucket. Both sides hash what they pull; ncr
- * is expected at ≥ 80% of the direct figure. Rounds alternate which side goes first.
+ * s3-*: ncr on S3 against the same S3 server used directly. One S3 server on loopback (test/helpers/s3.ts: Ceph's
+ * radosgw on a one-OSD cluster of its own, its OSD on bluestore in a sparse file, as a real deployment stores;
+ * BENCH_S3=s3rver takes the JavaScript emulator, BENCH_S3_STORE=memstore keeps the OSD's objects in memory) and one
+ * bucket; ncr (`bin/ncr.js serve`, its own process) with `storage.driver: s3`, and a second ncr with presigned
+ * redirects. Per size (1 MiB, and the large size): pushes as POST + PUT with the body through ncr vs PutObject
+ * straight to the bucket; pulls through ncr (streamed), through ncr with a 307 to the presigned URL followed by the
+ * client, and GetObject straight from the bucket. Both sides hash what they pull; ncr is expected at ≥ 80% of the
+ * direct figure. Rounds alternate which side goes first.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -18,6 +20,8 @@ import { uniqueBlobs, type Blob } from './payload.js';
 import { REGISTRY, startNcr, type Server } from './servers.js';
 
 export interface S3BenchLine {
+  /** the S3 server: radosgw (bluestore) or s3rver */
+  server: string;
   id: string;
   title: string;
   ncr: Stats;
@@ -34,7 +38,10 @@ interface Case {
 }
 
 export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promise<S3BenchLine[]> {
-  const s3 = await startS3();
+  // quiet: nothing between the clients and the server records requests
+  const kind = process.env.BENCH_S3 === 's3rver' ? 's3rver' : 'radosgw';
+  const store = process.env.BENCH_S3_STORE === 'memstore' ? 'memstore' : 'bluestore';
+  const s3 = await startS3({ quiet: true, kind, store });
   const servers: Server[] = [];
   try {
     const bucket = await s3.newBucket();
@@ -53,7 +60,7 @@ export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promi
     servers.push(ncr);
     const redirecting = await startNcr(cfg, join(cfg.tmp, 's3-ncr-redirect'), { env: env(true) });
     servers.push(redirecting);
-    log(`s3: S3 server at ${s3.endpoint}, ncr at ${ncr.url}, ncr with redirects at ${redirecting.url}`);
+    log(`s3: ${s3.kind} at ${s3.endpoint}, ncr at ${ncr.url}, ncr with redirects at ${redirecting.url}`);
     const client = ncr.client();
     const redirectClient = redirecting.client();
     const direct = s3.client();
@@ -107,7 +114,7 @@ export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promi
           for (const side of round % 2 === 1 ? (['direct', 'ncr'] as const) : (['ncr', 'direct'] as const)) runs[side].push(await c.run(side, round));
           log(`round ${round}/${cfg.rounds} ${c.id.padEnd(17)} ncr ${runs.ncr.at(-1)!.mbPerSec.toFixed(0)} MB/s | direct ${runs.direct.at(-1)!.mbPerSec.toFixed(0)} MB/s`);
         }
-        lines.push({ id: c.id, title: c.title, ncr: medianStats(runs.ncr), direct: medianStats(runs.direct) });
+        lines.push({ server: s3.kind === 'radosgw' ? `radosgw (Ceph 16, ${store})` : 's3rver', id: c.id, title: c.title, ncr: medianStats(runs.ncr), direct: medianStats(runs.direct) });
       }
     }
     return lines;
@@ -118,7 +125,7 @@ export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promi
 }
 
 export function s3Report(lines: S3BenchLine[]): string {
-  const out = ['', 'S3 (s3rver on loopback; ncr on storage.driver s3 vs the same S3 server directly; medians over the rounds)', ''];
+  const out = ['', `S3 (${lines[0]?.server ?? 'no server'} on loopback; ncr on storage.driver s3 vs the same S3 server directly; medians over the rounds)`, ''];
   out.push('| scenario | ncr MB/s | direct MB/s | ncr / direct | ncr p99 ms | direct p99 ms |', '|---|---|---|---|---|---|');
   for (const l of lines) {
     const ratio = l.ncr.mbPerSec / l.direct.mbPerSec;

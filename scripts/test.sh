@@ -29,6 +29,13 @@ declare -A PKG_FOR_TOOL=(
   # a real Debian bookworm minbase for the scanner's end-to-end test (test/browser/scanning-debootstrap.test.ts),
   # built once from Debian's mirror and cached in /var/cache/ncr-test
   [debootstrap]=debootstrap
+  # a real S3 server for the S3 driver's tests and the benchmark: Ceph's radosgw on a one-OSD cluster of its own
+  # (test/helpers/radosgw.sh)
+  [radosgw]=radosgw
+  [ceph-mon]=ceph-mon
+  [ceph-osd]=ceph-osd
+  [monmaptool]=ceph-base
+  [radosgw-admin]=ceph-common
 )
 
 missing_pkgs=()

@@ -68,6 +68,7 @@ import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
 import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
+import { KyselyUploadRecords } from './storage/meta/kysely/upload-records.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
 import { ecrTokenSource } from './outbound/ecr-token.js';
 import { OciRemoteClient } from './outbound/oci-client.js';
@@ -139,7 +140,7 @@ function parseForm(body: string): Record<string, string | string[]> {
 export async function buildApp(config: Config, adapters: Adapters = {}): Promise<App> {
   const clock = adapters.clock ?? systemClock;
   const meta = await openMetaDb({ databaseUrl: config.database.url, dataDir: config.dataDir, poolMax: config.database.pool.max, onIdleError: (err) => fastify.log.warn({ err }, 'an idle database connection failed and was discarded') });
-  const { store: blobStore, close: closeBlobStore } = await openBlobStore(config);
+  const { store: blobStore, close: closeBlobStore } = await openBlobStore(config, meta.db);
 
   const fastify = Fastify({
     logger: { level: config.server.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
@@ -401,7 +402,7 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
 }
 
 /** The configured blob store, ready for use. */
-async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(): void }> {
+async function openBlobStore(config: Config, db: Db): Promise<{ store: BlobStore; close(): void }> {
   if (config.storage.driver === 's3') {
     // loaded only when configured: the AWS SDK adds over a second to every process start (CLI commands included)
     const { S3BlobStore } = await import('./storage/blob/s3/s3-blob-store.js');
@@ -418,6 +419,8 @@ async function openBlobStore(config: Config): Promise<{ store: BlobStore; close(
       },
       redirect: c.redirect ? { endpoint: c.redirectEndpoint } : undefined,
       privateEndpoint: c.privateEndpoint,
+      // upload sessions' states: rows every node sees
+      records: new KyselyUploadRecords(db, `s3://${c.bucket!}/${c.prefix ?? ''}`),
     });
     return { store, close: () => store.close() };
   }

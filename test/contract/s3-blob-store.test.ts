@@ -1,9 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadOffsetMismatchError } from '../../src/storage/blob/port.js';
-import { MIN_PART, S3BlobStore, partSizeFor } from '../../src/storage/blob/s3/s3-blob-store.js';
+import { MIN_PART, S3BlobStore, partSizeFor, type S3BlobStoreOptions } from '../../src/storage/blob/s3/s3-blob-store.js';
+import { openMetaDb, type MetaDb } from '../../src/storage/meta/kysely/connect.js';
+import { KyselyUploadRecords } from '../../src/storage/meta/kysely/upload-records.repo.js';
 import { startS3, type S3Request, type TestS3 } from '../helpers/s3.js';
+import { createPgDatabase, DB_KINDS } from '../helpers/server.js';
 import { blobStoreContract } from './blob-store.contract.js';
 
 let s3: TestS3;
@@ -12,13 +18,39 @@ beforeAll(async () => {
 });
 afterAll(async () => s3?.close());
 
-blobStoreContract('S3BlobStore', async () => {
-  const bucket = await s3.newBucket();
-  const store = new S3BlobStore({
-    bucket,
-    prefix: 'ncr/',
-    client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true },
+// upload sessions keep their state in the metadata database: every test here runs on each
+describe.each(DB_KINDS)('on %s', (db) => {
+  let meta: MetaDb;
+  let closeMeta: () => Promise<void>;
+  beforeAll(async () => {
+    if (db === 'postgres') {
+      const pg = await createPgDatabase();
+      meta = await openMetaDb({ databaseUrl: pg.url, dataDir: tmpdir() });
+      closeMeta = async () => {
+        await meta.close();
+        await pg.drop();
+      };
+    } else {
+      const dir = await mkdtemp(join(tmpdir(), 'ncr-s3-contract-'));
+      meta = await openMetaDb({ dataDir: dir });
+      closeMeta = async () => {
+        await meta.close();
+        await rm(dir, { recursive: true, force: true });
+      };
+    }
   });
+  afterAll(async () => closeMeta?.());
+
+  /** A store (a node) on `bucket`; stores on one bucket share the database as nodes do. */
+  const options = (bucket: string, prefix?: string): S3BlobStoreOptions => ({
+    bucket,
+    prefix,
+    client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true },
+    records: new KyselyUploadRecords(meta.db, `s3://${bucket}/${prefix ?? ''}`),
+  });
+
+blobStoreContract('S3BlobStore', async () => {
+  const store = new S3BlobStore(options(await s3.newBucket(), 'ncr/'));
   return { store, cleanup: async () => store.close() };
 });
 
@@ -40,10 +72,7 @@ describe('S3BlobStore against AWS rules', () => {
   }
 
   it('1 KiB chunks merge in the bucket; commit joins them with parts of at least 5 MiB but the last', async () => {
-    const store = new S3BlobStore({
-      bucket: await s3.newBucket(),
-      client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true },
-    });
+    const store = new S3BlobStore(options(await s3.newBucket()));
     try {
       const id = randomBytes(8).toString('hex');
       const chunks = [...Array.from({ length: 40 }, () => randomBytes(1024)), randomBytes(9 * 1024 * 1024 + 5), randomBytes(1024), randomBytes(1024)];
@@ -55,7 +84,7 @@ describe('S3BlobStore against AWS rules', () => {
       const data = Buffer.concat(chunks);
       expect(state.size).toBe(data.length);
       // another store (another node) reads back and commits what this one appended
-      const other = new S3BlobStore({ bucket: (store as unknown as { bucket: string }).bucket, client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true } });
+      const other = new S3BlobStore(options((store as unknown as { bucket: string }).bucket));
       const back: Buffer[] = [];
       for await (const c of (await other.readUpload(id, await other.uploadStatus(id))) as AsyncIterable<Buffer>) back.push(c);
       expect(Buffer.concat(back).equals(data)).toBe(true);
@@ -78,11 +107,10 @@ describe('S3BlobStore against AWS rules', () => {
     }
   });
 
-  it('putBlob: visible only once verified; a failed check or source stores nothing and keeps what was there', async () => {
-    const store = new S3BlobStore({
-      bucket: await s3.newBucket(),
-      client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true },
-    });
+  // with the length known (one streamed PutObject from 256 KiB on) and without it (buffered, or a multipart upload)
+  it.each([false, true])('putBlob (length given: %s): visible only once verified; a failed check or source stores nothing and keeps what was there', async (known) => {
+    const len = (n: number) => (known ? n : undefined);
+    const store = new S3BlobStore(options(await s3.newBucket()));
     const bytesOf = async (digest: string) => {
       const parts: Buffer[] = [];
       for await (const c of (await store.read(digest)).stream as AsyncIterable<Buffer>) parts.push(c);
@@ -94,35 +122,58 @@ describe('S3BlobStore against AWS rules', () => {
         const digest = sha256(data);
         const seenBefore = s3.requests.length;
         let visibleAtVerify: unknown = 'not called';
-        const stored = await store.putBlob(digest, Readable.from(size ? [data.subarray(0, 1000), data.subarray(1000)] : []), async () => {
-          visibleAtVerify = await store.stat(digest);
-        });
+        const stored = await store.putBlob(
+          digest,
+          Readable.from(size ? [data.subarray(0, 1000), data.subarray(1000)] : []),
+          async () => {
+            visibleAtVerify = await store.stat(digest);
+          },
+          len(size),
+        );
         expect(stored).toBe(size);
         expect(visibleAtVerify).toBeUndefined();
         expect((await bytesOf(digest)).equals(data)).toBe(true);
         const parts = multipartUploads(s3.requests.slice(seenBefore));
         for (const p of parts) for (const n of p.slice(0, -1)) expect(n).toBeGreaterThanOrEqual(MIN_PART);
-        if (size > 16 * 1024 * 1024) expect(parts).toHaveLength(1);
+        if (size > 16 * 1024 * 1024) expect(parts).toHaveLength(known ? 0 : 1);
+        // a known length above 256 KiB: one PutObject at the blob's key, nothing else written
+        if (known && size > 256 * 1024) expect(s3.requests.slice(seenBefore).filter((r) => r.method === 'PUT' || r.method === 'POST')).toHaveLength(1);
       }
       // a refused check: nothing stored, the error is the check's; a blob already there is left as it was
       for (const size of [1000, 17 * 1024 * 1024]) {
         const data = randomBytes(size);
-        const refused = store.putBlob(sha256(data), Readable.from([data]), async () => {
-          throw new Error('digest mismatch');
-        });
+        const refused = store.putBlob(
+          sha256(data),
+          Readable.from([data]),
+          async () => {
+            throw new Error('digest mismatch');
+          },
+          len(size),
+        );
         await expect(refused).rejects.toThrow('digest mismatch');
         expect(await store.stat(sha256(data))).toBeUndefined();
       }
       const kept = randomBytes(2000);
       const digest = sha256(kept);
-      await store.putBlob(digest, Readable.from([kept]), async () => undefined);
-      await expect(store.putBlob(digest, Readable.from([randomBytes(2000)]), async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+      await store.putBlob(digest, Readable.from([kept]), async () => undefined, len(kept.length));
+      await expect(store.putBlob(digest, Readable.from([randomBytes(2000)]), async () => Promise.reject(new Error('no')), len(2000))).rejects.toThrow('no');
       expect((await bytesOf(digest)).equals(kept)).toBe(true);
+      const big = randomBytes(1024 * 1024);
+      const bigDigest = sha256(big);
+      await store.putBlob(bigDigest, Readable.from([big]), async () => undefined, len(big.length));
+      await expect(store.putBlob(bigDigest, Readable.from([randomBytes(1024 * 1024)]), async () => Promise.reject(new Error('no')), len(big.length))).rejects.toThrow('no');
+      expect((await bytesOf(bigDigest)).equals(big)).toBe(true);
+      if (known) {
+        // fewer bytes than announced: refused, nothing stored
+        const short = randomBytes(1024 * 1024);
+        await expect(store.putBlob(sha256(short), Readable.from([short]), async () => undefined, short.length + 1)).rejects.toThrow(/bytes/);
+        expect(await store.stat(sha256(short))).toBeUndefined();
+      }
       // a source that fails mid-way
       const failing = new Readable({ read() {} });
       failing.push(randomBytes(9 * 1024 * 1024));
       setTimeout(() => failing.destroy(new Error('client went away')), 50);
-      await expect(store.putBlob(sha256('never'), failing, async () => undefined)).rejects.toThrow('client went away');
+      await expect(store.putBlob(sha256('never'), failing, async () => undefined, len(20 * 1024 * 1024))).rejects.toThrow('client went away');
       expect(await store.stat(sha256('never'))).toBeUndefined();
     } finally {
       store.close();
@@ -131,7 +182,7 @@ describe('S3BlobStore against AWS rules', () => {
 
   it('two nodes appending to one upload at once from the same state: exactly one wins, the other writes nothing', async () => {
     const bucket = await s3.newBucket();
-    const node = () => new S3BlobStore({ bucket, client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true } });
+    const node = () => new S3BlobStore(options(bucket));
     const [a, b] = [node(), node()];
     try {
       const id = randomBytes(8).toString('hex');
@@ -165,4 +216,5 @@ describe('S3BlobStore against AWS rules', () => {
     }
     expect(() => partSizeFor(6 * 1024 ** 4 * 10)).toThrow(RangeError);
   });
+});
 });

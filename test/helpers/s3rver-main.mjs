@@ -1,8 +1,8 @@
 // The S3 server for tests, in a process of its own (test/helpers/s3.ts starts it): s3rver on 127.0.0.1 and a free
 // port, its data in the directory given as the first argument. Node runs it with --openssl-legacy-provider: s3rver
 // seals its list continuation tokens with DES, which OpenSSL 3 keeps only there. Prints the port as one JSON line,
-// then one JSON line per request (method, path, query, body length) so tests can see what the server served; ends with
-// its parent.
+// then one JSON line per request (method, path, query, body length) so tests can see what the server served (none
+// with --quiet); ends with its parent.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -45,45 +45,12 @@ FilesystemStore.prototype.putPart = async function putPart(bucket, uploadId, par
 };
 
 const server = new S3rver({ address: '127.0.0.1', port: 0, directory: process.argv[2], silent: true });
+// --quiet (the benchmark): no request lines, which would cost the reading process as much as the server
+const quiet = process.argv.includes('--quiet');
 server.middleware.unshift(async (ctx, next) => {
-  process.stdout.write(`${JSON.stringify({ method: ctx.method, path: ctx.path, query: ctx.querystring, length: ctx.request.length ?? null })}\n`);
+  if (!quiet) process.stdout.write(`${JSON.stringify({ method: ctx.method, path: ctx.path, query: ctx.querystring, length: ctx.request.length ?? null })}\n`);
   await next();
 });
-// Conditional writes as AWS S3 has them (s3rver ignores them): a PUT of an object with If-None-Match: * fails with
-// 412 when the key exists, with If-Match: <etag> when the object is missing (404) or has another ETag (412). Conditional
-// PUTs of one key are serialised, so two writers racing on one ETag see exactly one winner.
-const keyLocks = new Map();
-// after the request log (the first middleware), before everything of s3rver's
-server.middleware.splice(1, 0, async (ctx, next) => {
-  const ifMatch = ctx.get('if-match');
-  const ifNoneMatch = ctx.get('if-none-match');
-  if (ctx.method !== 'PUT' || (!ifMatch && !ifNoneMatch) || ctx.querystring.includes('uploadId=') || ctx.get('x-amz-copy-source')) return next();
-  const [bucket, ...rest] = ctx.path.slice(1).split('/');
-  const key = rest.map(decodeURIComponent).join('/');
-  const lockKey = `${bucket}/${key}`;
-  const prev = keyLocks.get(lockKey) ?? Promise.resolve();
-  let done;
-  const mine = new Promise((resolve) => (done = resolve));
-  const chained = prev.then(() => mine);
-  keyLocks.set(lockKey, chained);
-  await prev;
-  try {
-    const meta = await ctx.store.getMetadata(bucket, key).catch(() => undefined);
-    const fail = (status, code) => {
-      ctx.status = status;
-      ctx.type = 'application/xml';
-      ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`;
-    };
-    if (ifNoneMatch === '*' && meta) return fail(412, 'PreconditionFailed');
-    if (ifMatch && !meta) return fail(404, 'NoSuchKey');
-    if (ifMatch && meta && meta.etag.replace(/"/g, '') !== ifMatch.replace(/"/g, '')) return fail(412, 'PreconditionFailed');
-    await next();
-  } finally {
-    done();
-    if (keyLocks.get(lockKey) === chained) keyLocks.delete(lockKey);
-  }
-});
-
 server.run().then(
   (address) => process.stdout.write(`${JSON.stringify({ port: address.port })}\n`),
   (err) => {

@@ -277,7 +277,7 @@ export class UploadService {
         if (actual !== digest) throw new NcrError('DIGEST_INVALID', `the uploaded ${seen} bytes have digest ${actual}, not ${digest}: check what was sent and upload again`, { detail: { expected: digest, actual } });
         // over the registry's quota: DENIED, and the store never shows the blob
         afterLink = await admit(seen);
-      });
+      }, expected);
       return { size, afterLink };
     } catch (err) {
       body.unpipe(tap);

@@ -78,7 +78,6 @@ export const s3Keys = {
     if (!/^[A-Za-z0-9_-]+$/.test(id)) throw new Error(`invalid upload id ${JSON.stringify(id)}`);
     return `${prefix}uploads/${id}/`;
   },
-  uploadState: (prefix: string, id: string) => `${s3Keys.upload(prefix, id)}state`,
   piece: (prefix: string, id: string, gen: number, token: string) => `${s3Keys.upload(prefix, id)}piece-${String(gen).padStart(10, '0')}-${token}`,
   assembled: (prefix: string, id: string, token: string) => `${s3Keys.upload(prefix, id)}assembled-${token}`,
   ping: (prefix: string, token: string) => `${prefix}ping/${token}`,

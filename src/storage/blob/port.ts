@@ -79,9 +79,10 @@ export interface BlobStore {
    * called once `source` has ended; the blob becomes visible only after it resolved, and when it or `source` rejects,
    * nothing is stored (an existing blob of that digest stays as it was) and that error is rethrown. Resolves with the
    * blob's size once it is on stable storage, with `modifiedAt` as `commitUpload` leaves it. Callers without it use
-   * an upload session.
+   * an upload session. `length`, when the caller knows it (the request's Content-Length), lets a store send the
+   * bytes in one request as they arrive.
    */
-  putBlob?(digest: string, source: Readable, verify: () => Promise<void>): Promise<number>;
+  putBlob?(digest: string, source: Readable, verify: () => Promise<void>, length?: number): Promise<number>;
   /** Discards an upload and everything kept for it; discarding an absent one is not an error. */
   abortUpload(id: string): Promise<void>;
   /**
@@ -165,4 +166,21 @@ export class UploadOffsetMismatchError extends Error {
     super(`upload ${id} is not at byte ${expected}${actual === undefined ? '' : ` but at ${actual}`}, or another writer holds it`);
     this.name = 'UploadOffsetMismatchError';
   }
+}
+
+/**
+ * Where an object-store driver keeps the state of its upload sessions: the metadata database, which every node shares
+ * (an object store's own conditional writes are not on every S3-compatible server, and each of its requests costs
+ * far more than a row). A state is replaced only by the writer that read its generation, so two nodes never both
+ * append at one offset.
+ */
+export interface UploadRecords {
+  /** Adds the session at generation 0; false when the id has one already. */
+  insert(id: string, state: string, at: number): Promise<boolean>;
+  get(id: string): Promise<{ gen: number; state: string; updatedAt: number } | undefined>;
+  /** Replaces the state of generation `gen` with `state` at `gen + 1`; false when the session is gone or has moved on. */
+  replace(id: string, gen: number, state: string, at: number): Promise<boolean>;
+  delete(id: string): Promise<void>;
+  /** Sessions after `cursor` in id order, at most `limit`, with when each was last written (epoch ms). */
+  page(cursor: string | undefined, limit: number): Promise<{ id: string; updatedAt: number }[]>;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -16,9 +17,10 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LRUCache } from 'lru-cache';
 import { s3Keys } from '../paths.js';
-import { BlobNotFoundError, type BlobBody, type BlobInfo, type BlobStore, type UploadInfo, type UploadState } from '../port.js';
-import { Bucket, MAX_PARTS, PART_SIZE, checkLimit, isNotFound, isNotImplemented, token } from './s3-bucket.js';
+import { BlobNotFoundError, type BlobBody, type BlobInfo, type BlobStore, type UploadInfo, type UploadRecords, type UploadState } from '../port.js';
+import { Bucket, MAX_PART, MAX_PARTS, PART_SIZE, checkLimit, isNotFound, isNotImplemented, token } from './s3-bucket.js';
 import { S3Uploads } from './s3-uploads.js';
 
 export { MAX_PART, MAX_PARTS, MIN_PART, partSizeFor } from './s3-bucket.js';
@@ -33,6 +35,8 @@ export interface S3BlobStoreOptions {
   redirect?: { endpoint?: string };
   /** The store's address for clients on ncr's private endpoint (presigned URLs for them); default the client's endpoint. */
   privateEndpoint?: string;
+  /** Where upload sessions keep their state (the metadata database, shared by every node). */
+  records: UploadRecords;
 }
 
 /**
@@ -48,6 +52,8 @@ export class S3BlobStore implements BlobStore {
   private readonly prefix: string;
   private readonly b: Bucket;
   private readonly uploads: S3Uploads;
+  /** Presigned URLs recently handed out, by endpoint, validity and digest (redirectUrl). */
+  private readonly signed = new LRUCache<string, string>({ max: 10_000, ttl: 300_000 });
 
   constructor(opts: S3BlobStoreOptions) {
     this.bucket = opts.bucket;
@@ -59,7 +65,7 @@ export class S3BlobStore implements BlobStore {
     this.presigner = opts.redirect ? new S3Client({ ...base, ...(opts.redirect.endpoint ? { endpoint: opts.redirect.endpoint } : {}) }) : undefined;
     this.privatePresigner = opts.privateEndpoint ? new S3Client({ ...base, endpoint: opts.privateEndpoint }) : this.s3;
     this.b = new Bucket(this.s3, this.bucket, this.prefix);
-    this.uploads = new S3Uploads(this.b);
+    this.uploads = new S3Uploads(this.b, opts.records);
   }
 
   close(): void {
@@ -87,10 +93,20 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * A presigned GET URL of the blob, valid `expiresInSeconds`. Signing runs the SDK's whole request pipeline, so a URL
+   * is handed out again for up to a quarter of its validity (at most 5 minutes): every URL given still has at least
+   * three quarters of it left. The caller has checked the client may read the blob before asking.
+   */
   async redirectUrl(digest: string, opts: { expiresInSeconds: number; private?: boolean }): Promise<string | undefined> {
     const presigner = opts.private ? this.privatePresigner : this.presigner;
     if (!presigner) return undefined;
-    return getSignedUrl(presigner, new GetObjectCommand({ Bucket: this.bucket, Key: s3Keys.blob(this.prefix, digest) }), { expiresIn: opts.expiresInSeconds });
+    const key = `${opts.private ? 'private' : 'public'}\0${opts.expiresInSeconds}\0${digest}`;
+    const cached = this.signed.get(key);
+    if (cached) return cached;
+    const url = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: this.bucket, Key: s3Keys.blob(this.prefix, digest) }), { expiresIn: opts.expiresInSeconds });
+    this.signed.set(key, url, { ttl: Math.min(opts.expiresInSeconds * 250, 300_000) });
+    return url;
   }
 
   async delete(digest: string) {
@@ -148,8 +164,9 @@ export class S3BlobStore implements BlobStore {
    * `verify` runs before the bytes can be seen. Parts grow every 1,000 (8, 16, 24 MiB, ...) so unknown lengths stay
    * within 10,000 parts. What a node that died mid-way left is aborted by the upload purge (listUploads shows it).
    */
-  async putBlob(digest: string, source: Readable, verify: () => Promise<void>): Promise<number> {
+  async putBlob(digest: string, source: Readable, verify: () => Promise<void>, length?: number): Promise<number> {
     const key = s3Keys.blob(this.prefix, digest);
+    if (length !== undefined && length >= STREAMED_PUT && length <= MAX_PART) return this.putStreamed(key, source, verify, length);
     const started = Date.now();
     let buffered: Buffer[] = [];
     let bufferedBytes = 0;
@@ -201,6 +218,48 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  /**
+   * A blob of known length in one PutObject streamed as it arrives: the object store writes it once (a multipart
+   * upload's parts are joined in a second pass on most servers), and a streamed body is sent unsigned, so this node
+   * hashes it only for its digest. The last chunk is held back until `verify` resolves: S3 creates an object only when
+   * all Content-Length bytes arrived, so a refused digest, a short body or a failed check aborts the request and
+   * leaves nothing (an existing blob of the digest stays as it was).
+   */
+  private async putStreamed(key: string, source: Readable, verify: () => Promise<void>, length: number): Promise<number> {
+    let held: Buffer | undefined;
+    let total = 0;
+    const gate = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        total += chunk.length;
+        if (total > length) return cb(new Error(`the blob has more than the ${length} bytes announced`));
+        const ready = held;
+        held = chunk;
+        cb(null, ready);
+      },
+      flush(cb) {
+        if (total !== length) return cb(new Error(`the blob had ${total} bytes, not the ${length} announced`));
+        verify().then(() => cb(null, held), cb);
+      },
+    });
+    const abort = new AbortController();
+    const body = pipeline(source, gate).catch((err: unknown) => {
+      // a pipe does not end the request on an error: abort it, so the store never sees the last bytes
+      abort.abort(err);
+      throw err;
+    });
+    const put = this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: gate, ContentLength: length }), { abortSignal: abort.signal });
+    const [b, p] = await Promise.allSettled([body, put]);
+    if (b.status === 'rejected') {
+      source.destroy();
+      throw b.reason;
+    }
+    if (p.status === 'rejected') {
+      source.destroy();
+      throw p.reason;
+    }
+    return total;
+  }
+
   async abortUpload(id: string) {
     if (id.startsWith(MULTIPART_ID)) {
       // putBlob's multipart upload, as listUploads named it
@@ -219,16 +278,24 @@ export class S3BlobStore implements BlobStore {
 
   async listUploads({ cursor, limit }: { cursor?: string; limit: number }): Promise<{ uploads: UploadInfo[]; next?: string }> {
     checkLimit(limit);
-    // every id (uploads in progress are few); sorted here: key order (`<id>/`) is not id order when ids hold a '-'
+    // every id (uploads in progress are few): the sessions with a state, and whatever has objects in the bucket (a
+    // session's pieces, or what an append left after its session was gone); sorted here: key order (`<id>/`) is not
+    // id order when ids hold a '-'
     const root = s3Keys.uploadsPrefix(this.prefix);
-    const ids: string[] = [];
+    const ids = new Set<string>();
+    for (let after: string | undefined; ; ) {
+      const page = await this.uploads.recorded(after, 1000);
+      for (const id of page) ids.add(id);
+      if (page.length < 1000) break;
+      after = page[page.length - 1];
+    }
     let startAfter: string | undefined;
     for (;;) {
       const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: root, Delimiter: '/', StartAfter: startAfter }));
       const prefixes = (page.CommonPrefixes ?? []).map((p) => p.Prefix!);
       for (const p of prefixes) {
         const id = p.slice(root.length, -1);
-        if (id) ids.push(id);
+        if (id) ids.add(id);
       }
       const last = [...prefixes, ...(page.Contents ?? []).map((o) => o.Key!)].sort().pop();
       if (!page.IsTruncated || last === undefined) break;
@@ -237,9 +304,9 @@ export class S3BlobStore implements BlobStore {
     }
     // and the multipart uploads of putBlob whose node died before completing or aborting them
     const orphans = new Map((await this.blobMultipartUploads()).map((u) => [u.id, u.initiated]));
-    ids.push(...orphans.keys());
+    for (const id of orphans.keys()) ids.add(id);
     const uploads: UploadInfo[] = [];
-    for (const id of ids.filter((i) => cursor === undefined || i > cursor).sort()) {
+    for (const id of [...ids].filter((i) => cursor === undefined || i > cursor).sort()) {
       if (uploads.length === limit) return { uploads, next: uploads[uploads.length - 1]!.id };
       const at = orphans.get(id) ?? (await this.uploads.lastWrittenAt(id));
       if (at !== undefined) uploads.push({ id, lastWrittenAt: at });
@@ -279,6 +346,12 @@ export class S3BlobStore implements BlobStore {
   }
 
 }
+
+/**
+ * From this length on a blob of known length goes out as one streamed PutObject; below it the bytes are buffered and
+ * sent signed (the SDK hashes a buffered body for its signature).
+ */
+const STREAMED_PUT = 256 * 1024;
 
 /** Upload ids listUploads gives putBlob's multipart uploads (never a session's: those are hex). */
 const MULTIPART_ID = 'mpu_';

@@ -124,11 +124,6 @@ export function isNotFound(err: unknown): boolean {
   return ['NotFound', 'NoSuchKey', 'NoSuchUpload'].includes(nameOf(err) ?? '') || statusOf(err) === 404;
 }
 
-export function isPreconditionFailed(err: unknown): boolean {
-  // 409 ConditionalRequestConflict: another conditional write to the key is in flight
-  return nameOf(err) === 'PreconditionFailed' || statusOf(err) === 412 || nameOf(err) === 'ConditionalRequestConflict';
-}
-
 export function isNotImplemented(err: unknown): boolean {
   return nameOf(err) === 'NotImplemented' || statusOf(err) === 501;
 }

@@ -1,18 +1,20 @@
 /**
- * Upload sessions in the bucket: an append writes its bytes as one new object (a piece, streamed: a multipart upload
- * when it is large) and then the upload's state object, guarded by the ETag read before (If-Match): everything lives
- * in the bucket, so any node continues, reads back or commits any upload. Small pieces are merged in the bucket as they
- * come (two neighbours of like size become one, as a binary counter carries) until they reach a part's size, so a
- * client sending 1 KiB chunks leaves O(log n) pieces, not n. Commit joins the pieces with one multipart upload (parts
- * of at least MIN_PART but the last, at most MAX_PARTS) and copies the result to its blob key.
+ * Upload sessions on S3: an append writes its bytes as one new object under the upload's prefix (a piece, streamed: a
+ * multipart upload when it is large); the session's state (its pieces and a generation) is a row in the metadata
+ * database (UploadRecords), replaced only by the writer that read its generation. Any node continues, reads back or
+ * commits any upload, and a session that is only opened and then finished with the whole blob (POST, then PUT with
+ * the body) costs the bucket nothing but the blob. Small pieces are merged in the bucket as they come (two neighbours
+ * of like size become one, as a binary counter carries) until they reach a part's size, so a client sending 1 KiB
+ * chunks leaves O(log n) pieces, not n. Commit joins the pieces with one multipart upload (parts of at least MIN_PART
+ * but the last, at most MAX_PARTS) and copies the result to its blob key.
  */
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, DeleteObjectsCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { s3Keys } from '../paths.js';
-import { UploadNotFoundError, UploadOffsetMismatchError, type UploadState } from '../port.js';
-import { MIN_PART, PART_SIZE, isNotFound, isPreconditionFailed, token, type Bucket } from './s3-bucket.js';
+import { UploadNotFoundError, UploadOffsetMismatchError, type UploadRecords, type UploadState } from '../port.js';
+import { MIN_PART, PART_SIZE, token, type Bucket } from './s3-bucket.js';
 
 /**
  * The driver's upload state: the bytes are the concatenation of `pieces` (size and object name under the upload's
@@ -22,27 +24,20 @@ import { MIN_PART, PART_SIZE, isNotFound, isPreconditionFailed, token, type Buck
 type S3UploadState = UploadState & { gen: number; pieces: [number, string][] };
 
 export class S3Uploads {
-  constructor(private readonly b: Bucket) {}
+  constructor(
+    private readonly b: Bucket,
+    private readonly records: UploadRecords,
+  ) {}
 
   async createUpload(id: string): Promise<UploadState> {
-    const found = await this.readState(id).catch((err: unknown) => {
-      if (err instanceof UploadNotFoundError) return undefined;
-      throw err;
-    });
-    if (found) return found.state;
     const state: S3UploadState = { size: 0, gen: 0, pieces: [] };
-    try {
-      await this.putState(id, state, { IfNoneMatch: '*' });
-    } catch (err) {
-      // created meanwhile by a retried request on another node: its state counts
-      if (isPreconditionFailed(err)) return (await this.readState(id)).state;
-      throw err;
-    }
-    return state;
+    if (await this.records.insert(id, JSON.stringify(state), Date.now())) return state;
+    // created meanwhile by a retried request on another node: its state counts
+    return this.readState(id);
   }
 
   async uploadStatus(id: string): Promise<UploadState> {
-    return (await this.readState(id)).state;
+    return this.readState(id);
   }
 
   async appendUpload(id: string, state: UploadState, source: Readable): Promise<UploadState> {
@@ -53,21 +48,18 @@ export class S3Uploads {
     try {
       const current = await this.readState(id);
       const given = state as S3UploadState;
-      if (current.state.gen !== given.gen || current.state.size !== given.size) throw new UploadOffsetMismatchError(id, state.size, current.state.size);
+      if (current.gen !== given.gen || current.size !== given.size) throw new UploadOffsetMismatchError(id, state.size, current.size);
       if (early) throw early;
-      const gen = current.state.gen + 1;
+      const gen = current.gen + 1;
       const name = pieceName(gen);
       const written = await this.writePiece(id, name, source);
-      if (written === 0) return current.state;
-      const pieces = await this.mergeSmall(id, gen, [...current.state.pieces, [written, name]]);
-      const next: S3UploadState = { size: current.state.size + written, gen, pieces };
-      try {
-        // only if nobody wrote the state since it was read: writers never interleave
-        await this.putState(id, next, { IfMatch: current.etag });
-      } catch (err) {
-        if (isNotFound(err)) throw new UploadNotFoundError(id);
-        if (isPreconditionFailed(err)) throw new UploadOffsetMismatchError(id, state.size);
-        throw err;
+      if (written === 0) return current;
+      const pieces = await this.mergeSmall(id, gen, [...current.pieces, [written, name]]);
+      const next: S3UploadState = { size: current.size + written, gen, pieces };
+      // only if nobody wrote the state since it was read: writers never interleave
+      if (!(await this.records.replace(id, current.gen, JSON.stringify(next), Date.now()))) {
+        if (!(await this.records.get(id))) throw new UploadNotFoundError(id);
+        throw new UploadOffsetMismatchError(id, state.size);
       }
       return next;
     } catch (err) {
@@ -157,7 +149,7 @@ export class S3Uploads {
   async commitUpload(id: string, state: UploadState, digest: string) {
     const current = await this.readState(id);
     const given = state as S3UploadState;
-    if (current.state.size < given.size || current.state.gen < given.gen) throw new UploadOffsetMismatchError(id, state.size, current.state.size);
+    if (current.size < given.size || current.gen < given.gen) throw new UploadOffsetMismatchError(id, state.size, current.size);
     const dest = s3Keys.blob(this.b.prefix, digest);
     const pieces = given.pieces;
     if (pieces.length === 0) {
@@ -172,56 +164,60 @@ export class S3Uploads {
       await this.b.copy(source, given.size, dest);
     }
     // the state goes first: from then on the upload is gone for every node, whatever of its pieces remain
-    await this.b.s3.send(new DeleteObjectCommand({ Bucket: this.b.name, Key: s3Keys.uploadState(this.b.prefix, id) }));
+    await this.records.delete(id);
     await this.removeUploadObjects(id);
   }
 
-  /** Deletes every object under the upload's prefix and aborts its multipart uploads. */
+  /**
+   * Deletes every object under the upload's prefix and aborts its multipart uploads. An upload that never held a piece
+   * (a blob sent whole with the request that finished it) has neither: its one listing comes back empty and nothing
+   * more is asked of the store. A multipart upload a node that died mid-append left without any object beside it is
+   * left to the bucket's lifecycle rule for incomplete uploads (docs/deployment.md).
+   */
   async removeUploadObjects(id: string): Promise<void> {
     const prefix = s3Keys.upload(this.b.prefix, id);
+    let found = false;
     for (;;) {
       const page = await this.b.s3.send(new ListObjectsV2Command({ Bucket: this.b.name, Prefix: prefix }));
       const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (keys.length > 0) await this.b.s3.send(new DeleteObjectsCommand({ Bucket: this.b.name, Delete: { Objects: keys, Quiet: true } }));
+      if (keys.length > 0) {
+        found = true;
+        await this.b.s3.send(new DeleteObjectsCommand({ Bucket: this.b.name, Delete: { Objects: keys, Quiet: true } }));
+      }
       if (!page.IsTruncated || keys.length === 0) break;
     }
-    await this.b.abortMultipart(prefix);
+    if (found) await this.b.abortMultipart(prefix);
   }
 
   /** When the upload last changed: its state's time, or (what a dead node left without one) its newest object's. */
   async lastWrittenAt(id: string): Promise<number | undefined> {
-    try {
-      const h = await this.b.s3.send(new HeadObjectCommand({ Bucket: this.b.name, Key: s3Keys.uploadState(this.b.prefix, id) }));
-      return h.LastModified?.getTime() ?? 0;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const record = await this.records.get(id);
+    if (record) return record.updatedAt;
     const page = await this.b.s3.send(new ListObjectsV2Command({ Bucket: this.b.name, Prefix: s3Keys.upload(this.b.prefix, id) }));
     const times = (page.Contents ?? []).map((o) => o.LastModified?.getTime() ?? 0);
     return times.length > 0 ? Math.max(...times) : undefined;
   }
 
-  private async readState(id: string): Promise<{ state: S3UploadState; etag: string | undefined }> {
-    try {
-      const res = await this.b.s3.send(new GetObjectCommand({ Bucket: this.b.name, Key: s3Keys.uploadState(this.b.prefix, id) }));
-      const text = await res.Body!.transformToString();
-      return { state: JSON.parse(text) as S3UploadState, etag: res.ETag };
-    } catch (err) {
-      if (isNotFound(err)) throw new UploadNotFoundError(id);
-      throw err;
-    }
+  /** The ids of sessions with a state, after `cursor` in id order (at most `limit`). */
+  async recorded(cursor: string | undefined, limit: number): Promise<string[]> {
+    return (await this.records.page(cursor, limit)).map((r) => r.id);
   }
 
-  private async putState(id: string, state: S3UploadState, cond: { IfMatch?: string; IfNoneMatch?: string }): Promise<void> {
-    const body = JSON.stringify(state);
-    await this.b.s3.send(
-      new PutObjectCommand({ Bucket: this.b.name, Key: s3Keys.uploadState(this.b.prefix, id), Body: body, ContentType: 'application/json', ...cond }),
-    );
+  private async readState(id: string): Promise<S3UploadState> {
+    const record = await this.records.get(id);
+    if (!record) throw new UploadNotFoundError(id);
+    return JSON.parse(record.state) as S3UploadState;
   }
 
-  /** Removes the session: its state first (then it is gone for every node), then its objects and multipart uploads. */
+  /**
+   * Removes the session: its state first (then it is gone for every node), then its objects and multipart uploads.
+   * A session whose state never named a piece (opened, then finished with the whole blob) has none to look for; a
+   * piece an append in flight elsewhere writes after this has no state to join and is the purge's (listUploads).
+   */
   async abort(id: string): Promise<void> {
-    await this.b.s3.send(new DeleteObjectCommand({ Bucket: this.b.name, Key: s3Keys.uploadState(this.b.prefix, id) }));
+    const record = await this.records.get(id);
+    await this.records.delete(id);
+    if (record?.gen === 0) return;
     await this.removeUploadObjects(id);
   }
 }

@@ -17,6 +17,7 @@ import { m0010Scanning } from './migrations/0010-scanning.js';
 import { m0011Replication } from './migrations/0011-replication.js';
 import { m0012Cache } from './migrations/0012-cache.js';
 import { m0013Quota } from './migrations/0013-quota.js';
+import { m0014UploadRecords } from './migrations/0014-upload-records.js';
 import type { ColumnTypes } from './migrations/types.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -43,6 +44,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0010_endpoints': m0010Endpoints(t),
     '0011_replication': m0011Replication(t),
     '0012_cache': m0012Cache(t),
+    '0014_upload_records': m0014UploadRecords(t),
   };
 }
 
