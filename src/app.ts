@@ -165,7 +165,12 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
     registries: new KyselyRegistryStore(db),
     repositories: new KyselyRepositoryStore(db),
     // link writes coordinate with garbage collection: under the blob's lock, and only while its bytes are there
-    blobs: new KyselyBlobMetaStore(db, { dialect: meta.dialect, exists: async (d) => (await blobStore.stat(d)) !== undefined }),
+    blobs: new KyselyBlobMetaStore(db, {
+      dialect: meta.dialect,
+      exists: async (d) => (await blobStore.stat(d)) !== undefined,
+      // half the GC safe window, less the minute a commit may leave modifiedAt behind (0 with a window under 2 minutes)
+      freshMs: Math.max(0, (config.gc.safeWindowSeconds * 1000) / 2 - 60_000),
+    }),
     artifacts: new KyselyArtifactStore(db),
     tags: new KyselyTagStore(db),
     guard: new ProtectionGuard(new KyselyPolicyStore(db)),

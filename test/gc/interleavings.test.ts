@@ -79,12 +79,20 @@ describe.each(DB_KINDS)('GC deletions re-check what they marked (%s)', (db) => {
 
   it('refuses to link a blob whose bytes garbage collection removed, and links nothing', async () => {
     const store = new FsBlobStore(join(s.dataDir, 'storage'));
-    const links = new KyselyBlobMetaStore(meta.db, { dialect: meta.dialect, exists: async (d) => (await store.stat(d)) !== undefined });
+    const looked: string[] = [];
+    const exists = async (d: string) => (looked.push(d), (await store.stat(d)) !== undefined);
+    const links = new KyselyBlobMetaStore(meta.db, { dialect: meta.dialect, exists, freshMs: 60_000 });
     c = new OciClient(s.url, s.admin);
     const present = await c.pushBlob('il/z', 'present bytes');
     const repo = (await meta.db.selectFrom('repositories').select('id').where('name', '=', 'il/z').executeTakeFirstOrThrow()).id;
     const gone = sha256('bytes that are gone');
     await expect(links.link(repo, gone, 19, clock.now())).rejects.toMatchObject({ code: 'BLOB_UPLOAD_INVALID' });
+    // committed by the caller longer ago than freshMs: looked at too, and refused
+    await expect(links.link(repo, gone, 19, clock.now(), clock.now() - 61_000)).rejects.toMatchObject({ code: 'BLOB_UPLOAD_INVALID' });
+    expect(looked).toEqual([gone, gone]);
     expect(await links.missing(repo, [gone, present])).toEqual([gone]);
+    // committed by the caller just now: GC cannot have taken bytes that young, so the store is not asked
+    await links.link(repo, present, 13, clock.now(), clock.now() - 1_000);
+    expect(looked).toEqual([gone, gone]);
   });
 });

@@ -115,9 +115,11 @@ export interface BlobStoreMeta {
   /**
    * Records the blob (idempotent) and links it into the repository, in one transaction; linking again renews the
    * link's time (GC's safe window counts from it). Throws BLOB_UPLOAD_INVALID when garbage collection removed the
-   * blob's bytes meanwhile (checked under the lock GC deletes blobs under).
+   * blob's bytes meanwhile (checked under the lock GC deletes blobs under). `writtenAt`: when the caller itself
+   * committed the bytes (an upload, by the same clock as `now`): GC keeps bytes that young (storage/blob/port.ts), so
+   * a link soon after needs no look at the blob store.
    */
-  link(repositoryId: string, digest: string, size: number, now: number): Promise<void>;
+  link(repositoryId: string, digest: string, size: number, now: number, writtenAt?: number): Promise<void>;
   unlink(repositoryId: string, digest: string): Promise<boolean>;
   /** Of the given digests, those not linked into the repository. */
   missing(repositoryId: string, digests: string[]): Promise<string[]>;

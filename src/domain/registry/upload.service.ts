@@ -79,7 +79,8 @@ export class UploadService {
         // the whole blob in this request (POST, then PUT with the body): straight to its place, no session bytes
         try {
           const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repoName, digest, n, actor));
-          await this.stores.blobs.link(session.upload.repositoryId, digest, size, this.clock.now());
+          const now = this.clock.now();
+          await this.stores.blobs.link(session.upload.repositoryId, digest, size, now, now);
           await afterLink();
           return { digest, size };
         } finally {
@@ -92,7 +93,8 @@ export class UploadService {
       const afterLink = await this.admit(repoName, id, digest, state.size, actor);
       await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
       // the bytes are committed before the link row that references them (the GC ordering rule, storage/blob/port.ts)
-      await this.stores.blobs.link(session.upload.repositoryId, digest, state.size, this.clock.now());
+      const now = this.clock.now();
+      await this.stores.blobs.link(session.upload.repositoryId, digest, state.size, now, now);
       await afterLink();
       this.live.delete(id);
       return { digest, size: state.size };
@@ -118,7 +120,8 @@ export class UploadService {
     const repo = await this.resolver.forPush(repoName, { pulled });
     if (this.blobStore.putBlob) {
       const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repoName, digest, n, actor));
-      await this.stores.blobs.link(repo.id, digest, size, this.clock.now());
+      const now = this.clock.now();
+      await this.stores.blobs.link(repo.id, digest, size, now, now);
       await afterLink();
       return { digest, size };
     }
@@ -129,7 +132,8 @@ export class UploadService {
       await this.verify(repoName, id, state, algorithm, digest);
       const afterLink = await this.admit(repoName, id, digest, state.size, actor);
       await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
-      await this.stores.blobs.link(repo.id, digest, state.size, this.clock.now());
+      const now = this.clock.now();
+      await this.stores.blobs.link(repo.id, digest, state.size, now, now);
       await afterLink();
       return { digest, size: state.size };
     } catch (err) {

@@ -275,6 +275,8 @@ interface NewLink {
   digest: string;
   size: number;
   now: number;
+  /** when the linking caller committed the bytes itself */
+  writtenAt?: number;
 }
 
 /** What link writes need to coordinate with garbage collection (wired in app.ts; stores without it skip both). */
@@ -282,6 +284,11 @@ export interface LinkGuard {
   dialect: Dialect;
   /** whether the blob's bytes are in the blob store */
   exists(digest: string): Promise<boolean>;
+  /**
+   * How long after its caller committed the bytes a link needs not look (`exists`): GC never deletes bytes committed
+   * within its safe window (less a minute, storage/blob/port.ts); this is well inside it, to allow for skewed clocks.
+   */
+  freshMs: number;
 }
 
 async function writeLinks(tx: Db, batch: NewLink[], guard?: LinkGuard): Promise<void> {
@@ -298,8 +305,11 @@ async function writeLinks(tx: Db, batch: NewLink[], guard?: LinkGuard): Promise<
     // bytes this upload or mount saw may be gone, so look again) or it will find this link and keep the blob.
     const digests = [...new Set(items.map((l) => l.digest))];
     await advisoryLocks(tx, guard.dialect, digests.map(blobLockKey));
-    const present = await Promise.all(digests.map((d) => guard.exists(d)));
-    const gone = digests.filter((_, i) => !present[i]);
+    // bytes an upload committed moments ago are younger than any GC run's cutoff: only the others are looked at
+    const fresh = (l: NewLink) => l.writtenAt !== undefined && l.now - l.writtenAt < guard.freshMs;
+    const toCheck = [...new Set(batch.filter((l) => !fresh(l)).map((l) => l.digest))];
+    const present = await Promise.all(toCheck.map((d) => guard.exists(d)));
+    const gone = toCheck.filter((_, i) => !present[i]);
     if (gone.length > 0) {
       throw new NcrError('BLOB_UPLOAD_INVALID', `blob ${gone.join(', ')} was removed by garbage collection while it was being linked: upload it again`, { detail: { digests: gone } });
     }
@@ -371,8 +381,8 @@ export class KyselyBlobMetaStore implements BlobStoreMeta {
    * Links are group-committed: the uploads that finish together share one transaction (see group-commit.ts). Inside a
    * unit of work the link is written in that transaction instead, so it commits or rolls back with it.
    */
-  link(repositoryId: string, digest: string, size: number, now: number) {
-    const l = { repositoryId, digest, size, now };
+  link(repositoryId: string, digest: string, size: number, now: number, writtenAt?: number) {
+    const l: NewLink = { repositoryId, digest, size, now, writtenAt };
     return this.db.isTransaction ? writeLinks(this.db, [l], this.guard) : this.links.submit(l);
   }
 
