@@ -59,7 +59,7 @@ import { loadSigningSecret } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
 import { KyselyAccessKeyStore, KyselyLoginFailureStore, KyselySigningKeyStore, KyselyUserStore } from './storage/meta/kysely/auth.repo.js';
-import { openMetaDb, pingDb } from './storage/meta/kysely/connect.js';
+import { openMetaDb, pingDb, type MetaDb } from './storage/meta/kysely/connect.js';
 import { KyselyExecutionStore } from './storage/meta/kysely/executions.repo.js';
 import { KyselyGcStore } from './storage/meta/kysely/gc.repo.js';
 import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.repo.js';
@@ -68,7 +68,7 @@ import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
 import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
-import { KyselyUploadRecords } from './storage/meta/kysely/upload-records.repo.js';
+import { openUploadRecords } from './storage/meta/kysely/upload-records.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
 import { ecrTokenSource } from './outbound/ecr-token.js';
 import { OciRemoteClient } from './outbound/oci-client.js';
@@ -140,7 +140,7 @@ function parseForm(body: string): Record<string, string | string[]> {
 export async function buildApp(config: Config, adapters: Adapters = {}): Promise<App> {
   const clock = adapters.clock ?? systemClock;
   const meta = await openMetaDb({ databaseUrl: config.database.url, dataDir: config.dataDir, poolMax: config.database.pool.max, onIdleError: (err) => fastify.log.warn({ err }, 'an idle database connection failed and was discarded') });
-  const { store: blobStore, close: closeBlobStore } = await openBlobStore(config, meta.db);
+  const { store: blobStore, close: closeBlobStore } = await openBlobStore(config, meta);
 
   const fastify = Fastify({
     logger: { level: config.server.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
@@ -401,17 +401,19 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
       await outbox.stop();
       await identity.flush().catch(() => undefined);
       await meta.close();
-      closeBlobStore();
+      await closeBlobStore();
     },
   };
 }
 
 /** The configured blob store, ready for use. */
-async function openBlobStore(config: Config, db: Db): Promise<{ store: BlobStore; close(): void }> {
+async function openBlobStore(config: Config, meta: MetaDb): Promise<{ store: BlobStore; close(): Promise<void> }> {
   if (config.storage.driver === 's3') {
     // loaded only when configured: the AWS SDK adds over a second to every process start (CLI commands included)
     const { S3BlobStore } = await import('./storage/blob/s3/s3-blob-store.js');
     const c = config.storage.s3;
+    // upload sessions' states: rows every node sees (PostgreSQL), or a SQLite file of their own
+    const uploads = await openUploadRecords(meta);
     const store = new S3BlobStore({
       bucket: c.bucket!,
       prefix: c.prefix,
@@ -424,14 +426,19 @@ async function openBlobStore(config: Config, db: Db): Promise<{ store: BlobStore
       },
       redirect: c.redirect ? { endpoint: c.redirectEndpoint } : undefined,
       privateEndpoint: c.privateEndpoint,
-      // upload sessions' states: rows every node sees
-      records: new KyselyUploadRecords(db, `s3://${c.bucket!}/${c.prefix ?? ''}`),
+      records: uploads.records(`s3://${c.bucket!}/${c.prefix ?? ''}`),
     });
-    return { store, close: () => store.close() };
+    return {
+      store,
+      close: async () => {
+        store.close();
+        await uploads.close();
+      },
+    };
   }
   const store = new FsBlobStore(config.storage.fs.root);
   await store.init();
-  return { store, close: () => undefined };
+  return { store, close: async () => undefined };
 }
 
 /** On an empty database: the first admin, with a password and one access key (from config, or generated). */

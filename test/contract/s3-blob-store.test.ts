@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadOffsetMismatchError } from '../../src/storage/blob/port.js';
 import { MIN_PART, S3BlobStore, partSizeFor, type S3BlobStoreOptions } from '../../src/storage/blob/s3/s3-blob-store.js';
 import { openMetaDb, type MetaDb } from '../../src/storage/meta/kysely/connect.js';
-import { KyselyUploadRecords } from '../../src/storage/meta/kysely/upload-records.repo.js';
+import { openUploadRecords } from '../../src/storage/meta/kysely/upload-records.repo.js';
 import { startS3, type S3Request, type TestS3 } from '../helpers/s3.js';
 import { createPgDatabase, DB_KINDS } from '../helpers/server.js';
 import { blobStoreContract } from './blob-store.contract.js';
@@ -21,6 +21,7 @@ afterAll(async () => s3?.close());
 // upload sessions keep their state in the metadata database: every test here runs on each
 describe.each(DB_KINDS)('on %s', (db) => {
   let meta: MetaDb;
+  let uploads: Awaited<ReturnType<typeof openUploadRecords>>;
   let closeMeta: () => Promise<void>;
   beforeAll(async () => {
     if (db === 'postgres') {
@@ -39,14 +40,20 @@ describe.each(DB_KINDS)('on %s', (db) => {
       };
     }
   });
-  afterAll(async () => closeMeta?.());
+  beforeAll(async () => {
+    uploads = await openUploadRecords(meta);
+  });
+  afterAll(async () => {
+    await uploads?.close();
+    await closeMeta?.();
+  });
 
   /** A store (a node) on `bucket`; stores on one bucket share the database as nodes do. */
   const options = (bucket: string, prefix?: string): S3BlobStoreOptions => ({
     bucket,
     prefix,
     client: { endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true },
-    records: new KyselyUploadRecords(meta.db, `s3://${bucket}/${prefix ?? ''}`),
+    records: uploads.records(`s3://${bucket}/${prefix ?? ''}`),
   });
 
 blobStoreContract('S3BlobStore', async () => {

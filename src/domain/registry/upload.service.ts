@@ -15,7 +15,7 @@ import { NcrError } from '../../oci/errors.js';
 import { UploadNotFoundError, UploadOffsetMismatchError, type BlobStore, type UploadState } from '../../storage/blob/port.js';
 import type { Clock } from '../clock.js';
 import type { Actor } from '../events.js';
-import type { RegistryCoreStores, Upload } from './ports.js';
+import type { RegistryCoreStores, Repository, Upload } from './ports.js';
 import type { AfterLink, QuotaGate } from './quota.js';
 import type { RepositoryResolver } from './repository-resolver.js';
 
@@ -78,7 +78,7 @@ export class UploadService {
       if (body && session.state.size === 0 && this.blobStore.putBlob) {
         // the whole blob in this request (POST, then PUT with the body): straight to its place, no session bytes
         try {
-          const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repoName, digest, n, actor));
+          const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(session.repo, digest, n, actor));
           const now = this.clock.now();
           await this.stores.blobs.link(session.upload.repositoryId, digest, size, now, now);
           await afterLink();
@@ -90,7 +90,7 @@ export class UploadService {
       }
       const state = body ? await this.write(repoName, id, session.state, body, length, true) : session.state;
       await this.verify(repoName, id, state, algorithm, digest);
-      const afterLink = await this.admit(repoName, id, digest, state.size, actor);
+      const afterLink = await this.admit(session.repo, id, digest, state.size, actor);
       await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
       // the bytes are committed before the link row that references them (the GC ordering rule, storage/blob/port.ts)
       const now = this.clock.now();
@@ -119,7 +119,7 @@ export class UploadService {
     const { algorithm } = parseDigest(digest);
     const repo = await this.resolver.forPush(repoName, { pulled });
     if (this.blobStore.putBlob) {
-      const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repoName, digest, n, actor));
+      const { size, afterLink } = await this.put(digest, body, length, (n) => this.quotaFor(repo, digest, n, actor));
       const now = this.clock.now();
       await this.stores.blobs.link(repo.id, digest, size, now, now);
       await afterLink();
@@ -130,7 +130,7 @@ export class UploadService {
     try {
       const state = await this.write(repoName, id, created, body, length, true);
       await this.verify(repoName, id, state, algorithm, digest);
-      const afterLink = await this.admit(repoName, id, digest, state.size, actor);
+      const afterLink = await this.admit(repo, id, digest, state.size, actor);
       await this.blobStore.commitUpload(id, state, digest).catch((err: unknown) => rethrow(err, repoName, id, state));
       const now = this.clock.now();
       await this.stores.blobs.link(repo.id, digest, state.size, now, now);
@@ -148,9 +148,9 @@ export class UploadService {
    * The registry's quota lets the blob in, or the upload is discarded (its bytes would only wait for the purge) and
    * DENIED is thrown.
    */
-  private async admit(repoName: string, id: string, digest: string, size: number, actor: Actor): Promise<AfterLink> {
+  private async admit(repo: Repository, id: string, digest: string, size: number, actor: Actor): Promise<AfterLink> {
     try {
-      return await this.quotaFor(repoName, digest, size, actor);
+      return await this.quotaFor(repo, digest, size, actor);
     } catch (err) {
       await this.blobStore.abortUpload(id).catch(() => undefined);
       this.live.delete(id);
@@ -159,10 +159,8 @@ export class UploadService {
   }
 
   /** The quota's verdict on the blob (DENIED when it would go over), and what to call once it is linked. */
-  private async quotaFor(repoName: string, digest: string, size: number, actor: Actor): Promise<AfterLink> {
+  private async quotaFor(repo: Repository, digest: string, size: number, actor: Actor): Promise<AfterLink> {
     if (!this.quota) return async () => undefined;
-    const repo = await this.stores.repositories.getByName(repoName);
-    if (!repo) return async () => undefined;
     return this.quota.admit(repo, digest, size, actor);
   }
 
@@ -191,7 +189,7 @@ export class UploadService {
   }
 
   /** The session and where it stands; BLOB_UPLOAD_UNKNOWN when it is not in this repository. */
-  private async session(repoName: string, id: string): Promise<{ upload: Upload; state: UploadState }> {
+  private async session(repoName: string, id: string): Promise<{ upload: Upload; state: UploadState; repo: Repository }> {
     const m = ID.exec(id);
     const repo = m ? await this.stores.repositories.getByName(repoName) : undefined;
     let state: UploadState | undefined;
@@ -203,7 +201,7 @@ export class UploadService {
       }
     }
     if (!repo || !state) throw uploadUnknown(repoName, id);
-    return { upload: { id, repositoryId: repo.id, offset: state.size }, state };
+    return { upload: { id, repositoryId: repo.id, offset: state.size }, state, repo };
   }
 
   /**

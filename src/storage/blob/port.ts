@@ -180,7 +180,8 @@ export interface UploadRecords {
   get(id: string): Promise<{ gen: number; state: string; updatedAt: number } | undefined>;
   /** Replaces the state of generation `gen` with `state` at `gen + 1`; false when the session is gone or has moved on. */
   replace(id: string, gen: number, state: string, at: number): Promise<boolean>;
-  delete(id: string): Promise<void>;
+  /** Removes the session; resolves with the generation it was at (undefined: there was none). */
+  delete(id: string): Promise<number | undefined>;
   /** Sessions after `cursor` in id order, at most `limit`, with when each was last written (epoch ms). */
   page(cursor: string | undefined, limit: number): Promise<{ id: string; updatedAt: number }[]>;
 }

@@ -215,9 +215,7 @@ export class S3Uploads {
    * piece an append in flight elsewhere writes after this has no state to join and is the purge's (listUploads).
    */
   async abort(id: string): Promise<void> {
-    const record = await this.records.get(id);
-    await this.records.delete(id);
-    if (record?.gen === 0) return;
+    if ((await this.records.delete(id)) === 0) return;
     await this.removeUploadObjects(id);
   }
 }

@@ -14,12 +14,15 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export interface MetaDb {
   db: Kysely<Database>;
   dialect: Dialect;
+  /** the SQLite database file (undefined on PostgreSQL) */
+  file?: string;
   close(): Promise<void>;
 }
 
 export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; onIdleError?: (err: Error) => void; poolMax?: number }): Promise<MetaDb> {
   let db: Kysely<Database>;
   let dialect: Dialect;
+  let file: string | undefined;
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     dialect = 'postgres';
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolMax ?? 10 });
@@ -34,14 +37,8 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
     db = new Kysely<Database>({ dialect: withNulGuard(new PostgresDialect({ pool })) });
   } else {
     dialect = 'sqlite';
-    const file = opts.databaseUrl ? opts.databaseUrl.replace(/^sqlite:/, '') : join(opts.dataDir, 'ncr.db');
-    mkdirSync(dirname(file), { recursive: true });
-    const sqlite = new SQLite(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    db = new Kysely<Database>({ dialect: withNulGuard(new SqliteDialect({ database: withStatementCache(sqlite) })) });
+    file = opts.databaseUrl ? opts.databaseUrl.replace(/^sqlite:/, '') : join(opts.dataDir, 'ncr.db');
+    db = openSqlite(file, 'FULL');
   }
   // Capabilities built side by side reserve migration numbers and may land out of order (0009 before 0008): each
   // migration creates its own tables, so a database that has a later one may still run an earlier newcomer.
@@ -55,8 +52,23 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
   return {
     db,
     dialect,
+    file,
     close: () => db.destroy(),
   };
+}
+
+/**
+ * A SQLite file in WAL mode with the given durability: FULL fsyncs every commit (the metadata); NORMAL syncs at
+ * checkpoints, so a commit survives the process but not always a power cut (for state a client can redo).
+ */
+export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL'): Kysely<Database> {
+  mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma(`synchronous = ${synchronous}`);
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  return new Kysely<Database>({ dialect: withNulGuard(new SqliteDialect({ database: withStatementCache(sqlite) })) });
 }
 
 /**

@@ -1,8 +1,25 @@
-/** The S3 driver's upload session states in the metadata database (migration 0014_upload_records). */
+/**
+ * The S3 driver's upload session states: on PostgreSQL a table of the metadata database (migration
+ * 0014_upload_records), which every node shares; on SQLite a file of their own beside the database
+ * (`<name>-uploads.db`), written with synchronous=NORMAL. A commit there does not wait for an fsync, which on the
+ * event loop (better-sqlite3 is synchronous) would hold up every request; a power cut may then lose the last few
+ * session states, and those clients push the blob again (its digest is checked whatever happened). Committed blobs
+ * and their links stay in the main database, every commit fsynced.
+ */
 import type { Kysely } from 'kysely';
 import type { UploadRecords } from '../../blob/port.js';
+import { openSqlite, type MetaDb } from './connect.js';
+import { createUploadRecordsTable } from './migrations/0014-upload-records.js';
 import type { Database } from './schema.js';
 import type { Db } from './util.js';
+
+/** Where the sessions of stores (one per scope) keep their states, for the metadata database `meta`. */
+export async function openUploadRecords(meta: MetaDb): Promise<{ records(scope: string): UploadRecords; close(): Promise<void> }> {
+  if (!meta.file) return { records: (scope) => new KyselyUploadRecords(meta.db, scope), close: async () => undefined };
+  const db = openSqlite(meta.file.replace(/(\.db)?$/, '-uploads.db'), 'NORMAL');
+  await createUploadRecordsTable(db, 'integer');
+  return { records: (scope) => new KyselyUploadRecords(db, scope), close: () => db.destroy() };
+}
 
 /** The `blob_upload_records` table. Kept here: only this store reads it. */
 export interface BlobUploadRecordsTable {
@@ -52,7 +69,8 @@ export class KyselyUploadRecords implements UploadRecords {
   }
 
   async delete(id: string) {
-    await this.db.deleteFrom('blob_upload_records').where('scope', '=', this.scope).where('id', '=', id).execute();
+    const r = await this.db.deleteFrom('blob_upload_records').where('scope', '=', this.scope).where('id', '=', id).returning('gen').executeTakeFirst();
+    return r && Number(r.gen);
   }
 
   async page(cursor: string | undefined, limit: number) {
