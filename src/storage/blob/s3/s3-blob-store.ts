@@ -21,6 +21,7 @@ import { LRUCache } from 'lru-cache';
 import { s3Keys } from '../paths.js';
 import { BlobNotFoundError, type BlobBody, type BlobInfo, type BlobStore, type UploadInfo, type UploadRecords, type UploadState } from '../port.js';
 import { Bucket, MAX_PART, MAX_PARTS, PART_SIZE, checkLimit, isNotFound, isNotImplemented, token } from './s3-bucket.js';
+import { DirectS3 } from './s3-direct.js';
 import { S3Uploads } from './s3-uploads.js';
 
 export { MAX_PART, MAX_PARTS, MIN_PART, partSizeFor } from './s3-bucket.js';
@@ -52,6 +53,7 @@ export class S3BlobStore implements BlobStore {
   private readonly prefix: string;
   private readonly b: Bucket;
   private readonly uploads: S3Uploads;
+  private readonly direct: DirectS3 | undefined;
   /** Presigned URLs recently handed out, by endpoint, validity and digest (redirectUrl). */
   private readonly signed = new LRUCache<string, string>({ max: 10_000, ttl: 300_000 });
 
@@ -64,11 +66,15 @@ export class S3BlobStore implements BlobStore {
     this.s3 = new S3Client(base);
     this.presigner = opts.redirect ? new S3Client({ ...base, ...(opts.redirect.endpoint ? { endpoint: opts.redirect.endpoint } : {}) }) : undefined;
     this.privatePresigner = opts.privateEndpoint ? new S3Client({ ...base, endpoint: opts.privateEndpoint }) : this.s3;
-    this.b = new Bucket(this.s3, this.bucket, this.prefix);
+    // on a configured endpoint, PutObject and GetObject skip the SDK's pipeline (s3-direct.ts)
+    const endpoint = typeof opts.client.endpoint === 'string' ? opts.client.endpoint : undefined;
+    this.direct = endpoint ? new DirectS3(this.s3, endpoint, this.bucket, opts.client.forcePathStyle === true) : undefined;
+    this.b = new Bucket(this.s3, this.bucket, this.prefix, this.direct);
     this.uploads = new S3Uploads(this.b, opts.records);
   }
 
   close(): void {
+    this.direct?.close();
     this.s3.destroy();
     this.presigner?.destroy();
     if (this.privatePresigner !== this.s3) this.privatePresigner.destroy();
@@ -256,7 +262,9 @@ export class S3BlobStore implements BlobStore {
       abort.abort(err);
       throw err;
     });
-    const put = this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: gate, ContentLength: length }), { abortSignal: abort.signal });
+    const put = this.direct
+      ? this.direct.put(key, gate, length, abort.signal)
+      : this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: gate, ContentLength: length }), { abortSignal: abort.signal });
     const [b, p] = await Promise.allSettled([body, put]);
     if (b.status === 'rejected') {
       source.destroy();

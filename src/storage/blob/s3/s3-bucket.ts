@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { AbortMultipartUploadCommand, CopyObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { DirectS3 } from './s3-direct.js';
 
 /** AWS's smallest part of a multipart upload (all but the last part). */
 export const MIN_PART = 5 * 1024 * 1024;
@@ -23,16 +24,25 @@ export class Bucket {
     readonly name: string,
     /** '' or ending in '/' */
     readonly prefix: string,
+    /** GetObject without the SDK's pipeline, where the endpoint allows (s3-direct.ts) */
+    private readonly direct?: DirectS3,
   ) {}
 
   /** The object's bytes, or the inclusive `range` of them. */
   async getObject(key: string, range?: { start: number; end: number }): Promise<Readable> {
-    const res = await this.s3.send(new GetObjectCommand({ Bucket: this.name, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
-    const body = res.Body as Readable;
+    let body: Readable;
+    let contentRange: string | undefined;
+    let length: number;
+    if (this.direct) {
+      const res = await this.direct.get(key, range);
+      [body, contentRange, length] = [res, res.headers['content-range'], Number(res.headers['content-length'] ?? 0)];
+    } else {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: this.name, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
+      [body, contentRange, length] = [res.Body as Readable, res.ContentRange, res.ContentLength ?? 0];
+    }
     if (!range) return body;
     // a server that answered another range than asked (an emulator reads `bytes=0-0` as the whole object): cut here
-    const from = Number(/^bytes (\d+)-(\d+)\//.exec(res.ContentRange ?? '')?.[1] ?? 0);
-    const length = res.ContentLength ?? 0;
+    const from = Number(/^bytes (\d+)-(\d+)\//.exec(contentRange ?? '')?.[1] ?? 0);
     if (from === range.start && length === range.end - range.start + 1) return body;
     return slice(body, { start: range.start - from, end: range.end - from });
   }
