@@ -4,7 +4,7 @@
  * measured part runs BENCH_PROFILE_REPEAT times, and ncr is stopped (SIGTERM) so the profile is written. The
  * .cpuprofile files and their summaries (bench/cpuprofile.ts) go to BENCH_PROFILE_OUT (default /tmp/ncr-profiles).
  * Ids: the scenario ids of bench/scenarios.ts, scale-tags, scale-catalog, scale-rss, pull-distinct-N (N fresh 1 MiB blobs
- * pushed before the profiled restart, each pulled once).
+ * pushed before the profiled restart, each pulled once), s3-push-N (N fresh 1 MiB blobs pushed into ncr on S3: radosgw).
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -16,6 +16,7 @@ import { uniqueBlobs } from './payload.js';
 import { measureCatalogPages, measureTagPages, peakRss, seedImages, seedTags } from './scale.js';
 import { scenarios } from './scenarios.js';
 import { REGISTRY, startNcr, stopAll, type Server } from './servers.js';
+import { startS3 } from '../test/helpers/s3.js';
 
 const DEFAULT = ['push-small', 'push-chunked', 'push-large', 'pull-small', 'pull-large', 'manifest-get-32', 'manifest-head-32', 'manifest-push'];
 
@@ -24,12 +25,47 @@ function log(msg: string): void {
 }
 
 interface Job {
+  /** what ncr needs besides a data dir (an S3 server, say): its environment; `done` undoes it */
+  prepare?(): Promise<{ env: Record<string, string>; done(): Promise<void> }>;
   setup(s: Server): Promise<void>;
   /** the part that is profiled; returns a one-line result */
   measure(s: Server): Promise<string>;
 }
 
 function job(cfg: BenchConfig, id: string, repeat: number): Job {
+  const s3Push = /^s3-push-(\d+)$/.exec(id);
+  if (s3Push) {
+    // N pushes of a fresh 1 MiB blob (POST, then PUT with the body) into ncr on storage.driver s3, radosgw on bluestore
+    const n = Number(s3Push[1]);
+    const r = `${REGISTRY}/${id}`;
+    return {
+      async prepare() {
+        const s3 = await startS3({ quiet: true, store: 'bluestore' });
+        const bucket = await s3.newBucket();
+        const env = {
+          NCR_STORAGE_DRIVER: 's3',
+          NCR_STORAGE_S3_BUCKET: bucket,
+          NCR_STORAGE_S3_ENDPOINT: s3.endpoint,
+          NCR_STORAGE_S3_REGION: s3.region,
+          NCR_STORAGE_S3_FORCE_PATH_STYLE: 'true',
+          NCR_STORAGE_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+          NCR_STORAGE_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+        };
+        return { env, done: () => s3.close() };
+      },
+      setup: async () => undefined,
+      async measure(s) {
+        const client = s.client();
+        const out: string[] = [];
+        for (let round = 1; round <= repeat; round++) {
+          const blobs = uniqueBlobs(n, MiB);
+          const st = stats(await runCount(cfg.blobConcurrency, n, async (i) => (await pushBlob(client, r, blobs[i].parts, blobs[i].digest), MiB)));
+          out.push(`${st.mbPerSec.toFixed(0)} MB/s`);
+        }
+        return `${out.join('; ')} over ${n} fresh 1 MiB blobs a round`;
+      },
+    };
+  }
   const distinct = /^pull-distinct-(\d+)$/.exec(id);
   if (distinct) {
     // blobs pushed before the profiled restart and each pulled once under the profiler: the per-request costs of a
@@ -79,7 +115,7 @@ function job(cfg: BenchConfig, id: string, repeat: number): Job {
       },
     };
   }
-  throw new Error(`unknown scenario id ${id}; known: ${[...scenarios(cfg).map((s) => s.id), 'scale-tags', 'scale-catalog', 'scale-rss'].join(', ')}`);
+  throw new Error(`unknown scenario id ${id}; known: ${[...scenarios(cfg).map((s) => s.id), 'scale-tags', 'scale-catalog', 'scale-rss', 'pull-distinct-N', 's3-push-N'].join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -93,13 +129,16 @@ async function main(): Promise<void> {
     const data = join(cfg.tmp, `prof-${id}`);
     const profDir = join(cfg.tmp, `cpuprof-${id}`);
     log(`${id}: setting up`);
-    const plain = await startNcr(cfg, data);
+    const prepared = await j.prepare?.();
+    const env = prepared?.env ?? {};
+    const plain = await startNcr(cfg, data, { env });
     await j.setup(plain);
     await plain.stop();
-    const profiled = await startNcr(cfg, data, { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], createRegistry: false });
+    const profiled = await startNcr(cfg, data, { env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`], createRegistry: false });
     log(`${id}: profiling (pid ${profiled.pid})`);
     const result = await j.measure(profiled);
     await profiled.stop();
+    await prepared?.done();
     const files = (await readdir(profDir)).filter((f) => f.endsWith('.cpuprofile'));
     if (files.length !== 1) throw new Error(`${id}: expected one .cpuprofile in ${profDir}, found ${files.length}`);
     const file = join(out, `${id}.cpuprofile`);

@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadOffsetMismatchError } from '../../src/storage/blob/port.js';
 import { MIN_PART, S3BlobStore, partSizeFor, type S3BlobStoreOptions } from '../../src/storage/blob/s3/s3-blob-store.js';
@@ -224,4 +226,30 @@ describe('S3BlobStore against AWS rules', () => {
     expect(() => partSizeFor(6 * 1024 ** 4 * 10)).toThrow(RangeError);
   });
 });
+
+  it(`upload states: replaced only at the generation read, kept apart by scope, and where ${db === 'sqlite' ? 'a file of their own' : 'the shared database'} keeps them`, async () => {
+    const a = uploads.records('s3://one/');
+    const b = uploads.records('s3://two/');
+    expect(await a.insert('u1', '{"n":0}', 1)).toBe(true);
+    expect(await a.insert('u1', '{"n":9}', 2)).toBe(false);
+    expect(await b.get('u1')).toBeUndefined();
+    expect(await a.replace('u1', 1, '{"n":1}', 3)).toBe(false);
+    expect(await a.replace('u1', 0, '{"n":1}', 3)).toBe(true);
+    expect(await a.get('u1')).toEqual({ gen: 1, state: '{"n":1}', updatedAt: 3 });
+    expect(await a.page(undefined, 10)).toEqual([{ id: 'u1', updatedAt: 3 }]);
+    const mainTables = await sql<{ n: number }>`select count(*) as n from ${sql.raw(db === 'sqlite' ? "sqlite_master where type = 'table' and" : 'information_schema.tables where')} ${sql.raw(db === 'sqlite' ? 'name' : 'table_name')} = 'blob_upload_records'`.execute(meta.db);
+    if (db === 'sqlite') {
+      // beside the database, not in it: its commits skip the fsync the metadata's pay
+      expect(Number(mainTables.rows[0]!.n)).toBe(0);
+      expect(existsSync(meta.file!.replace(/\.db$/, '-uploads.db'))).toBe(true);
+      // and what was written is there for the next process
+      const again = await openUploadRecords(meta);
+      expect(await again.records('s3://one/').get('u1')).toEqual({ gen: 1, state: '{"n":1}', updatedAt: 3 });
+      await again.close();
+    } else {
+      expect(Number(mainTables.rows[0]!.n)).toBe(1);
+    }
+    expect(await a.delete('u1')).toBe(1);
+    expect(await a.delete('u1')).toBeUndefined();
+  });
 });
