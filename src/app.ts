@@ -53,13 +53,12 @@ import { uploadPurgeJob } from './jobs/upload-purge.job.js';
 import { webhookDeliveryJob } from './jobs/webhook-delivery.job.js';
 import { WEBHOOK_PURGE_SCHEDULE, webhookPurgeJob } from './jobs/webhook-purge.job.js';
 import { GuardedHttpClient } from './outbound/http-client.js';
-import { FsBlobStore } from './storage/blob/fs/fs-blob-store.js';
-import type { BlobStore } from './storage/blob/port.js';
 import { loadSigningSecret } from './storage/keys/signing-key.js';
 import { KyselyArtifactStore, KyselyBlobMetaStore, KyselyTagStore } from './storage/meta/kysely/artifact.repo.js';
 import { KyselyAuditStore } from './storage/meta/kysely/audit.repo.js';
 import { KyselyAccessKeyStore, KyselyLoginFailureStore, KyselySigningKeyStore, KyselyUserStore } from './storage/meta/kysely/auth.repo.js';
-import { openMetaDb, pingDb, type MetaDb } from './storage/meta/kysely/connect.js';
+import { openMetaDb, pingDb } from './storage/meta/kysely/connect.js';
+import { openBlobStore } from './wiring/blob-store.js';
 import { KyselyExecutionStore } from './storage/meta/kysely/executions.repo.js';
 import { KyselyGcStore } from './storage/meta/kysely/gc.repo.js';
 import { KyselyJobStore, KyselyScheduleStore } from './storage/meta/kysely/jobs.repo.js';
@@ -68,7 +67,6 @@ import { KyselyPolicyStore } from './storage/meta/kysely/policies.repo.js';
 import { KyselyTrustStore } from './storage/meta/kysely/trust.repo.js';
 import { KyselyRegistryStore, KyselyRepositoryStore } from './storage/meta/kysely/registry.repo.js';
 import { KyselySessionStore } from './storage/meta/kysely/session.repo.js';
-import { openUploadRecords } from './storage/meta/kysely/upload-records.repo.js';
 import { KyselyUnitOfWork, type OutboxHooks } from './storage/meta/kysely/uow.js';
 import { ecrTokenSource } from './outbound/ecr-token.js';
 import { OciRemoteClient } from './outbound/oci-client.js';
@@ -404,41 +402,6 @@ export async function buildApp(config: Config, adapters: Adapters = {}): Promise
       await closeBlobStore();
     },
   };
-}
-
-/** The configured blob store, ready for use. */
-async function openBlobStore(config: Config, meta: MetaDb): Promise<{ store: BlobStore; close(): Promise<void> }> {
-  if (config.storage.driver === 's3') {
-    // loaded only when configured: the AWS SDK adds over a second to every process start (CLI commands included)
-    const { S3BlobStore } = await import('./storage/blob/s3/s3-blob-store.js');
-    const c = config.storage.s3;
-    // upload sessions' states: rows every node sees (PostgreSQL), or a SQLite file of their own
-    const uploads = await openUploadRecords(meta);
-    const store = new S3BlobStore({
-      bucket: c.bucket!,
-      prefix: c.prefix,
-      client: {
-        region: c.region,
-        endpoint: c.endpoint,
-        forcePathStyle: c.forcePathStyle,
-        // none given: the SDK's default chain (AWS_* variables, shared profile, container or instance role)
-        credentials: c.accessKeyId && c.secretAccessKey ? { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey } : undefined,
-      },
-      redirect: c.redirect ? { endpoint: c.redirectEndpoint } : undefined,
-      privateEndpoint: c.privateEndpoint,
-      records: uploads.records(`s3://${c.bucket!}/${c.prefix ?? ''}`),
-    });
-    return {
-      store,
-      close: async () => {
-        store.close();
-        await uploads.close();
-      },
-    };
-  }
-  const store = new FsBlobStore(config.storage.fs.root);
-  await store.init();
-  return { store, close: async () => undefined };
 }
 
 /** On an empty database: the first admin, with a password and one access key (from config, or generated). */

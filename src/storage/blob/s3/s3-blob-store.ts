@@ -232,28 +232,19 @@ export class S3BlobStore implements BlobStore {
    * leaves nothing (an existing blob of the digest stays as it was).
    */
   private async putStreamed(key: string, source: Readable, verify: () => Promise<void>, length: number): Promise<number> {
-    // chunks go out joined into writes of at least COALESCE bytes (fewer, larger socket writes); the newest chunk
-    // always stays behind until the source has ended and `verify` resolved
-    let held: Buffer[] = [];
-    let heldBytes = 0;
+    let held: Buffer | undefined;
     let total = 0;
     const gate = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         total += chunk.length;
         if (total > length) return cb(new Error(`the blob has more than the ${length} bytes announced`));
-        let ready: Buffer | undefined;
-        if (heldBytes >= COALESCE) {
-          ready = held.length === 1 ? held[0] : Buffer.concat(held, heldBytes);
-          held = [];
-          heldBytes = 0;
-        }
-        held.push(chunk);
-        heldBytes += chunk.length;
+        const ready = held;
+        held = chunk;
         cb(null, ready);
       },
       flush(cb) {
         if (total !== length) return cb(new Error(`the blob had ${total} bytes, not the ${length} announced`));
-        verify().then(() => cb(null, Buffer.concat(held, heldBytes)), cb);
+        verify().then(() => cb(null, held), cb);
       },
     });
     const abort = new AbortController();
@@ -369,8 +360,6 @@ export class S3BlobStore implements BlobStore {
  * sent signed (the SDK hashes a buffered body for its signature).
  */
 const STREAMED_PUT = 256 * 1024;
-/** A streamed PutObject's body goes to the socket in writes of at least this many bytes. */
-const COALESCE = 256 * 1024;
 
 /** Upload ids listUploads gives putBlob's multipart uploads (never a session's: those are hex). */
 const MULTIPART_ID = 'mpu_';

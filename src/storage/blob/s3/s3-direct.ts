@@ -55,6 +55,8 @@ export class DirectS3 {
   private readonly url: URL;
   private readonly agent: HttpAgent | HttpsAgent;
   private signer: SignatureV4 | undefined;
+  /** the credentials `signer` was made with */
+  private signerFor: unknown;
 
   constructor(
     private readonly s3: S3Client,
@@ -122,8 +124,6 @@ export class DirectS3 {
     }
     return this.signer;
   }
-
-  private signerFor: unknown;
 }
 
 async function failure(res: IncomingMessage, what: string): Promise<S3RequestError> {
