@@ -6,6 +6,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { CodeMigrationProvider, type Dialect } from './migrations.js';
 import { withNulGuard } from './nul-guard.js';
+import { withWalSync } from './wal-sync.js';
 import type { Database } from './schema.js';
 
 // int8 and numeric come back as strings by default; every bigint here is a time, a size or an id that fits a double.
@@ -58,17 +59,20 @@ export async function openMetaDb(opts: { databaseUrl?: string; dataDir: string; 
 }
 
 /**
- * A SQLite file in WAL mode with the given durability: FULL fsyncs every commit (the metadata); NORMAL syncs at
- * checkpoints, so a commit survives the process but not always a power cut (for state a client can redo).
+ * A SQLite file in WAL mode with the given durability: FULL has every commit on disk before the call that made it
+ * returns (the metadata; synced off the event loop, see wal-sync.ts); NORMAL syncs at checkpoints, so a commit
+ * survives the process but not always a power cut (for state a client can redo).
  */
-export function openSqlite(file: string, synchronous: 'FULL' | 'NORMAL'): Kysely<Database> {
+export function openSqlite(file: string, durability: 'FULL' | 'NORMAL'): Kysely<Database> {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${synchronous}`);
+  // FULL's fsync would run on the event loop: the WAL is synced by withWalSync instead
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: withNulGuard(new SqliteDialect({ database: withStatementCache(sqlite) })) });
+  const dialect = withNulGuard(new SqliteDialect({ database: withStatementCache(sqlite) }));
+  return new Kysely<Database>({ dialect: durability === 'FULL' ? withWalSync(dialect, file) : dialect });
 }
 
 /**
