@@ -22,6 +22,7 @@ import { s3Keys } from '../paths.js';
 import { BlobNotFoundError, type BlobBody, type BlobInfo, type BlobStore, type UploadInfo, type UploadRecords, type UploadState } from '../port.js';
 import { Bucket, MAX_PART, MAX_PARTS, PART_SIZE, checkLimit, isNotFound, isNotImplemented, token } from './s3-bucket.js';
 import { DirectS3 } from './s3-direct.js';
+import { releaseChunk } from '../chunk-pool.js';
 import { S3Uploads } from './s3-uploads.js';
 
 export { MAX_PART, MAX_PARTS, MIN_PART, partSizeFor } from './s3-bucket.js';
@@ -92,7 +93,8 @@ export class S3BlobStore implements BlobStore {
 
   async read(digest: string, range?: { start: number; end: number }): Promise<BlobBody> {
     try {
-      return { stream: await this.b.getObject(s3Keys.blob(this.prefix, digest), range), release: () => undefined };
+      // chunks read off the socket are lent from the chunk pool (raw-get.ts); others are ignored by releaseChunk
+      return { stream: await this.b.getObject(s3Keys.blob(this.prefix, digest), range), release: releaseChunk };
     } catch (err) {
       if (isNotFound(err)) throw new BlobNotFoundError(digest);
       throw err;

@@ -35,7 +35,7 @@ export class Bucket {
     let length: number;
     if (this.direct) {
       const res = await this.direct.get(key, range);
-      [body, contentRange, length] = [res, res.headers['content-range'], Number(res.headers['content-length'] ?? 0)];
+      [body, contentRange, length] = [res.body, res.headers['content-range'] as string | undefined, Number(res.headers['content-length'] ?? 0)];
     } else {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: this.name, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
       [body, contentRange, length] = [res.Body as Readable, res.ContentRange, res.ContentLength ?? 0];

@@ -13,6 +13,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
+import { NotPlainResponse, RawGetter } from './raw-get.js';
 
 /** A failed request: the S3 error code (NoSuchKey, ...) when the server sent one, and the HTTP status. */
 export class S3RequestError extends Error {
@@ -54,6 +55,8 @@ function bytes(d: SourceData): Buffer | string {
 export class DirectS3 {
   private readonly url: URL;
   private readonly agent: HttpAgent | HttpsAgent;
+  /** GETs off the socket on plain HTTP (raw-get.ts), until a response comes framed in a way it does not read */
+  private raw: RawGetter | undefined;
   private signer: SignatureV4 | undefined;
   /** the credentials `signer` was made with */
   private signerFor: unknown;
@@ -66,17 +69,36 @@ export class DirectS3 {
   ) {
     this.url = new URL(endpoint);
     this.agent = this.url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 64 }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    if (this.url.protocol === 'http:') this.raw = new RawGetter(this.url.hostname.replace(/^\[|\]$/g, ''), Number(this.url.port || 80));
   }
 
   close(): void {
     this.agent.destroy();
+    this.raw?.close();
   }
 
-  /** GetObject (`range` inclusive): the body, or S3RequestError (404 when the key does not exist). */
-  async get(key: string, range?: { start: number; end: number }): Promise<IncomingMessage> {
-    const res = await this.send('GET', key, range ? { range: `bytes=${range.start}-${range.end}` } : {});
-    if (res.statusCode === 200 || res.statusCode === 206) return res;
-    throw await failure(res, `GET ${key}`);
+  /**
+   * GetObject (`range` inclusive): the body and the response's headers (names in lower case), or S3RequestError (404
+   * when the key does not exist). On plain HTTP the body's chunks may be lent from the blob chunk pool (raw-get.ts).
+   */
+  async get(key: string, range?: { start: number; end: number }): Promise<{ body: Readable; headers: Record<string, string | string[] | undefined> }> {
+    const extra: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
+    if (this.raw) {
+      const { path, headers } = await this.signed('GET', key, extra);
+      try {
+        const res = await this.raw.get(path, headers);
+        if (res.status === 200 || res.status === 206) return res;
+        throw await failure(res.body, res.status, `GET ${key}`);
+      } catch (err) {
+        // a server that frames its answer otherwise: Node's client reads it, from now on
+        if (!(err instanceof NotPlainResponse)) throw err;
+        this.raw.close();
+        this.raw = undefined;
+      }
+    }
+    const res = await this.send('GET', key, extra);
+    if (res.statusCode === 200 || res.statusCode === 206) return { body: res, headers: res.headers };
+    throw await failure(res, res.statusCode ?? 0, `GET ${key}`);
   }
 
   /** PutObject of `length` bytes streamed from `body`; `signal` aborts the request (the server then stores nothing). */
@@ -86,10 +108,11 @@ export class DirectS3 {
       res.resume();
       return;
     }
-    throw await failure(res, `PUT ${key}`);
+    throw await failure(res, res.statusCode ?? 0, `PUT ${key}`);
   }
 
-  private async send(method: 'GET' | 'PUT', key: string, extra: Record<string, string>, body?: Readable, signal?: AbortSignal): Promise<IncomingMessage> {
+  /** The request's path and its headers, signed. */
+  private async signed(method: 'GET' | 'PUT', key: string, extra: Record<string, string>): Promise<{ host: string; path: string; headers: Record<string, string> }> {
     const host = this.pathStyle ? this.url.host : `${this.bucket}.${this.url.host}`;
     const base = this.url.pathname.replace(/\/$/, '');
     const path = `${base}${this.pathStyle ? `/${encodeURIComponent(this.bucket)}` : ''}/${key.split('/').map(encodeURIComponent).join('/')}`;
@@ -102,9 +125,14 @@ export class DirectS3 {
       query: {},
       headers: { host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', ...extra },
     });
+    return { host, path, headers: signed.headers };
+  }
+
+  private async send(method: 'GET' | 'PUT', key: string, extra: Record<string, string>, body?: Readable, signal?: AbortSignal): Promise<IncomingMessage> {
+    const { host, path, headers } = await this.signed(method, key, extra);
     const send = this.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send({ host: this.url.hostname, port: this.url.port || undefined, method, path, headers: signed.headers, agent: this.agent, servername: host.replace(/:\d+$/, '') }, resolve);
+      const req = send({ host: this.url.hostname, port: this.url.port || undefined, method, path, headers, agent: this.agent, servername: host.replace(/:\d+$/, '') }, resolve);
       req.on('error', reject);
       if (!body) return void req.end();
       // an abort ends the request mid-body: the server never sees all Content-Length bytes, so stores nothing
@@ -126,10 +154,10 @@ export class DirectS3 {
   }
 }
 
-async function failure(res: IncomingMessage, what: string): Promise<S3RequestError> {
+async function failure(body: Readable, status: number, what: string): Promise<S3RequestError> {
   let text = '';
-  for await (const c of res as AsyncIterable<Buffer>) if (text.length < 4096) text += c.toString();
-  const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? (res.statusCode === 404 ? 'NotFound' : undefined);
+  for await (const c of body as AsyncIterable<Buffer>) if (text.length < 4096) text += c.toString();
+  const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? (status === 404 ? 'NotFound' : undefined);
   const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
-  return new S3RequestError(res.statusCode ?? 0, code, `${what}: HTTP ${res.statusCode}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`);
+  return new S3RequestError(status, code, `${what}: HTTP ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`);
 }
