@@ -4,7 +4,8 @@
  * measured part runs BENCH_PROFILE_REPEAT times, and ncr is stopped (SIGTERM) so the profile is written. The
  * .cpuprofile files and their summaries (bench/cpuprofile.ts) go to BENCH_PROFILE_OUT (default /tmp/ncr-profiles).
  * Ids: the scenario ids of bench/scenarios.ts, scale-tags, scale-catalog, scale-rss, pull-distinct-N (N fresh 1 MiB blobs
- * pushed before the profiled restart, each pulled once), s3-push-N (N fresh 1 MiB blobs pushed into ncr on S3: radosgw).
+ * pushed before the profiled restart, each pulled once), s3-push-N (N fresh 1 MiB blobs pushed into ncr on S3: radosgw),
+ * s3-pull-N (N GETs of 4 distinct 1 MiB blobs from ncr on S3); `s3-push-NxMm`, `s3-pull-NxMm`: blobs of M MiB.
  */
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -33,36 +34,31 @@ interface Job {
 }
 
 function job(cfg: BenchConfig, id: string, repeat: number): Job {
-  const s3Push = /^s3-push-(\d+)$/.exec(id);
-  if (s3Push) {
-    // N pushes of a fresh 1 MiB blob (POST, then PUT with the body) into ncr on storage.driver s3, radosgw on bluestore
-    const n = Number(s3Push[1]);
+  const s3Job = /^s3-(push|pull)-(\d+)(?:x(\d+)m)?$/.exec(id);
+  if (s3Job) {
+    // push: N fresh blobs (POST, then PUT with the body) a round; pull: N GETs of 4 distinct blobs pushed before the
+    // profiled restart (as the s3-pull-* scenarios). 1 MiB blobs, or M MiB with `xMm`. ncr on storage.driver s3,
+    // radosgw on bluestore.
+    const [, kind, count, mib] = s3Job;
+    const n = Number(count);
+    const size = Number(mib ?? 1) * MiB;
     const r = `${REGISTRY}/${id}`;
+    const distinct = uniqueBlobs(4, size);
     return {
-      async prepare() {
-        const s3 = await startS3({ quiet: true, store: 'bluestore' });
-        const bucket = await s3.newBucket();
-        const env = {
-          NCR_STORAGE_DRIVER: 's3',
-          NCR_STORAGE_S3_BUCKET: bucket,
-          NCR_STORAGE_S3_ENDPOINT: s3.endpoint,
-          NCR_STORAGE_S3_REGION: s3.region,
-          NCR_STORAGE_S3_FORCE_PATH_STYLE: 'true',
-          NCR_STORAGE_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
-          NCR_STORAGE_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
-        };
-        return { env, done: () => s3.close() };
+      prepare: prepareS3,
+      setup: async (s) => {
+        if (kind === 'pull') for (const b of distinct) await pushBlob(s.client(), r, b.parts, b.digest);
       },
-      setup: async () => undefined,
       async measure(s) {
         const client = s.client();
         const out: string[] = [];
         for (let round = 1; round <= repeat; round++) {
-          const blobs = uniqueBlobs(n, MiB);
-          const st = stats(await runCount(cfg.blobConcurrency, n, async (i) => (await pushBlob(client, r, blobs[i].parts, blobs[i].digest), MiB)));
-          out.push(`${st.mbPerSec.toFixed(0)} MB/s`);
+          const blobs = kind === 'push' ? uniqueBlobs(n, size) : [];
+          const op = kind === 'push' ? async (i: number) => (await pushBlob(client, r, blobs[i].parts, blobs[i].digest), size) : (i: number) => pullBlob(client, r, distinct[i % 4].digest);
+          out.push(`${stats(await runCount(cfg.blobConcurrency, n, op)).mbPerSec.toFixed(0)} MB/s`);
         }
-        return `${out.join('; ')} over ${n} fresh 1 MiB blobs a round`;
+        const each = `${size / MiB} MiB`;
+        return `${out.join('; ')} over ${n} ${kind === 'push' ? `fresh ${each} blobs pushed` : `GETs of 4 distinct ${each} blobs`} a round`;
       },
     };
   }
@@ -115,7 +111,23 @@ function job(cfg: BenchConfig, id: string, repeat: number): Job {
       },
     };
   }
-  throw new Error(`unknown scenario id ${id}; known: ${[...scenarios(cfg).map((s) => s.id), 'scale-tags', 'scale-catalog', 'scale-rss', 'pull-distinct-N', 's3-push-N'].join(', ')}`);
+  throw new Error(`unknown scenario id ${id}; known: ${[...scenarios(cfg).map((s) => s.id), 'scale-tags', 'scale-catalog', 'scale-rss', 'pull-distinct-N', 's3-push-N[xMm]', 's3-pull-N[xMm]'].join(', ')}`);
+}
+
+/** radosgw on bluestore with a fresh bucket, and the environment that puts ncr on it */
+async function prepareS3(): Promise<{ env: Record<string, string>; done(): Promise<void> }> {
+  const s3 = await startS3({ quiet: true, store: 'bluestore' });
+  const bucket = await s3.newBucket();
+  const env = {
+    NCR_STORAGE_DRIVER: 's3',
+    NCR_STORAGE_S3_BUCKET: bucket,
+    NCR_STORAGE_S3_ENDPOINT: s3.endpoint,
+    NCR_STORAGE_S3_REGION: s3.region,
+    NCR_STORAGE_S3_FORCE_PATH_STYLE: 'true',
+    NCR_STORAGE_S3_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    NCR_STORAGE_S3_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+  };
+  return { env, done: () => s3.close() };
 }
 
 async function main(): Promise<void> {

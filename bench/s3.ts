@@ -6,7 +6,8 @@
  * redirects. Per size (1 MiB, and the large size): pushes as POST + PUT with the body through ncr vs PutObject
  * straight to the bucket; pulls through ncr (streamed), through ncr with a 307 to the presigned URL followed by the
  * client, and GetObject straight from the bucket. Both sides hash what they pull; ncr is expected at ≥ 80% of the
- * direct figure (the median of the rounds' ratios). Rounds alternate which side goes first.
+ * direct figure (the median of the rounds' ratios). Within a round the sides take turns A B B A, each running half its
+ * count at a time; rounds alternate which side goes first.
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { startS3 } from '../test/helpers/s3.js';
 import { expectStatus, type RegistryClient } from './client.js';
 import { MiB, selected, type BenchConfig } from './config.js';
-import { medianStats, runCount, stats, type Stats } from './load.js';
+import { medianStats, runCount, stats, type Sample, type Stats } from './load.js';
 import { pullBlob, pullScope, pushBlob } from './oci.js';
 import { uniqueBlobs, type Blob } from './payload.js';
 import { REGISTRY, startNcr, type Server } from './servers.js';
@@ -35,8 +36,10 @@ type Side = 'ncr' | 'direct';
 interface Case {
   id: string;
   title: string;
-  /** one timed run on a side */
-  run(side: Side, round: number): Promise<Stats>;
+  /** operations a side runs per round */
+  count: number;
+  /** one timed run of `n` operations on a side */
+  run(side: Side, n: number): Promise<Sample>;
 }
 
 export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promise<S3BenchLine[]> {
@@ -79,10 +82,11 @@ export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promi
       cases.push({
         id: `s3-push-${label}`,
         title: `push ${count} × ${mib}, ${conc} at once: POST+PUT through ncr vs PutObject`,
-        async run(side) {
-          const blobs = uniqueBlobs(count, size);
+        count,
+        async run(side, n) {
+          const blobs = uniqueBlobs(n, size);
           const op = side === 'ncr' ? (i: number) => pushBlob(client, repo, blobs[i].parts, blobs[i].digest) : (i: number) => putDirect(direct, bucket, `direct/${blobs[i].digest}`, blobs[i]);
-          return stats(await runCount(conc, count, async (i) => (await op(i), size)));
+          return runCount(conc, n, async (i) => (await op(i), size));
         },
       });
       // pulls read a few distinct blobs over and over, pushed (untimed) once to each side
@@ -92,21 +96,25 @@ export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promi
         await pushBlob(redirectClient, repo, b.parts, b.digest);
         await putDirect(direct, bucket, `direct/${b.digest}`, b);
       }
-      const pulls = Math.max(count, 8);
+      // a pull of 8 × 64 MiB lasted under a second a side, too short for the machine's swings: the large pulls read
+      // 32 (BENCH_S3_LARGE_PULLS); the small ones as many as were pushed
+      const pulls = size === MiB ? count : Number(process.env.BENCH_S3_LARGE_PULLS ?? 32);
       cases.push({
         id: `s3-pull-${label}`,
         title: `pull ${pulls} × ${mib}, ${conc} at once, hashed: GET through ncr vs GetObject`,
-        async run(side) {
+        count: pulls,
+        async run(side, n) {
           const op = side === 'ncr' ? (i: number) => pullBlob(client, repo, distinct[i % distinct.length].digest) : (i: number) => getDirect(direct, bucket, distinct[i % distinct.length].digest);
-          return stats(await runCount(conc, pulls, op));
+          return runCount(conc, n, op);
         },
       });
       cases.push({
         id: `s3-redirect-${label}`,
         title: `pull ${pulls} × ${mib}, ${conc} at once, hashed: GET on ncr answering 307 + GET of the presigned URL vs GetObject`,
-        async run(side) {
+        count: pulls,
+        async run(side, n) {
           const op = side === 'ncr' ? (i: number) => pullRedirected(redirectClient, repo, distinct[i % distinct.length].digest) : (i: number) => getDirect(direct, bucket, distinct[i % distinct.length].digest);
-          return stats(await runCount(conc, pulls, op));
+          return runCount(conc, n, op);
         },
       });
     }
@@ -115,8 +123,17 @@ export async function s3Bench(cfg: BenchConfig, log: (m: string) => void): Promi
       if (selected(cfg, c.id)) {
         const runs: Record<Side, Stats[]> = { ncr: [], direct: [] };
         for (let round = 1; round <= cfg.rounds; round++) {
-          for (const side of round % 2 === 1 ? (['direct', 'ncr'] as const) : (['ncr', 'direct'] as const)) runs[side].push(await c.run(side, round));
-          log(`round ${round}/${cfg.rounds} ${c.id.padEnd(17)} ncr ${runs.ncr.at(-1)!.mbPerSec.toFixed(0)} MB/s | direct ${runs.direct.at(-1)!.mbPerSec.toFixed(0)} MB/s`);
+          // The S3 server's speed drifts within seconds here (one side's run of the same GETs: 117–386 MB/s): each
+          // side runs its count in two halves, in the order A B B A (B A A B the next round), so a drift through
+          // the round weighs on both sides alike. Too few operations to keep `conc` busy in halves: A B.
+          const halves = Math.floor(c.count / 2) >= conc;
+          const [a, b]: Side[] = round % 2 === 1 ? ['direct', 'ncr'] : ['ncr', 'direct'];
+          const order = halves ? [a, b, b, a] : [a, b];
+          const parts: Record<Side, Sample[]> = { ncr: [], direct: [] };
+          for (const [i, side] of order.entries()) parts[side].push(await c.run(side, halves ? (i < 2 ? Math.floor(c.count / 2) : Math.ceil(c.count / 2)) : c.count));
+          for (const side of ['ncr', 'direct'] as const) runs[side].push(stats(joined(parts[side])));
+          const each = (side: Side) => (halves ? ` (${parts[side].map((x) => stats(x).mbPerSec.toFixed(0)).join(', ')})` : '');
+          log(`round ${round}/${cfg.rounds} ${c.id.padEnd(17)} ncr ${runs.ncr.at(-1)!.mbPerSec.toFixed(0)}${each('ncr')} MB/s | direct ${runs.direct.at(-1)!.mbPerSec.toFixed(0)}${each('direct')} MB/s`);
         }
         const ratios = runs.ncr.map((n, i) => n.mbPerSec / runs.direct[i]!.mbPerSec).sort((a, b) => a - b);
         lines.push({ ratio: ratios[Math.floor(ratios.length / 2)]!, server: s3.kind === 'radosgw' ? `radosgw (Ceph 16, ${store})` : 's3rver', id: c.id, title: c.title, ncr: medianStats(runs.ncr), direct: medianStats(runs.direct) });
@@ -137,6 +154,16 @@ export function s3Report(lines: S3BenchLine[]): string {
     out.push(`| \`${l.id}\` ${l.title} | ${l.ncr.mbPerSec.toFixed(0)} | ${l.direct.mbPerSec.toFixed(0)} | ${(ratio * 100).toFixed(0)}%${ratio < 0.8 ? ' (below 80%)' : ''} | ${l.ncr.p99.toFixed(1)} | ${l.direct.p99.toFixed(1)} |`);
   }
   return out.join('\n') + '\n';
+}
+
+/** Samples of one side taken apart, as one: their operations, bytes and seconds added up. */
+function joined(samples: Sample[]): Sample {
+  return {
+    ops: samples.reduce((n, s) => n + s.ops, 0),
+    bytes: samples.reduce((n, s) => n + s.bytes, 0),
+    seconds: samples.reduce((n, s) => n + s.seconds, 0),
+    latencies: samples.flatMap((s) => s.latencies),
+  };
 }
 
 async function putDirect(s3: S3Client, bucket: string, key: string, blob: Blob): Promise<void> {

@@ -154,7 +154,7 @@ export async function startNcr(cfg: BenchConfig, dataDir: string, opts: { nodeAr
   Object.assign(env, opts.env);
   const logFile = join(dataDir, '..', `${dataDir.split('/').pop()}.log`);
   const workers = opts.workers ?? cfg.ncrWorkers;
-  const args = [...(opts.nodeArgs ?? []), join(cfg.ncrDir, 'bin/ncr.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const args = [...(process.env.BENCH_NCR_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(opts.nodeArgs ?? []), join(cfg.ncrDir, 'bin/ncr.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const child = spawn(process.execPath, args, { cwd: cfg.ncrDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child, logFile);
   const url = await new Promise<string>((resolve, reject) => {

@@ -13,7 +13,7 @@ import { usePermissions } from '../../../api/session';
 import type { Registry } from '../../../api/types';
 import { ConfirmModal } from '../../../components/ConfirmModal';
 import { LoadError, LoadingRows } from '../../../components/QueryState';
-import { RowActions } from '../../../components/RowActions';
+import { RowActionsMenu } from '../../../components/RowActions';
 import { CreateReplicationModal } from './CreateReplicationModal';
 import { ReplicationHistory, StatusOf } from './ReplicationHistory';
 
@@ -99,11 +99,11 @@ export function ReplicationTab({ registry }: { registry: Registry }) {
                     <Button size="compact-sm" variant="light" leftSection={<IconPlayerPlay size={14} />} disabled={r.status !== 'enabled'} onClick={() => setRunning(r)} aria-label={`Run Replication ${r.name}`}>
                       Run Replication
                     </Button>
-                    <RowActions what={r.name}>
+                    <RowActionsMenu what={r.name}>
                       <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={() => setDeleting(r)}>
                         Delete
                       </Menu.Item>
-                    </RowActions>
+                    </RowActionsMenu>
                   </Group>
                 )}
               </Table.Td>

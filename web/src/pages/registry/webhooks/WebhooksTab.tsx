@@ -12,7 +12,7 @@ import type { Registry } from '../../../api/types';
 import { type Webhook, useDeleteWebhook, useSetWebhookEnabled, useTestWebhook, useWebhooks } from '../../../api/webhooks';
 import { ConfirmModal } from '../../../components/ConfirmModal';
 import { LoadError, LoadingRows } from '../../../components/QueryState';
-import { RowActions } from '../../../components/RowActions';
+import { RowActionsMenu } from '../../../components/RowActions';
 import { DeliveryHistory } from './DeliveryHistory';
 import { WebhookModal } from './WebhookModal';
 
@@ -130,14 +130,14 @@ export function WebhooksTab({ registry }: { registry: Registry }) {
                     History
                   </Button>
                   {canWrite && (
-                    <RowActions what={w.name}>
+                    <RowActionsMenu what={w.name}>
                       <Menu.Item leftSection={<IconEdit size={14} />} onClick={() => setEditing(w)}>
                         Edit
                       </Menu.Item>
                       <Menu.Item color="red" leftSection={<IconTrash size={14} />} onClick={() => setDeleting(w)}>
                         Delete
                       </Menu.Item>
-                    </RowActions>
+                    </RowActionsMenu>
                   )}
                 </Group>
               </Table.Td>
