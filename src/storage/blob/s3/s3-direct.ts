@@ -83,17 +83,18 @@ export class DirectS3 {
    */
   async get(key: string, range?: { start: number; end: number }): Promise<{ body: Readable; headers: Record<string, string | string[] | undefined> }> {
     const extra: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
-    if (this.raw) {
+    const raw = this.raw;
+    if (raw) {
       const { path, headers } = await this.signed('GET', key, extra);
       try {
-        const res = await this.raw.get(path, headers);
+        const res = await raw.get(path, headers);
         if (res.status === 200 || res.status === 206) return res;
         throw await failure(res.body, res.status, `GET ${key}`);
       } catch (err) {
-        // a server that frames its answer otherwise: Node's client reads it, from now on
+        // a server that frames its answer otherwise: Node's client reads it, from now on (requests under way finish)
         if (!(err instanceof NotPlainResponse)) throw err;
-        this.raw.close();
-        this.raw = undefined;
+        raw.close();
+        if (this.raw === raw) this.raw = undefined;
       }
     }
     const res = await this.send('GET', key, extra);
