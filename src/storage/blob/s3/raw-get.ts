@@ -105,7 +105,9 @@ export class RawGetter {
 
   private take(): Conn {
     for (let c = this.idle.pop(); c; c = this.idle.pop()) {
-      if (!c.socket.destroyed) return c.socket.ref(), c;
+      if (c.socket.destroyed) continue;
+      c.socket.ref();
+      return c;
     }
     return new Conn(this.host, this.port, (c) => {
       const i = this.idle.indexOf(c);
@@ -142,6 +144,12 @@ export class RawGetter {
           conn.socket.destroy();
         }
       };
+      // more bytes than the Content-Length: the connection's framing is lost
+      const overrun = () => {
+        conn.current = undefined;
+        conn.socket.destroy();
+        body!.destroy(new Error(`S3 sent more than the ${length} bytes of its Content-Length`));
+      };
       const fail = (err: Error) => {
         conn.current = undefined;
         conn.socket.destroy();
@@ -153,10 +161,7 @@ export class RawGetter {
           if (body) {
             if (n > remaining) {
               giveBackChunkBuffer(buf);
-              conn.current = undefined;
-              conn.socket.destroy();
-              body.destroy(new Error(`S3 sent more than the ${length} bytes of its Content-Length`));
-              return;
+              return overrun();
             }
             remaining -= n;
             const more = body.push(lendChunk(n === buf.length ? buf : buf.subarray(0, n), buf));
@@ -201,12 +206,7 @@ export class RawGetter {
           resolve({ status, headers, body });
           const rest = head.subarray(end + 4);
           head = undefined;
-          if (rest.length > remaining) {
-            conn.current = undefined;
-            conn.socket.destroy();
-            body.destroy(new Error(`S3 sent more than the ${length} bytes of its Content-Length`));
-            return;
-          }
+          if (rest.length > remaining) return overrun();
           remaining -= rest.length;
           if (rest.length > 0) body.push(rest);
           if (remaining === 0) finished();

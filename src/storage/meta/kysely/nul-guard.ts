@@ -9,6 +9,7 @@
  */
 import type { CompiledQuery, DatabaseConnection, Dialect } from 'kysely';
 import { NcrError } from '../../../oci/errors.js';
+import { withDriver } from './dialect-wrap.js';
 
 const GUARDED = Symbol('ncr.nulGuard');
 
@@ -39,15 +40,8 @@ function guard(c: DatabaseConnection): DatabaseConnection {
 
 /** The dialect, with every query's parameters checked for NUL before it reaches the database. */
 export function withNulGuard(dialect: Dialect): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver() {
-      const driver = dialect.createDriver();
-      const acquire = driver.acquireConnection.bind(driver);
-      driver.acquireConnection = async () => guard(await acquire());
-      return driver;
-    },
-  };
+  return withDriver(dialect, (driver) => {
+    const acquire = driver.acquireConnection.bind(driver);
+    driver.acquireConnection = async () => guard(await acquire());
+  });
 }

@@ -19,6 +19,7 @@
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DatabaseConnection, Dialect, QueryResult } from 'kysely';
+import { withDriver } from './dialect-wrap.js';
 
 const TRACKED = Symbol('ncr.walSync');
 
@@ -110,23 +111,16 @@ function track(c: DatabaseConnection, sync: WalSync): DatabaseConnection & { [TR
  * event loop before the call that made it returns.
  */
 export function withWalSync(dialect: Dialect, dbFile: string, sync = new WalSync(dbFile)): Dialect {
-  return {
-    createAdapter: () => dialect.createAdapter(),
-    createQueryCompiler: () => dialect.createQueryCompiler(),
-    createIntrospector: (db) => dialect.createIntrospector(db),
-    createDriver() {
-      const driver = dialect.createDriver();
-      const acquire = driver.acquireConnection.bind(driver);
-      const release = driver.releaseConnection.bind(driver);
-      driver.acquireConnection = async () => track(await acquire(), sync);
-      driver.releaseConnection = async (c) => {
-        const state = (c as DatabaseConnection & { [TRACKED]?: Tracked })[TRACKED];
-        const pending = state?.pending ?? 0;
-        if (state) state.pending = 0;
-        await release(c);
-        if (pending) await sync.sync(pending);
-      };
-      return driver;
-    },
-  };
+  return withDriver(dialect, (driver) => {
+    const acquire = driver.acquireConnection.bind(driver);
+    const release = driver.releaseConnection.bind(driver);
+    driver.acquireConnection = async () => track(await acquire(), sync);
+    driver.releaseConnection = async (c) => {
+      const state = (c as DatabaseConnection & { [TRACKED]?: Tracked })[TRACKED];
+      const pending = state?.pending ?? 0;
+      if (state) state.pending = 0;
+      await release(c);
+      if (pending) await sync.sync(pending);
+    };
+  });
 }
